@@ -1,0 +1,144 @@
+/* Checked allocation, growable strings and whole-file I/O. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+MB_API void mb_free(void *ptr) { free(ptr); }
+
+static int mul_overflows(size_t a, size_t b) { return b && a > SIZE_MAX / b; }
+
+void *mb__calloc(size_t count, size_t size) {
+  if (mul_overflows(count, size)) {
+    mb__error(MB_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", count, size);
+    return NULL;
+  }
+  void *p = calloc(count ? count : 1, size ? size : 1);
+  if (!p) mb__error(MB_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", count, size);
+  return p;
+}
+
+void *mb__malloc(size_t count, size_t size) {
+  if (mul_overflows(count, size)) {
+    mb__error(MB_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", count, size);
+    return NULL;
+  }
+  void *p = malloc(count && size ? count * size : 1);
+  if (!p) mb__error(MB_ERR_NOMEM, "out of memory allocating %zu bytes", count * size);
+  return p;
+}
+
+void *mb__realloc(void *ptr, size_t count, size_t size) {
+  if (mul_overflows(count, size)) {
+    mb__error(MB_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", count, size);
+    return NULL;
+  }
+  void *p = realloc(ptr, count && size ? count * size : 1);
+  if (!p) mb__error(MB_ERR_NOMEM, "out of memory allocating %zu bytes", count * size);
+  return p;
+}
+
+char *mb__strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = mb__malloc(n, 1);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+static int sb_reserve(mb_strbuf *sb, size_t extra) {
+  if (sb->failed) return 0;
+  if (sb->len + extra + 1 <= sb->cap) return 1;
+  size_t cap = sb->cap ? sb->cap : 256;
+  while (cap < sb->len + extra + 1) cap *= 2;
+  char *p = realloc(sb->data, cap);
+  if (!p) { sb->failed = 1; return 0; }
+  sb->data = p;
+  sb->cap = cap;
+  return 1;
+}
+
+void mb__sb_printf(mb_strbuf *sb, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || !sb_reserve(sb, (size_t)n)) { sb->failed = 1; return; }
+  va_start(ap, fmt);
+  vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  sb->len += (size_t)n;
+}
+
+void mb__sb_puts(mb_strbuf *sb, const char *s) {
+  size_t n = strlen(s);
+  if (!sb_reserve(sb, n)) return;
+  memcpy(sb->data + sb->len, s, n + 1);
+  sb->len += n;
+}
+
+mb_status mb__sb_finish(mb_strbuf *sb, char **data, size_t *size) {
+  if (!sb_reserve(sb, 0)) {
+    mb__sb_free(sb);
+    return mb__error(MB_ERR_NOMEM, "out of memory while formatting output");
+  }
+  sb->data[sb->len] = '\0';
+  *data = sb->data;
+  if (size) *size = sb->len;
+  sb->data = NULL;
+  sb->len = sb->cap = 0;
+  return MB_OK;
+}
+
+void mb__sb_free(mb_strbuf *sb) {
+  free(sb->data);
+  sb->data = NULL;
+  sb->len = sb->cap = 0;
+  sb->failed = 0;
+}
+
+mb_status mb__read_file(const char *path, char **data, size_t *size) {
+  if (!path) return mb__error(MB_ERR_INVALID_ARG, "file name is NULL");
+  FILE *f = fopen(path, "rb");
+  if (!f) return mb__error(MB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  if (!buf) { fclose(f); return mb__error(MB_ERR_NOMEM, "%s: out of memory", path); }
+  for (;;) {
+    if (len + 1 >= cap) {
+      char *p = realloc(buf, cap * 2);
+      if (!p) {
+        free(buf);
+        fclose(f);
+        return mb__error(MB_ERR_NOMEM, "%s: out of memory", path);
+      }
+      buf = p;
+      cap *= 2;
+    }
+    size_t got = fread(buf + len, 1, cap - len - 1, f);
+    len += got;
+    if (got == 0) break;
+  }
+  int err = ferror(f);
+  fclose(f);
+  if (err) {
+    free(buf);
+    return mb__error(MB_ERR_IO, "%s: read error", path);
+  }
+  buf[len] = '\0';
+  *data = buf;
+  if (size) *size = len;
+  return MB_OK;
+}
+
+mb_status mb__write_file(const char *path, const char *data, size_t size) {
+  if (!path) return mb__error(MB_ERR_INVALID_ARG, "file name is NULL");
+  FILE *f = fopen(path, "wb");
+  if (!f) return mb__error(MB_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+  size_t put = fwrite(data, 1, size, f);
+  int err = (put != size) | (fclose(f) != 0);
+  if (err) return mb__error(MB_ERR_IO, "%s: write error: %s", path, strerror(errno));
+  return MB_OK;
+}

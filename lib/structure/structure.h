@@ -1,0 +1,25 @@
+/* Private layout of mb_structure and helpers shared by the structure module. */
+#ifndef MB_STRUCTURE_H
+#define MB_STRUCTURE_H
+
+#include "../core/core.h"
+
+struct mb_structure {
+  int natoms;
+  double lattice[9];     /* Angstrom, row vectors */
+  double inverse[9];     /* inverse of lattice: frac = cart * inverse */
+  double *frac;          /* 3*natoms fractional coordinates (primary, so that
+                            wrapping is exact) */
+  int *numbers;          /* natoms atomic numbers */
+  int *selective;        /* 3*natoms flags (1 free, 0 fixed) or NULL */
+};
+
+/* Check arguments and build a structure (the workhorse of every reader). */
+mb_status mb__structure_new(const double lattice[9], int natoms, const double *positions,
+                            mb_coords coords, const int *numbers, mb_structure **out);
+/* Cartesian coordinates of atom i (Angstrom). */
+void mb__structure_cart(const mb_structure *s, int i, double cart[3]);
+/* Minimum-image reduction of a Cartesian vector, exact for any cell. */
+void mb__minimum_image(const double lattice[9], const double inverse[9], double v[3]);
+
+#endif

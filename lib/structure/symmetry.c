@@ -1,0 +1,41 @@
+/* Space group of a structure through spglib (Togo et al., Sci. Technol. Adv.
+ * Mater. Meth. 4, 2384822 (2024)). */
+#include <math.h>
+#include <spglib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "structure.h"
+
+MB_API mb_status mb_structure_spacegroup(const mb_structure *s, double symprec,
+                                         int *number, char *symbol, size_t size) {
+  if (!s || !number)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_structure_spacegroup: NULL argument");
+  if (!(symprec > 0) || !isfinite(symprec))
+    return mb__error(MB_ERR_INVALID_ARG, "symmetry tolerance must be > 0 (got %g)", symprec);
+  double lattice[3][3];
+  for (int r = 0; r < 3; r++) /* spglib wants lattice vectors as columns */
+    for (int k = 0; k < 3; k++) lattice[k][r] = s->lattice[3 * r + k];
+  double(*pos)[3] = mb__malloc((size_t)s->natoms, sizeof *pos);
+  if (!pos) return MB_ERR_NOMEM;
+  memcpy(pos, s->frac, (size_t)s->natoms * sizeof *pos);
+  SpglibDataset *ds = spg_get_dataset(lattice, pos, s->numbers, s->natoms, symprec);
+  free(pos);
+  if (!ds || ds->spacegroup_number < 1) {
+    if (ds) spg_free_dataset(ds);
+    return mb__error(MB_ERR_SYMMETRY,
+                     "spglib found no space group (tolerance %g A); overlapping atoms?", symprec);
+  }
+  char hm[16];
+  snprintf(hm, sizeof hm, "%s", ds->international_symbol);
+  int num = ds->spacegroup_number;
+  spg_free_dataset(ds);
+  if (symbol) {
+    if (strlen(hm) + 1 > size)
+      return mb__error(MB_ERR_BUFFER_TOO_SMALL, "space-group symbol needs %zu bytes", strlen(hm) + 1);
+    memcpy(symbol, hm, strlen(hm) + 1);
+  }
+  *number = num;
+  return MB_OK;
+}

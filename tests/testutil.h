@@ -1,0 +1,43 @@
+/* Helpers shared by the Check suites. */
+#ifndef MB_TESTUTIL_H
+#define MB_TESTUTIL_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "migbar.h"
+
+/* Assert a call succeeds, printing the library's message when it does not. */
+#define MB_OK_OR_FAIL(call)                                                      \
+  do {                                                                           \
+    mb_status st_ = (call);                                                      \
+    ck_assert_msg(st_ == MB_OK, "%s -> %d (%s): %s", #call, (int)st_,            \
+                  mb_strerror(st_), mb_last_error());                            \
+  } while (0)
+
+/* Path of a test data file (tests/data) in a static per-call buffer. */
+static inline const char *mb_test_data(const char *name, char *buf, size_t size) {
+  const char *dir = getenv("MB_TEST_DATA");
+  snprintf(buf, size, "%s/%s", dir ? dir : "tests/data", name);
+  return buf;
+}
+
+/* Run one suite and exit with Check's verdict. */
+static inline int mb_run_suite(Suite *s) {
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Deterministic uniform numbers in [0, 1) for random tests (xorshift64*). */
+static inline double mb_test_rand(unsigned long long *state) {
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return (double)((*state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+#endif
