@@ -1,1 +1,96 @@
+/* Shared helpers of the migbar command: exit codes, error messages, option
+ * parsing, number and format arguments, JSON output, and the subcommands. */
+#ifndef MIGBAR_CLI_H
+#define MIGBAR_CLI_H
+
+#include <stdio.h>
+
 #include "migbar.h"
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+/* Exit status of the migbar command (documented in --help and migbar(1)). */
+enum {
+  CLI_EXIT_OK = 0,     /* success */
+  CLI_EXIT_FAIL = 1,   /* the operation failed: unreadable or malformed file, write error */
+  CLI_EXIT_USAGE = 2   /* unknown subcommand or option, missing or bad argument */
+};
+
+/* "migbar CMD: <mb_last_error()>" on stderr (the strerror of st when the library
+ * left no message); returns CLI_EXIT_FAIL. */
+int cli_fail(const char *cmd, mb_status st);
+/* "migbar CMD: <message>" and a pointer to --help on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* "migbar CMD: <message>" on stderr, for a failure the tool itself detects;
+ * returns CLI_EXIT_FAIL. */
+int cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* The "Exit status:" section of every help text. */
+extern const char cli_exit_status_help[];
+/* A subcommand's help text followed by the exit status section, on stdout;
+ * returns CLI_EXIT_OK. */
+int cli_help(const char *help);
+
+/* ---- option parsing --------------------------------------------------------
+ * Long options "--name VALUE" or "--name=VALUE", short options "-x VALUE"
+ * (no bundling). "-" alone is a positional argument (stdin/stdout); "--" ends
+ * the options. A table ends with an entry whose name is NULL. */
+typedef struct cli_option {
+  const char *name; /* long name, without "--" */
+  char short_name;  /* 0 when none */
+  int has_value;
+  int id;           /* > 0, returned by cli_next */
+} cli_option;
+
+typedef struct cli_parser {
+  const char *cmd; /* for messages: "info", "convert" */
+  const cli_option *options;
+  int argc;
+  char **argv;
+  int next;
+  int positional_only;
+} cli_parser;
+
+enum { CLI_DONE = 0, CLI_POSITIONAL = -1, CLI_BAD = -2 };
+
+/* Start after argv[0] (the subcommand's name). */
+void cli_parser_init(cli_parser *p, const char *cmd, const cli_option *options, int argc,
+                     char **argv);
+/* Next option id (> 0) with *value its argument (or NULL), CLI_POSITIONAL with
+ * *value the argument, CLI_DONE at the end, or CLI_BAD after printing a usage
+ * error. */
+int cli_next(cli_parser *p, const char **value);
+/* Strict argument values; on error print a usage message naming the option and
+ * return CLI_EXIT_USAGE, else 0. */
+int cli_parse_index(const char *cmd, const char *option, const char *text, int *value);
+int cli_parse_positive(const char *cmd, const char *option, const char *text, double *value);
+int cli_parse_format(const char *cmd, const char *option, const char *text,
+                     mb_format *format);
+/* "AxBxC" (or "N" for NxNxN) with positive integers. */
+int cli_parse_supercell(const char *cmd, const char *option, const char *text, int reps[3]);
+
+/* Name of a format as --format spells it ("poscar"), "auto" for MB_FORMAT_AUTO. */
+const char *cli_format_name(mb_format format);
+
+/* Read structure number index from path; "-" reads standard input. */
+mb_status cli_read(const char *path, mb_format format, int index, mb_structure **out);
+
+/* ---- JSON output ---------------------------------------------------------
+ * A JSON string literal with escaping; bytes that are not valid UTF-8 become
+ * U+FFFD so that the output always parses. */
+void cli_json_string(FILE *f, const char *s);
+/* A JSON number (%.10g), or null when not finite. */
+void cli_json_number(FILE *f, double x);
+
+/* ---- subcommands ---------------------------------------------------------
+ * Each takes argv[0] = its own name and returns an exit status. */
+int cmd_info(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+extern const char cmd_info_help[];
+extern const char cmd_convert_help[];
+
+#endif

@@ -1,2 +1,104 @@
+/* migbar: the command-line face of libmigbar. This file only dispatches to the
+ * subcommands (one file each) and answers --help and --version. */
+#include <string.h>
+
 #include "cli.h"
-int main(void){return 0;}
+
+#define TOOL_VERSION "0.1.0"
+
+typedef struct subcommand {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+  const char *help;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"info", "describe a structure: formula, cell, volume, density, space group", cmd_info,
+     cmd_info_help},
+    {"convert", "convert between POSCAR, extended XYZ, CIF and JSON; supercell, wrap",
+     cmd_convert, cmd_convert_help},
+};
+#define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+static void print_help(void) {
+  fputs("Usage: migbar SUBCOMMAND [OPTION]... [ARG]...\n"
+        "       migbar --help | --version\n"
+        "       migbar help SUBCOMMAND\n"
+        "\n"
+        "Inspect and convert crystal structures with libmigbar, the library that estimates\n"
+        "ionic migration barriers in battery materials.\n"
+        "\n"
+        "Subcommands:\n",
+        stdout);
+  for (size_t k = 0; k < NSUBCOMMANDS; k++)
+    printf("  %-9s %s\n", subcommands[k].name, subcommands[k].summary);
+  fputs("  help      show the help of a subcommand\n"
+        "\n"
+        "Options:\n"
+        "  -h, --help     show this help and exit\n"
+        "  -V, --version  show the versions of migbar and of the linked libmigbar and exit\n"
+        "\n"
+        "Structure files: VASP POSCAR/CONTCAR (*.vasp, POSCAR*, CONTCAR*), extended XYZ\n"
+        "(*.xyz, *.extxyz), CIF (*.cif) and the JSON \"atoms\" layout (*.json). '-' is\n"
+        "standard input or output.\n"
+        "\n"
+        "Run 'migbar SUBCOMMAND --help' for the options of a subcommand; see also migbar(1).\n"
+        "\n",
+        stdout);
+  fputs(cli_exit_status_help, stdout);
+}
+
+static const subcommand *find(const char *name) {
+  for (size_t k = 0; k < NSUBCOMMANDS; k++)
+    if (strcmp(subcommands[k].name, name) == 0) return &subcommands[k];
+  return NULL;
+}
+
+static int unknown_subcommand(const char *name) {
+  return cli_usage_error(NULL, "unknown subcommand '%s' (known: info, convert, help)", name);
+}
+
+/* migbar help [SUBCOMMAND] */
+static int help(int argc, char **argv) {
+  if (argc == 1 || strcmp(argv[1], "help") == 0) {
+    print_help();
+    return CLI_EXIT_OK;
+  }
+  if (argc > 2) return cli_usage_error(NULL, "help takes one subcommand, not %d", argc - 1);
+  const subcommand *sc = find(argv[1]);
+  if (!sc) return unknown_subcommand(argv[1]);
+  return cli_help(sc->help);
+}
+
+static int finish(int status) {
+  /* A full disk or closed pipe on stdout must not go unnoticed. */
+  if ((fflush(stdout) != 0 || ferror(stdout)) && status == CLI_EXIT_OK) {
+    fputs("migbar: error writing to standard output\n", stderr);
+    status = CLI_EXIT_FAIL;
+  }
+  return status;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs("Usage: migbar SUBCOMMAND [OPTION]... [ARG]...\n"
+          "Try 'migbar --help' for the list of subcommands.\n",
+          stderr);
+    return CLI_EXIT_USAGE;
+  }
+  const char *first = argv[1];
+  if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
+    print_help();
+    return finish(CLI_EXIT_OK);
+  }
+  if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+    printf("migbar %s (libmigbar %s)\n", TOOL_VERSION, mb_version());
+    return finish(CLI_EXIT_OK);
+  }
+  if (strcmp(first, "help") == 0) return finish(help(argc - 1, argv + 1));
+  if (first[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", first);
+  const subcommand *sc = find(first);
+  if (!sc) return unknown_subcommand(first);
+  return finish(sc->run(argc - 1, argv + 1));
+}

@@ -1,6 +1,7 @@
 /* mb_structure_read/write: pick the format, then hand over to its reader/writer. */
 #include <ctype.h>
 #include <limits.h>
+#include <locale.h>
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -94,10 +95,40 @@ static mb_status resolve(mb_format *format, const char *name, const char *data, 
   return mb__error(MB_ERR_INVALID_ARG, "unknown format code %d", (int)*format);
 }
 
+/* Text formats use '.' as the decimal mark whatever locale the host program
+ * set: readers and writers run under the C locale, switched for this thread
+ * only (uselocale), so other threads are not affected. */
+typedef struct c_locale {
+  locale_t c, old;
+} c_locale;
+
+static void c_locale_enter(c_locale *l) {
+  l->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  l->old = l->c ? uselocale(l->c) : (locale_t)0;
+}
+
+static void c_locale_leave(c_locale *l) {
+  if (!l->c) return;
+  uselocale(l->old);
+  freelocale(l->c);
+}
+
+static mb_status run_reader(mb_format format, const char *data, size_t size, const char *name,
+                            int index, mb_structure **out, int *count);
+
 static size_t slot(mb_format f) {
   for (size_t k = 0; k < NFORMATS; k++)
     if (formats[k].format == f) return k;
   return 0;
+}
+
+static mb_status run_reader(mb_format format, const char *data, size_t size, const char *name,
+                            int index, mb_structure **out, int *count) {
+  c_locale loc;
+  c_locale_enter(&loc);
+  mb_status st = formats[slot(format)].read(data, size, name, index, out, count);
+  c_locale_leave(&loc);
+  return st;
 }
 
 MB_API mb_status mb_structure_read_buffer(const char *data, size_t size,
@@ -112,7 +143,7 @@ MB_API mb_status mb_structure_read_buffer(const char *data, size_t size,
   memcpy(copy, data, size);
   copy[size] = '\0';
   mb_status st = resolve(&format, name, copy, size);
-  if (!st) st = formats[slot(format)].read(copy, size, name, index, out, NULL);
+  if (!st) st = run_reader(format, copy, size, name, index, out, NULL);
   free(copy);
   return st;
 }
@@ -125,7 +156,7 @@ static mb_status read_path(const char *path, mb_format format, int index,
   mb_status st = mb__read_file(path, &data, &size);
   if (st) return st;
   st = resolve(&format, path, data, size);
-  if (!st) st = formats[slot(format)].read(data, size, path, index, out, count);
+  if (!st) st = run_reader(format, data, size, path, index, out, count);
   free(data);
   return st;
 }
@@ -154,7 +185,10 @@ MB_API mb_status mb_structure_write_buffer(const mb_structure *s, mb_format form
   mb_status st = resolve(&format, NULL, "", 0);
   if (st) return st;
   mb_strbuf sb = {0};
+  c_locale loc;
+  c_locale_enter(&loc);
   st = formats[slot(format)].write(s, &sb);
+  c_locale_leave(&loc);
   if (st) {
     mb__sb_free(&sb);
     return st;

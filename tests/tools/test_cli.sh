@@ -1,1 +1,488 @@
-exit 0 # PLACEHOLDER
+#!/bin/sh
+# Tests of the migbar command: help and version, exit codes, messages, `info`
+# on the shipped examples (text and JSON), `convert` round trips through every
+# format, supercells, wrapping, standard input/output.
+#
+# Run by `make check` with MB_BUILDDIR, MB_SRCDIR (and MB_TEST_DATA, PYTHON) set.
+#
+# Reference values were computed independently of libmigbar with ASE 3.22.1 and
+# spglib 2.0.2 (Debian /usr/bin/python3) on the example files:
+#   ase.io.read(f); get_chemical_formula('hill'); cell.cellpar(); get_volume();
+#   density = sum(get_masses()) / volume * 1.66053906660;
+#   spglib.get_spacegroup((cell, scaled_positions, numbers), symprec=1e-3)
+# examples/NaCl/POSCAR, NaCl.cif: Cl4Na4, 8 atoms, a = b = c = 5.64 A, 90 deg,
+#   V = 179.406144 A^3, rho = 2.16362 g/cm^3, Fm-3m (225)
+# examples/LiFePO4/POSCAR_initial and POSCAR_final: Fe16Li15O64P16, 111 atoms,
+#   a 9.309834 b 11.941510 c 10.236197 A, 90 deg, V = 1137.993624 A^3,
+#   rho = 3.67296 g/cm^3, P-1 (2) (one Li vacancy lowers the olivine symmetry)
+# Densities are compared within 0.01 g/cm^3 (atomic-weight tables differ in the
+# 4th digit); volumes and lengths within 1e-4.
+set -u
+
+: "${MB_BUILDDIR:?MB_BUILDDIR is not set (run through make check)}"
+: "${MB_SRCDIR:?MB_SRCDIR is not set (run through make check)}"
+PYTHON=${PYTHON:-python3}
+MIGBAR="$MB_BUILDDIR/tools/migbar"
+EX="$MB_SRCDIR/examples"
+NACL="$EX/NaCl/POSCAR"
+NACL_CIF="$EX/NaCl/NaCl.cif"
+LFP_I="$EX/LiFePO4/POSCAR_initial"
+LFP_F="$EX/LiFePO4/POSCAR_final"
+
+if [ ! -x "$MIGBAR" ]; then
+  echo "FAIL: $MIGBAR is missing or not executable (build first)"
+  exit 1
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/migbar-cli.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT HUP INT TERM
+
+failures=0
+checks=0
+fail() {
+  failures=$((failures + 1))
+  echo "FAIL: $*"
+}
+
+# run CMD...: runs migbar with the arguments, output in $TMP/out, $TMP/err, status in $rc.
+run() {
+  "$MIGBAR" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  last="migbar $*"
+}
+show() {
+  echo "  --- stdout of '$last':"
+  sed -n '1,15p' "$TMP/out" | sed 's/^/  | /'
+  echo "  --- stderr:"
+  sed -n '1,15p' "$TMP/err" | sed 's/^/  | /'
+}
+expect_rc() {
+  checks=$((checks + 1))
+  if [ "$rc" -ne "$1" ]; then
+    fail "'$last' exited with $rc, expected $1"
+    show
+  fi
+}
+# expect_out FILE FIXED-STRING: FILE (out or err) contains the string.
+expect_in() {
+  checks=$((checks + 1))
+  if ! grep -F -q -- "$2" "$TMP/$1"; then
+    fail "std$1 of '$last' lacks '$2'"
+    show
+  fi
+}
+expect_empty() {
+  checks=$((checks + 1))
+  if [ -s "$TMP/$1" ]; then
+    fail "std$1 of '$last' is not empty"
+    show
+  fi
+}
+
+# json_check FILE PYTHON-EXPR: the JSON object in FILE (as d) satisfies the expression.
+json_check() {
+  checks=$((checks + 1))
+  if ! "$PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        d = json.load(f)
+except ValueError as e:
+    print("  not valid JSON (%s): %r" % (e, open(sys.argv[1]).read()[:300]))
+    sys.exit(1)
+try:
+    ok = eval(sys.argv[2])
+except (KeyError, TypeError, IndexError) as e:
+    ok = False
+    print("  %s: %r" % (type(e).__name__, e))
+if not ok:
+    print("  JSON was:", json.dumps(d)[:600])
+    sys.exit(1)
+EOF
+  then
+    fail "'$last': JSON check failed: $2"
+  fi
+}
+
+near() { # near A B TOL -> status 0 when |A-B| <= TOL
+  awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'
+}
+# expect_value LABEL REF TOL: the number after LABEL on a line of stdout is REF +- TOL.
+expect_value() {
+  checks=$((checks + 1))
+  v=$(sed -n "s/^$1 *\([-0-9.eE+]*\).*/\1/p" "$TMP/out" | head -n 1)
+  if [ -z "$v" ] || ! near "$v" "$2" "$3"; then
+    fail "'$last': '$1' is '$v', expected $2 +- $3"
+    show
+  fi
+}
+
+# ---- help, version, usage errors ------------------------------------------
+run --version
+expect_rc 0
+checks=$((checks + 1))
+[ "$(cat "$TMP/out")" = "migbar 0.1.0 (libmigbar 0.1.0)" ] ||
+  fail "--version printed '$(cat "$TMP/out")', expected 'migbar 0.1.0 (libmigbar 0.1.0)'"
+
+for args in "--help" "-h" "help" "help info" "help convert" "info --help" "convert --help" \
+  "info -h" "convert -h"; do
+  # shellcheck disable=SC2086
+  run $args
+  expect_rc 0
+  expect_in out "Usage: migbar"
+  expect_in out "Exit status:"
+  expect_empty err
+done
+run info --help
+expect_in out "--symprec"
+expect_in out "--json"
+run convert --help
+expect_in out "--supercell"
+expect_in out "--wrap"
+run --help
+expect_in out "info"
+expect_in out "convert"
+expect_in out "2  usage error"
+
+run
+expect_rc 2
+expect_in err "--help"
+run frobnicate
+expect_rc 2
+expect_in err "frobnicate"
+expect_in err "--help"
+run help frobnicate
+expect_rc 2
+expect_in err "frobnicate"
+run --frobnicate
+expect_rc 2
+expect_in err "--frobnicate"
+run info --frobnicate "$NACL"
+expect_rc 2
+expect_in err "migbar info: unknown option '--frobnicate'"
+expect_in err "migbar info --help"
+run convert -q "$NACL" "$TMP/x.xyz"
+expect_rc 2
+expect_in err "'-q'"
+run info
+expect_rc 2
+expect_in err "no FILE"
+run info "$NACL" "$NACL"
+expect_rc 2
+run info --index
+expect_rc 2
+expect_in err "'--index' needs a value"
+run info --index=abc "$NACL"
+expect_rc 2
+expect_in err "abc"
+run info --index -1 "$NACL"
+expect_rc 2
+run info --symprec 0 "$NACL"
+expect_rc 2
+expect_in err "--symprec"
+run info --json=yes "$NACL"
+expect_rc 2
+expect_in err "takes no value"
+run info --format foo "$NACL"
+expect_rc 2
+expect_in err "unknown format 'foo'"
+run convert "$NACL"
+expect_rc 2
+expect_in err "no OUT"
+run convert "$NACL" "$TMP/x.foo"
+expect_rc 2
+expect_in err \
+  "migbar convert: cannot tell the output format from '$TMP/x.foo'; use --to poscar|xyz|cif|json"
+checks=$((checks + 1))
+[ -e "$TMP/x.foo" ] && fail "convert wrote $TMP/x.foo after a usage error"
+run convert "$NACL" -
+expect_rc 2
+expect_in err "--to"
+run convert --supercell 2x0x1 "$NACL" "$TMP/x.xyz"
+expect_rc 2
+expect_in err "2x0x1"
+run convert --supercell 2x2 "$NACL" "$TMP/x.xyz"
+expect_rc 2
+run convert --to bogus "$NACL" "$TMP/x.xyz"
+expect_rc 2
+expect_in err "bogus"
+
+# ---- failures of the library: exit 1, "migbar CMD: message" ---------------
+run info "$TMP/does-not-exist.vasp"
+expect_rc 1
+expect_in err "migbar info: "
+expect_in err "does-not-exist.vasp"
+expect_empty out
+
+# A POSCAR whose 9th line (the first atom) has a bad coordinate.
+cat >"$TMP/bad.vasp" <<'EOF'
+malformed on line 9
+1.0
+4.0 0.0 0.0
+0.0 4.0 0.0
+0.0 0.0 4.0
+Na Cl
+1 1
+Direct
+0.0 0.0 zz
+0.5 0.5 0.5
+EOF
+run info "$TMP/bad.vasp"
+expect_rc 1
+expect_in err "migbar info: "
+expect_in err "bad.vasp:9"
+run convert "$TMP/bad.vasp" "$TMP/bad.xyz"
+expect_rc 1
+expect_in err "migbar convert: "
+expect_in err "bad.vasp:9"
+checks=$((checks + 1))
+[ -e "$TMP/bad.xyz" ] && fail "convert left $TMP/bad.xyz behind after a read error"
+
+run info --index 3 "$NACL"
+expect_rc 1
+expect_in err "migbar info: "
+run convert "$NACL" "$TMP/no/such/dir/out.xyz"
+expect_rc 1
+expect_in err "migbar convert: "
+expect_in err "$TMP/no/such/dir/out.xyz"
+
+# ---- info on the examples --------------------------------------------------
+run info "$NACL"
+expect_rc 0
+expect_empty err
+expect_in out "formula:       Cl4Na4 (reduced ClNa)"
+expect_in out "atoms:         8"
+expect_in out "species:       Cl 4, Na 4"
+expect_in out "space group:   Fm-3m (225)"
+expect_in out "alpha 90.0000  beta 90.0000  gamma 90.0000"
+expect_value "volume:" 179.406144 1e-4
+expect_value "density:" 2.16362 0.01
+expect_value "cell (A):      a" 5.64 1e-6
+checks=$((checks + 1))
+grep -q "structures:" "$TMP/out" && fail "info printed a structure count for a one-structure file"
+
+run info "$NACL_CIF"
+expect_rc 0
+expect_in out "formula:       Cl4Na4 (reduced ClNa)"
+expect_in out "atoms:         8"
+expect_in out "space group:   Fm-3m (225)"
+expect_value "volume:" 179.406144 1e-4
+
+for f in "$LFP_I" "$LFP_F"; do
+  run info "$f"
+  expect_rc 0
+  expect_in out "formula:       Fe16Li15O64P16 (reduced Fe16Li15O64P16)"
+  expect_in out "atoms:         111"
+  expect_in out "species:       Fe 16, Li 15, O 64, P 16"
+  expect_in out "space group:   P-1 (2)"
+  expect_in out "cell (A):      a 9.309834  b 11.941510  c 10.236197"
+  expect_value "volume:" 1137.993624 1e-4
+  expect_value "density:" 3.67296 0.01
+  run info --json "$f"
+  expect_rc 0
+  cp "$TMP/out" "$TMP/lfp.json"
+  json_check "$TMP/lfp.json" 'd["natoms"] == 111 and d["formula"] == "Fe16Li15O64P16"'
+  json_check "$TMP/lfp.json" 'd["species"] == {"Fe": 16, "Li": 15, "O": 64, "P": 16}'
+  json_check "$TMP/lfp.json" 'd["spacegroup"] == {"number": 2, "symbol": "P-1"}'
+  json_check "$TMP/lfp.json" 'd["frames"] == 1 and d["format"] == "poscar"'
+  json_check "$TMP/lfp.json" 'abs(d["volume"] - 1137.993624) < 1e-4'
+  json_check "$TMP/lfp.json" 'abs(d["density"] - 3.67296) < 0.01'
+  json_check "$TMP/lfp.json" 'abs(d["lattice"][1][1] - 11.9415102006) < 1e-6'
+  json_check "$TMP/lfp.json" 'd["lattice"][0][1] == 0 and d["cell_parameters"]["gamma"] == 90'
+  json_check "$TMP/lfp.json" 'abs(d["cell_parameters"]["c"] - 10.2361965179) < 1e-6'
+done
+
+run info -j "$NACL"
+expect_rc 0
+cp "$TMP/out" "$TMP/nacl.json"
+json_check "$TMP/nacl.json" 'd["spacegroup"] == {"number": 225, "symbol": "Fm-3m"}'
+json_check "$TMP/nacl.json" 'd["reduced_formula"] == "ClNa" and d["natoms"] == 8'
+json_check "$TMP/nacl.json" 'd["selective_dynamics"] is None and d["symprec"] == 0.001'
+
+# A looser tolerance still finds the group; the JSON keeps the file name escaped.
+mkdir -p "$TMP/dir \"q\""
+cp "$NACL" "$TMP/dir \"q\"/POSCAR"
+run info --json --symprec 0.1 "$TMP/dir \"q\"/POSCAR"
+expect_rc 0
+cp "$TMP/out" "$TMP/q.json"
+json_check "$TMP/q.json" 'd["file"].endswith("dir \"q\"/POSCAR") and d["symprec"] == 0.1'
+
+# A file name that is not valid UTF-8 still gives valid JSON (U+FFFD for the bad byte).
+odd="$TMP/$(printf 'na\377cl').vasp"
+cp "$NACL" "$odd"
+run info --json "$odd"
+expect_rc 0
+cp "$TMP/out" "$TMP/odd.json"
+json_check "$TMP/odd.json" 'd["file"].endswith("na\ufffdcl.vasp") and d["format"] == "poscar"'
+
+# Standard input, with and without --format.
+"$MIGBAR" info --format poscar - <"$NACL" >"$TMP/out" 2>"$TMP/err"
+rc=$? last="migbar info --format poscar - < NaCl/POSCAR"
+expect_rc 0
+expect_in out "space group:   Fm-3m (225)"
+
+# Selective dynamics: one atom fixed, one partly fixed, one free.
+cat >"$TMP/POSCAR_sd" <<'EOF'
+selective dynamics
+1.0
+4.0 0.0 0.0
+0.0 4.0 0.0
+0.0 0.0 4.0
+Li O
+2 1
+Selective dynamics
+Direct
+0.0 0.0 0.0 F F F
+0.5 0.5 0.0 T F T
+0.5 0.0 0.5 T T T
+EOF
+run info "$TMP/POSCAR_sd"
+expect_rc 0
+expect_in out "selective dynamics: 4 of 9 coordinates fixed; 1 atoms fixed, 1 partly fixed, 1 free"
+run info --json "$TMP/POSCAR_sd"
+cp "$TMP/out" "$TMP/sd.json"
+json_check "$TMP/sd.json" \
+  'd["selective_dynamics"] == {"fixed_coordinates": 4, "fixed_atoms": 1, "partly_fixed_atoms": 1}'
+
+# ---- convert ---------------------------------------------------------------
+# Round trip POSCAR -> xyz -> cif -> json -> POSCAR keeps formula, atoms, cell, positions.
+prev="$LFP_I"
+for next in "$TMP/rt.xyz" "$TMP/rt.cif" "$TMP/rt.json" "$TMP/rt.vasp"; do
+  run convert "$prev" "$next"
+  expect_rc 0
+  expect_empty out
+  expect_empty err
+  run info --json "$next"
+  expect_rc 0
+  cp "$TMP/out" "$TMP/rt-info.json"
+  json_check "$TMP/rt-info.json" 'd["natoms"] == 111 and d["formula"] == "Fe16Li15O64P16"'
+  json_check "$TMP/rt-info.json" 'abs(d["volume"] - 1137.993624) < 1e-4'
+  json_check "$TMP/rt-info.json" 'd["spacegroup"]["number"] == 2'
+  prev="$next"
+done
+# Compare the direct coordinates of the last POSCAR with the original, atom by atom
+# (the POSCARs are parsed here by hand so that no library is involved).
+checks=$((checks + 1))
+if ! "$PYTHON" - "$LFP_I" "$TMP/rt.vasp" <<'EOF'
+import sys
+def direct(path):
+    lines = open(path).read().split("\n")
+    counts = [int(x) for x in lines[6].split()]
+    k = 7
+    if lines[k].strip()[:1] in "sS":
+        k += 1
+    assert lines[k].strip()[:1] in "dD", "expected Direct in %s" % path
+    return [[float(x) for x in lines[k + 1 + i].split()[:3]] for i in range(sum(counts))]
+try:
+    a, b = direct(sys.argv[1]), direct(sys.argv[2])
+except (OSError, ValueError, IndexError, AssertionError) as e:
+    sys.exit("  cannot read the POSCARs: %s" % e)
+assert len(a) == len(b), (len(a), len(b))
+for i, (p, q) in enumerate(zip(a, b)):
+    for x, y in zip(p, q):
+        d = (x - y) % 1.0
+        assert min(d, 1 - d) < 1e-5, "atom %d: %s vs %s" % (i, p, q)
+EOF
+then
+  fail "round trip POSCAR->xyz->cif->json->POSCAR moved atoms"
+fi
+
+# Standard output needs --to; the xyz text starts with the number of atoms.
+run convert "$LFP_F" - --to xyz
+expect_rc 0
+expect_empty err
+checks=$((checks + 1))
+[ "$(head -n 1 "$TMP/out" | tr -d ' \r')" = "111" ] ||
+  fail "convert to stdout as xyz: first line is '$(head -n 1 "$TMP/out")', expected 111"
+cp "$TMP/out" "$TMP/final.xyz"
+
+# A full disk on standard output is an error (exit 1), not a silent truncation.
+if [ -w /dev/full ]; then
+  "$MIGBAR" convert "$LFP_F" - --to xyz >/dev/full 2>"$TMP/err"
+  rc=$? last="migbar convert POSCAR_final - --to xyz >/dev/full"
+  expect_rc 1
+  expect_in err "error writing to standard output"
+  "$MIGBAR" info "$NACL" >/dev/full 2>"$TMP/err"
+  rc=$? last="migbar info NaCl/POSCAR >/dev/full"
+  expect_rc 1
+fi
+
+# Explicit formats override file names; -v reports on stderr only.
+run convert -v --from poscar --to cif "$NACL" "$TMP/nacl.out"
+expect_rc 0
+expect_empty out
+expect_in err "wrote 8 atoms"
+run info --format cif "$TMP/nacl.out"
+expect_rc 0
+expect_in out "space group:   Fm-3m (225)"
+
+# Supercell: 2x2x2 of NaCl has 64 atoms, 8 times the volume, the same group.
+run convert --supercell 2x2x2 "$NACL_CIF" "$TMP/nacl222.vasp"
+expect_rc 0
+run info "$TMP/nacl222.vasp"
+expect_rc 0
+expect_in out "formula:       Cl32Na32 (reduced ClNa)"
+expect_in out "atoms:         64"
+expect_in out "space group:   Fm-3m (225)"
+expect_value "volume:" 1435.249152 1e-3
+run convert -s 3 "$NACL" "$TMP/nacl333.xyz"
+expect_rc 0
+run info "$TMP/nacl333.xyz"
+expect_in out "atoms:         216"
+
+# Multi-structure files: two xyz frames, --index picks one, info counts them.
+cat "$TMP/final.xyz" "$TMP/nacl333.xyz" >"$TMP/two.xyz"
+run info "$TMP/two.xyz"
+expect_rc 0
+expect_in out "structures:    2 in the file, this is number 0"
+expect_in out "atoms:         111"
+run info --index 1 --json "$TMP/two.xyz"
+expect_rc 0
+cp "$TMP/out" "$TMP/two.json"
+json_check "$TMP/two.json" 'd["frames"] == 2 and d["index"] == 1 and d["natoms"] == 216'
+run convert --index 1 "$TMP/two.xyz" "$TMP/frame1.vasp"
+expect_rc 0
+run info "$TMP/frame1.vasp"
+expect_in out "formula:       Cl108Na108 (reduced ClNa)"
+run info --index 2 "$TMP/two.xyz"
+expect_rc 1
+expect_in err "two.xyz"
+
+# --wrap maps fractional coordinates into [0, 1).
+cat >"$TMP/POSCAR_out" <<'EOF'
+atoms outside the cell
+1.0
+4.0 0.0 0.0
+0.0 4.0 0.0
+0.0 0.0 4.0
+Li
+2
+Direct
+1.25 -0.25 0.5
+-1.0 2.5 0.0
+EOF
+run convert --wrap "$TMP/POSCAR_out" - --to poscar
+expect_rc 0
+checks=$((checks + 1))
+if ! awk 'NR >= 9 && NF >= 3 { for (k = 1; k <= 3; k++) if ($k < 0 || $k >= 1) bad = 1; n++ }
+          END { exit bad || n != 2 }' "$TMP/out"; then
+  fail "convert --wrap left coordinates outside [0, 1)"
+  show
+fi
+checks=$((checks + 1))
+if ! awk 'NR == 9 { exit !($1 > 0.2499 && $1 < 0.2501 && $2 > 0.7499 && $2 < 0.7501) }' \
+  "$TMP/out"; then
+  fail "convert --wrap: atom 0 should be at (0.25, 0.75, 0.5)"
+  show
+fi
+
+# Reading standard input through convert, format sniffed from the content (JSON).
+[ -f "$TMP/rt.json" ] || echo '{}' >"$TMP/rt.json" # (a failure above already counted)
+"$MIGBAR" convert - "$TMP/from-stdin.vasp" <"$TMP/rt.json" >"$TMP/out" 2>"$TMP/err"
+rc=$? last="migbar convert - from-stdin.vasp < rt.json"
+expect_rc 0
+run info "$TMP/from-stdin.vasp"
+expect_in out "atoms:         111"
+
+echo "test_cli.sh: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]

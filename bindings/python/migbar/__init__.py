@@ -1,0 +1,34 @@
+"""migbar: Python bindings of libmigbar (ionic migration barriers in battery materials).
+
+    >>> import migbar
+    >>> s = migbar.Structure.read("POSCAR")
+    >>> s.formula(), s.spacegroup()
+    >>> nl = s.neighbors(cutoff=3.0)
+
+The library is found through MIGBAR_LIBRARY, the install directory, the build
+tree, or the system search path (see migbar._lib).
+"""
+
+from . import _lib
+from ._lib import MigbarError, library_path
+from .neighbors import NeighborList
+from .structure import (Structure, element_mass, element_number, element_symbol,
+                        format_code)
+
+# The package version; version() is the linked library's.
+__version__ = "0.1.0"
+
+
+def version():
+    """Version string of the linked libmigbar, e.g. '0.1.0'."""
+    return _lib.lib.mb_version().decode()
+
+
+def version_number():
+    """10000*major + 100*minor + patch of the linked libmigbar."""
+    return _lib.lib.mb_version_number()
+
+
+__all__ = ["Structure", "NeighborList", "MigbarError", "element_number", "element_symbol",
+           "element_mass", "format_code", "version", "version_number", "library_path",
+           "__version__"]

@@ -1,0 +1,215 @@
+"""Loading libmigbar and declaring the C functions of include/migbar.h.
+
+Every MB_API function has an entry in SIGNATURES (restype, argtypes); a test
+parses migbar.h and fails when one is missing or has the wrong number of
+arguments. Handles cross as c_void_p, arrays as POINTER(c_double/c_int).
+"""
+
+import ctypes
+import ctypes.util
+import os
+import sysconfig
+from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_void_p
+
+# The soname major this package was written for (MB_VERSION_MAJOR).
+EXPECTED_MAJOR = 0
+
+_dp = POINTER(c_double)
+_ip = POINTER(c_int)
+_status = c_int  # mb_status
+_enum = c_int    # mb_coords, mb_format
+
+SIGNATURES = {
+    # 1. version
+    "mb_version": (c_char_p, []),
+    "mb_version_number": (c_int, []),
+    # 2. errors
+    "mb_strerror": (c_char_p, [_status]),
+    "mb_last_error": (c_char_p, []),
+    "mb_clear_error": (None, []),
+    "mb_free": (None, [c_void_p]),
+    # 3. structures
+    "mb_structure_create": (_status, [_dp, c_int, _dp, _enum, _ip, POINTER(c_void_p)]),
+    "mb_structure_create_symbols": (_status, [_dp, c_int, _dp, _enum, POINTER(c_char_p),
+                                              POINTER(c_void_p)]),
+    "mb_structure_free": (None, [c_void_p]),
+    "mb_structure_copy": (_status, [c_void_p, POINTER(c_void_p)]),
+    "mb_structure_natoms": (_status, [c_void_p, _ip]),
+    "mb_structure_lattice": (_status, [c_void_p, _dp]),
+    "mb_structure_positions": (_status, [c_void_p, _enum, _dp]),
+    "mb_structure_numbers": (_status, [c_void_p, _ip]),
+    "mb_structure_symbol": (_status, [c_void_p, c_int, POINTER(c_char_p)]),
+    "mb_structure_set_positions": (_status, [c_void_p, _dp, _enum]),
+    "mb_structure_set_lattice": (_status, [c_void_p, _dp, c_int]),
+    "mb_structure_set_selective": (_status, [c_void_p, _ip]),
+    "mb_structure_selective": (_status, [c_void_p, _ip, _ip]),
+    "mb_structure_wrap": (_status, [c_void_p]),
+    "mb_structure_supercell": (_status, [c_void_p, _ip, POINTER(c_void_p)]),
+    "mb_structure_displacement": (_status, [c_void_p, c_int, c_int, _dp]),
+    "mb_structure_distance": (_status, [c_void_p, c_int, c_int, _dp]),
+    "mb_structure_formula": (_status, [c_void_p, c_int, c_char_p, c_size_t]),
+    "mb_structure_volume": (_status, [c_void_p, _dp]),
+    "mb_structure_density": (_status, [c_void_p, _dp]),
+    "mb_structure_spacegroup": (_status, [c_void_p, c_double, _ip, c_char_p, c_size_t]),
+    "mb_element_number": (_status, [c_char_p, _ip]),
+    "mb_element_symbol": (_status, [c_int, POINTER(c_char_p)]),
+    "mb_element_mass": (_status, [c_int, _dp]),
+    # 3. files
+    "mb_format_from_path": (_status, [c_char_p, _ip]),
+    "mb_format_from_name": (_status, [c_char_p, _ip]),
+    "mb_structure_read": (_status, [c_char_p, _enum, POINTER(c_void_p)]),
+    "mb_structure_read_frame": (_status, [c_char_p, _enum, c_int, POINTER(c_void_p)]),
+    "mb_structure_count_frames": (_status, [c_char_p, _enum, _ip]),
+    "mb_structure_read_buffer": (_status, [c_char_p, c_size_t, _enum, c_char_p, c_int,
+                                           POINTER(c_void_p)]),
+    "mb_structure_write": (_status, [c_void_p, c_char_p, _enum]),
+    # char **data is taken as void** so that the buffer can be handed to mb_free.
+    "mb_structure_write_buffer": (_status, [c_void_p, _enum, POINTER(c_void_p),
+                                            POINTER(c_size_t)]),
+    # 4. neighbour lists
+    "mb_neighbors_cutoff": (_status, [c_void_p, c_double, POINTER(c_void_p)]),
+    "mb_neighbors_knn": (_status, [c_void_p, c_int, POINTER(c_void_p)]),
+    "mb_neighbors_free": (None, [c_void_p]),
+    "mb_neighbors_count": (_status, [c_void_p, POINTER(c_size_t)]),
+    "mb_neighbors_pairs": (_status, [c_void_p, _ip, _ip, _ip, _dp, _dp]),
+    "mb_neighbors_first": (_status, [c_void_p, POINTER(c_size_t)]),
+}
+
+# Status names, in the order of enum mb_status (values are part of the ABI).
+STATUS_NAMES = (
+    "MB_OK", "MB_ERR_NOMEM", "MB_ERR_INVALID_ARG", "MB_ERR_IO", "MB_ERR_PARSE",
+    "MB_ERR_UNSUPPORTED", "MB_ERR_RANGE", "MB_ERR_GEOMETRY", "MB_ERR_SYMMETRY",
+    "MB_ERR_NOT_CONVERGED", "MB_ERR_MODEL", "MB_ERR_BUFFER_TOO_SMALL", "MB_ERR_CALLBACK",
+    "MB_ERR_INTERNAL",
+)
+for _value, _name in enumerate(STATUS_NAMES):
+    globals()[_name] = _value
+
+MB_COORDS_FRACTIONAL = 0
+MB_COORDS_CARTESIAN = 1
+MB_FORMAT_AUTO = 0
+
+
+def _candidates():
+    """Where to look for the library, in order, as (path, how) pairs."""
+    names = ("libmigbar.so.%d" % EXPECTED_MAJOR, "libmigbar.so", "libmigbar.dylib")
+    out = []
+    env = os.environ.get("MIGBAR_LIBRARY")
+    if env:
+        out.append((env, "MIGBAR_LIBRARY"))
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        from . import _config  # written by `make`: the install libdir
+        libdir = getattr(_config, "LIBDIR", None)
+    except ImportError:
+        libdir = None
+    dirs = []
+    if libdir:
+        dirs.append((libdir, "install libdir"))
+    # Installed layout: <prefix>/lib/pythonX.Y/{site,dist}-packages/migbar.
+    parts = here.split(os.sep)
+    if len(parts) >= 4 and parts[-2] in ("site-packages", "dist-packages") \
+            and parts[-3].startswith("python"):
+        prefix_lib = os.sep.join(parts[:-3])
+        dirs.append((prefix_lib, "package prefix"))
+        multiarch = sysconfig.get_config_var("MULTIARCH")
+        if multiarch:
+            dirs.append((os.path.join(prefix_lib, multiarch), "package prefix"))
+        dirs.append((prefix_lib + "64", "package prefix"))
+    # Build trees: bindings/python/migbar -> lib/.libs (in-tree build), and a
+    # build/ directory at the top of the source tree.
+    top = os.path.normpath(os.path.join(here, "..", "..", ".."))
+    dirs.append((os.path.join(top, "lib", ".libs"), "build tree"))
+    dirs.append((os.path.join(top, "build", "lib", ".libs"), "build tree"))
+    for d, how in dirs:
+        for n in names:
+            out.append((os.path.join(d, n), how))
+    return out
+
+
+def _load():
+    tried = []
+    for path, how in _candidates():
+        if not os.path.exists(path):
+            tried.append("%s (%s: absent)" % (path, how))
+            continue
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append("%s (%s: %s)" % (path, how, e))
+    found = ctypes.util.find_library("migbar")
+    if found:
+        try:
+            return ctypes.CDLL(found), found
+        except OSError as e:
+            tried.append("%s (find_library: %s)" % (found, e))
+    else:
+        tried.append("ctypes.util.find_library('migbar') (not found)")
+    raise ImportError(
+        "migbar: cannot load libmigbar. Set MIGBAR_LIBRARY to the path of "
+        "libmigbar.so, or install the library. Looked at:\n  " + "\n  ".join(tried))
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in SIGNATURES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise ImportError("migbar: the loaded libmigbar has no function %s "
+                              "(library too old?)" % name) from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+lib, _path = _load()
+_declare(lib)
+
+_version_number = lib.mb_version_number()
+if _version_number // 10000 != EXPECTED_MAJOR:
+    raise ImportError("migbar: %s is version %s, this package needs major version %d"
+                      % (_path, lib.mb_version().decode(), EXPECTED_MAJOR))
+
+
+def library_path():
+    """File name of the loaded libmigbar."""
+    return os.path.abspath(_path) if os.path.exists(_path) else _path
+
+
+def fspath(path):
+    """A path argument as bytes for C (str, bytes or os.PathLike)."""
+    return os.fsencode(path)
+
+
+class MigbarError(Exception):
+    """A libmigbar call failed.
+
+    status is the mb_status code (int), status_name its enum name, and the
+    message is the library's description (mb_last_error, with file:line for
+    parsers).
+    """
+
+    def __init__(self, status, message=None):
+        self.status = int(status)
+        if 0 <= self.status < len(STATUS_NAMES):
+            self.status_name = STATUS_NAMES[self.status]
+        else:
+            self.status_name = "MB_STATUS_%d" % self.status
+        if not message:
+            message = lib.mb_strerror(self.status).decode("utf-8", "replace")
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self):
+        return "%s (%s)" % (self.message, self.status_name)
+
+
+def check(status):
+    """Raise MigbarError for a failing mb_status; the message is read at once,
+    before any other libmigbar call can replace it."""
+    if status:  # MB_OK is 0
+        msg = lib.mb_last_error()
+        raise MigbarError(status, msg.decode("utf-8", "replace") if msg else None)
+
+
+__all__ = ["lib", "library_path", "MigbarError", "check", "SIGNATURES", "STATUS_NAMES",
+           "EXPECTED_MAJOR"]
