@@ -42,43 +42,10 @@ static mb_status next_line(poscar_reader *r, const char *what) {
   return MB_OK;
 }
 
-static int is_blank(char c) { return c == '\0' || isspace((unsigned char)c); }
 
-/* Next blank-separated token of [*p, end); NUL bytes count as blanks. */
-static int next_token(const char **p, const char *end, const char **tok, size_t *len) {
-  const char *q = *p;
-  while (q < end && is_blank(*q)) q++;
-  if (q >= end) return 0;
-  *tok = q;
-  while (q < end && !is_blank(*q)) q++;
-  *len = (size_t)(q - *tok);
-  *p = q;
-  return 1;
-}
 
-static int count_tokens(const char *line, size_t len) {
-  const char *p = line, *tok;
-  size_t n;
-  int count = 0;
-  while (next_token(&p, line + len, &tok, &n) && count < INT_MAX) count++;
-  return count;
-}
 
-static int token_double(const char *tok, size_t len, double *v) {
-  char buf[512]; /* room for any finite double printed with %f */
-  if (len >= sizeof buf) return 0;
-  memcpy(buf, tok, len);
-  buf[len] = '\0';
-  return mb__parse_double(buf, v);
-}
 
-static int token_long(const char *tok, size_t len, long *v) {
-  char buf[32];
-  if (len >= sizeof buf) return 0;
-  memcpy(buf, tok, len);
-  buf[len] = '\0';
-  return mb__parse_int(buf, v);
-}
 
 /* Element of a species token: the leading one or two letters ("Fe_pv" -> Fe,
  * "H1.25" -> H, "Li/PAW" -> Li), first upper-case, second lower-case.
@@ -115,7 +82,7 @@ static mb_status read_scale(poscar_reader *r, double scale[3], double *volume) {
   size_t n;
   double v[3];
   int k = 0;
-  while (k < 3 && next_token(&p, end, &tok, &n) && token_double(tok, n, &v[k])) k++;
+  while (k < 3 && mb__next_token(&p, end, &tok, &n) && mb__token_double(tok, n, &v[k])) k++;
   *volume = 0;
   if (k == 1) {
     if (v[0] == 0) return mb__parse_error(r->name, r->it.lineno, "the scale factor is zero");
@@ -147,8 +114,8 @@ static mb_status read_lattice(poscar_reader *r, double lattice[9]) {
     const char *p = r->line, *end = r->line + r->len, *tok;
     size_t n;
     for (int k = 0; k < 3; k++) {
-      int found = next_token(&p, end, &tok, &n);
-      if (!found || !token_double(tok, n, &lattice[3 * i + k]))
+      int found = mb__next_token(&p, end, &tok, &n);
+      if (!found || !mb__token_double(tok, n, &lattice[3 * i + k]))
         return mb__parse_error(r->name, r->it.lineno,
                                "lattice vector %d needs three numbers (component %d is %s)",
                                i + 1, k + 1, found ? "not a finite number" : "missing");
@@ -184,7 +151,7 @@ static int parse_species(const char *line, size_t len, int want, int *z, const c
   const char *p = line, *end = line + len, *tok;
   size_t n;
   int k = 0;
-  while ((want < 0 || k < want) && next_token(&p, end, &tok, &n)) {
+  while ((want < 0 || k < want) && mb__next_token(&p, end, &tok, &n)) {
     if (tok[0] == '!' || tok[0] == '#') break;
     z[k] = species_number(tok, n);
     if (!z[k]) {
@@ -204,13 +171,13 @@ static mb_status parse_counts(poscar_reader *r, long *counts, int max, int *ncou
   size_t n;
   int k = 0;
   *total = 0;
-  while (next_token(&p, end, &tok, &n)) {
+  while (mb__next_token(&p, end, &tok, &n)) {
     if (memchr(tok, '!', n)) break;
     if (k >= max)
       return mb__parse_error(r->name, r->it.lineno,
                              "%d species named but more atom counts given", max);
     long c;
-    if (!token_long(tok, n, &c))
+    if (!mb__token_long(tok, n, &c))
       return mb__parse_error(r->name, r->it.lineno, "atom count '%.*s' is not an integer",
                              (int)(n > 32 ? 32 : n), tok);
     if (c < 0 || c > INT_MAX / 4 || *total + c > INT_MAX / 4)
@@ -241,7 +208,7 @@ static int parse_flag(const char *tok, size_t len, int *flag) {
 /* First non-blank character of the current line (0 for a blank line). */
 static char first_letter(const poscar_reader *r) {
   for (size_t k = 0; k < r->len; k++)
-    if (!is_blank(r->line[k])) return r->line[k];
+    if (!mb__is_blank(r->line[k])) return r->line[k];
   return 0;
 }
 
@@ -252,7 +219,7 @@ static mb_status read_species(poscar_reader *r, const char *comment, size_t comm
   long *counts = NULL;
   mb_status st = next_line(r, "the species line");
   if (st) goto cleanup;
-  int ntok = count_tokens(r->line, r->len);
+  long ntok = mb__count_tokens(r->line, r->len);
   if (ntok == 0) {
     st = mb__parse_error(r->name, r->it.lineno,
                          "expected the species symbols (VASP 5) or the atom counts, found a "
@@ -268,8 +235,8 @@ static mb_status read_species(poscar_reader *r, const char *comment, size_t comm
   const char *p = r->line, *tok, *bad = NULL;
   size_t n, badlen = 0;
   long first;
-  next_token(&p, r->line + r->len, &tok, &n);
-  int vasp4 = token_long(tok, n, &first);
+  mb__next_token(&p, r->line + r->len, &tok, &n);
+  int vasp4 = mb__token_long(tok, n, &first);
   int nspecies = 0;
   long species_line = r->it.lineno;
   if (!vasp4) {
@@ -338,10 +305,10 @@ static mb_status read_positions(poscar_reader *r, int natoms, int cartesian, int
     const char *p = r->line, *end = r->line + r->len, *tok;
     size_t n;
     for (int k = 0; k < 3; k++) {
-      if (!next_token(&p, end, &tok, &n))
+      if (!mb__next_token(&p, end, &tok, &n))
         return mb__parse_error(r->name, r->it.lineno, "atom %d: expected three coordinates",
                                i + 1);
-      if (!token_double(tok, n, &pos[3 * i + k]))
+      if (!mb__token_double(tok, n, &pos[3 * i + k]))
         return mb__parse_error(r->name, r->it.lineno, "atom %d: coordinate '%.*s' is not a "
                                "finite number", i + 1, (int)(n > 32 ? 32 : n), tok);
       if (cartesian) pos[3 * i + k] *= scale[k];
@@ -350,7 +317,7 @@ static mb_status read_positions(poscar_reader *r, int natoms, int cartesian, int
                                i + 1);
     }
     for (int k = 0; selective && k < 3; k++)
-      if (!next_token(&p, end, &tok, &n) || !parse_flag(tok, n, &flags[3 * i + k]))
+      if (!mb__next_token(&p, end, &tok, &n) || !parse_flag(tok, n, &flags[3 * i + k]))
         return mb__parse_error(r->name, r->it.lineno,
                                "atom %d: selective dynamics needs three T/F flags after the "
                                "coordinates", i + 1);

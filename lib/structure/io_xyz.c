@@ -56,42 +56,10 @@ typedef struct xyz_header {
 
 #define MAX_COLUMNS 100000
 
-static int is_blank(char c) { return c == '\0' || isspace((unsigned char)c); }
 
-static int next_token(const char **p, const char *end, const char **tok, size_t *len) {
-  const char *q = *p;
-  while (q < end && is_blank(*q)) q++;
-  if (q >= end) return 0;
-  *tok = q;
-  while (q < end && !is_blank(*q)) q++;
-  *len = (size_t)(q - *tok);
-  *p = q;
-  return 1;
-}
 
-static long count_tokens(const char *line, size_t len) {
-  const char *p = line, *tok;
-  size_t n;
-  long count = 0;
-  while (next_token(&p, line + len, &tok, &n)) count++;
-  return count;
-}
 
-static int token_double(const char *tok, size_t len, double *v) {
-  char buf[512]; /* room for any finite double printed with %f */
-  if (len >= sizeof buf) return 0;
-  memcpy(buf, tok, len);
-  buf[len] = '\0';
-  return mb__parse_double(buf, v);
-}
 
-static int token_long(const char *tok, size_t len, long *v) {
-  char buf[32];
-  if (len >= sizeof buf) return 0;
-  memcpy(buf, tok, len);
-  buf[len] = '\0';
-  return mb__parse_int(buf, v);
-}
 
 /* A logical as ASE's extxyz parses it: T, F, True, False (any case here). */
 static int token_bool(const char *tok, size_t len, int *v) {
@@ -155,7 +123,7 @@ static int read_word(const char **p, const char *end, char *out, int is_key) {
       close = '}';
     } else if (c == '[') {
       close = ']';
-    } else if (is_blank(c) || (is_key && c == '=')) {
+    } else if (mb__is_blank(c) || (is_key && c == '=')) {
       break;
     } else {
       out[n++] = c;
@@ -173,11 +141,11 @@ static int split_numbers(const char *value, double *v, int max) {
   int k = 0;
   const char *p = value;
   while (*p) {
-    while (*p && (is_blank(*p) || *p == ',')) p++;
+    while (*p && (mb__is_blank(*p) || *p == ',')) p++;
     if (!*p) break;
     const char *start = p;
-    while (*p && !is_blank(*p) && *p != ',') p++;
-    if (k >= max || !token_double(start, (size_t)(p - start), &v[k])) return -1;
+    while (*p && !mb__is_blank(*p) && *p != ',') p++;
+    if (k >= max || !mb__token_double(start, (size_t)(p - start), &v[k])) return -1;
     k++;
   }
   return k;
@@ -187,10 +155,10 @@ static int check_pbc(const char *value) {
   int k = 0, b;
   const char *p = value;
   while (*p) {
-    while (*p && (is_blank(*p) || *p == ',')) p++;
+    while (*p && (mb__is_blank(*p) || *p == ',')) p++;
     if (!*p) break;
     const char *start = p;
-    while (*p && !is_blank(*p) && *p != ',') p++;
+    while (*p && !mb__is_blank(*p) && *p != ',') p++;
     if (!token_bool(start, (size_t)(p - start), &b)) return 0;
     k++;
   }
@@ -230,7 +198,7 @@ static mb_status parse_properties(xyz_reader *r, const char *value, xyz_header *
       return mb__parse_error(r->name, r->it.lineno,
                              "Properties: '%.*s' has type '%.*s' (known: S, R, I, L)",
                              clip(flen[0]), field[0], clip(flen[1]), field[1]);
-    if (!token_long(field[2], flen[2], &ncols) || ncols < 1 || ncols > MAX_COLUMNS - h->total)
+    if (!mb__token_long(field[2], flen[2], &ncols) || ncols < 1 || ncols > MAX_COLUMNS - h->total)
       return mb__parse_error(r->name, r->it.lineno,
                              "Properties: '%.*s' has a bad column count '%.*s'",
                              clip(flen[0]), field[0], clip(flen[2]), field[2]);
@@ -281,15 +249,15 @@ static mb_status parse_comment(xyz_reader *r, xyz_header *h) {
   }
   const char *p = r->line, *end = r->line + r->len;
   for (;;) {
-    while (p < end && is_blank(*p)) p++;
+    while (p < end && mb__is_blank(*p)) p++;
     if (p >= end) break;
     int ok = read_word(&p, end, key, 1);
-    while (p < end && is_blank(*p)) p++;
+    while (p < end && mb__is_blank(*p)) p++;
     int has_value = p < end && *p == '=';
     value[0] = '\0';
     if (has_value) {
       p++;
-      while (p < end && is_blank(*p)) p++;
+      while (p < end && mb__is_blank(*p)) p++;
       ok = ok && read_word(&p, end, value, 0);
     }
     if (!ok) {
@@ -350,7 +318,7 @@ static int species_number(const char *tok, size_t len) {
 /* One atom line (current line) into number, pos[3], flags[3]. */
 static mb_status parse_atom(xyz_reader *r, const xyz_header *h, int i, int *number,
                             double *pos, int *flags) {
-  long ntok = count_tokens(r->line, r->len);
+  long ntok = mb__count_tokens(r->line, r->len);
   if (ntok != h->total)
     return mb__parse_error(r->name, r->it.lineno,
                            "atom %d: expected %d columns (as Properties declares), found %ld",
@@ -361,7 +329,7 @@ static mb_status parse_atom(xyz_reader *r, const xyz_header *h, int i, int *numb
   for (int g = 0; g < h->ngroups; g++) {
     const xyz_column *col = &h->cols[g];
     for (int c = 0; c < col->ncols; c++) {
-      next_token(&p, end, &tok, &n);
+      mb__next_token(&p, end, &tok, &n);
       double d;
       long l;
       int b, ok = 1;
@@ -372,14 +340,14 @@ static mb_status parse_atom(xyz_reader *r, const xyz_header *h, int i, int *numb
                                    i + 1, clip(n), tok);
           break;
         case COL_Z:
-          if (!token_long(tok, n, &l) || l < 1 || l > 118)
+          if (!mb__token_long(tok, n, &l) || l < 1 || l > 118)
             return mb__parse_error(r->name, r->it.lineno,
                                    "atom %d: Z '%.*s' is not an atomic number 1..118", i + 1,
                                    clip(n), tok);
           zz = (int)l;
           break;
         case COL_POS:
-          if (!token_double(tok, n, &pos[c]))
+          if (!mb__token_double(tok, n, &pos[c]))
             return mb__parse_error(r->name, r->it.lineno,
                                    "atom %d: coordinate '%.*s' is not a finite number", i + 1,
                                    clip(n), tok);
@@ -395,8 +363,8 @@ static mb_status parse_atom(xyz_reader *r, const xyz_header *h, int i, int *numb
             flags[c] = b;
           break;
         default:
-          ok = col->type == 'S' || (col->type == 'R' && token_double(tok, n, &d)) ||
-               (col->type == 'I' && token_long(tok, n, &l)) ||
+          ok = col->type == 'S' || (col->type == 'R' && mb__token_double(tok, n, &d)) ||
+               (col->type == 'I' && mb__token_long(tok, n, &l)) ||
                (col->type == 'L' && token_bool(tok, n, &b));
           if (!ok)
             return mb__parse_error(r->name, r->it.lineno,
@@ -473,9 +441,9 @@ mb_status mb__read_xyz(const char *data, size_t size, const char *name, int inde
   while ((r.line = mb__lines_next(&r.it, &r.len))) {
     const char *p = r.line, *tok;
     size_t n;
-    if (!next_token(&p, r.line + r.len, &tok, &n)) continue; /* blank line */
+    if (!mb__next_token(&p, r.line + r.len, &tok, &n)) continue; /* blank line */
     long natoms;
-    if (count_tokens(r.line, r.len) != 1 || !token_long(tok, n, &natoms))
+    if (mb__count_tokens(r.line, r.len) != 1 || !mb__token_long(tok, n, &natoms))
       return mb__parse_error(name, r.it.lineno,
                              "expected the atom count of frame %d, found '%.*s'", frame + 1,
                              clip(r.len), r.line);

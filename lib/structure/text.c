@@ -25,26 +25,41 @@ const char *mb__lines_next(mb_lines *it, size_t *len) {
   return start;
 }
 
-int mb__tokenize(const char *line, size_t len, char *buf, size_t bufsize, char **tokens,
-                 int max) {
-  size_t pos = 0, used = 0;
-  int n = 0;
-  while (pos < len) {
-    while (pos < len && (isspace((unsigned char)line[pos]) || line[pos] == '\0')) pos++;
-    if (pos >= len) break;
-    size_t start = pos;
-    while (pos < len && !isspace((unsigned char)line[pos]) && line[pos] != '\0') pos++;
-    size_t tlen = pos - start;
-    if (n < max) {
-      if (used + tlen + 1 > bufsize) return -1;
-      memcpy(buf + used, line + start, tlen);
-      buf[used + tlen] = '\0';
-      tokens[n] = buf + used;
-      used += tlen + 1;
-    }
-    n++;
-  }
-  return n;
+int mb__is_blank(char c) { return c == '\0' || isspace((unsigned char)c); }
+
+int mb__next_token(const char **p, const char *end, const char **tok, size_t *len) {
+  const char *q = *p;
+  while (q < end && mb__is_blank(*q)) q++;
+  if (q >= end) return 0;
+  *tok = q;
+  while (q < end && !mb__is_blank(*q)) q++;
+  *len = (size_t)(q - *tok);
+  *p = q;
+  return 1;
+}
+
+long mb__count_tokens(const char *line, size_t len) {
+  const char *p = line, *tok;
+  size_t n;
+  long count = 0;
+  while (mb__next_token(&p, line + len, &tok, &n)) count++;
+  return count;
+}
+
+int mb__token_double(const char *tok, size_t len, double *value) {
+  char buf[512]; /* room for any finite double printed with %f */
+  if (len >= sizeof buf) return 0;
+  memcpy(buf, tok, len);
+  buf[len] = '\0';
+  return mb__parse_double(buf, value);
+}
+
+int mb__token_long(const char *tok, size_t len, long *value) {
+  char buf[32];
+  if (len >= sizeof buf) return 0;
+  memcpy(buf, tok, len);
+  buf[len] = '\0';
+  return mb__parse_int(buf, value);
 }
 
 int mb__parse_double(const char *token, double *value) {

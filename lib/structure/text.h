@@ -14,11 +14,14 @@ void mb__lines_init(mb_lines *it, const char *data, size_t size);
  * the end of the buffer. Lines may contain NUL bytes; callers use len. */
 const char *mb__lines_next(mb_lines *it, size_t *len);
 
-/* Split line[0..len) on blanks into at most max tokens (copied into buf,
- * NUL-terminated, buf of size bufsize); returns the number of tokens found,
- * which may exceed max (then only max are stored), or -1 if buf is too small. */
-int mb__tokenize(const char *line, size_t len, char *buf, size_t bufsize,
-                 char **tokens, int max);
+/* Blank-separated tokens of [*p, end) without copying; NUL bytes count as
+ * blanks (files may contain any byte). mb__next_token returns 0 at the end. */
+int mb__is_blank(char c);
+int mb__next_token(const char **p, const char *end, const char **tok, size_t *len);
+long mb__count_tokens(const char *line, size_t len);
+/* Strict parsing of a token [tok, tok+len): the whole token must be a number. */
+int mb__token_double(const char *tok, size_t len, double *value);
+int mb__token_long(const char *tok, size_t len, long *value);
 
 /* Strict number parsing: the whole token must be a finite number. */
 int mb__parse_double(const char *token, double *value);
