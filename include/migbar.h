@@ -262,13 +262,15 @@ MB_API mb_status mb_structure_write_buffer(const mb_structure *s, mb_format form
 
 typedef struct mb_neighbors mb_neighbors;
 
-/* All pairs with 0 < distance <= cutoff (Angstrom). */
+/* All pairs with 0 < distance <= cutoff (Angstrom). A list that would not fit
+ * (over 1e9 pairs, or more than physical memory) is refused with MB_ERR_RANGE
+ * or MB_ERR_NOMEM before anything is built. */
 MB_API mb_status mb_neighbors_cutoff(const mb_structure *s, double cutoff,
                                      mb_neighbors **out);
 
-/* For each atom its k nearest neighbours (k >= 1); atoms tied with the k-th
- * at its distance (within 1e-8 A) are all included, so the list does not depend
- * on the order of atoms. */
+/* For each atom its k nearest neighbours (1 <= k <= 100000, natoms*k <= 5e7,
+ * else MB_ERR_RANGE); atoms tied with the k-th at its distance (within 1e-8 A)
+ * are all included, so the list does not depend on the order of atoms. */
 MB_API mb_status mb_neighbors_knn(const mb_structure *s, int k, mb_neighbors **out);
 
 MB_API void mb_neighbors_free(mb_neighbors *nl);

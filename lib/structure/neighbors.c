@@ -70,6 +70,7 @@ typedef struct grid {
   int *start;            /* nbins+1: first entry of each bin in wpos/watom */
   double *wpos;          /* 3*natoms: wrapped Cartesian positions, grouped by bin */
   int *watom;            /* natoms: atom of each entry, grouped by bin */
+  int *wcell;            /* 3*natoms: cell of each entry, grouped by bin */
   int nline;
   int *line;             /* 4*nline: offsets (d0, d1, lo..hi) of the bins to search */
   int *wrap[3], *img[3]; /* per axis, at b + d + m: wrapped bin index and image */
@@ -138,6 +139,7 @@ static void grid_free(grid *g) {
   free(g->start);
   free(g->wpos);
   free(g->watom);
+  free(g->wcell);
   free(g->line);
   for (int k = 0; k < 3; k++) {
     free(g->wrap[k]);
@@ -206,9 +208,11 @@ static mb_status grid_build(const mb_structure *s, double rc, int nrows, grid *g
   g->wself = mb__malloc((size_t)N * 3, sizeof(double));
   g->wpos = mb__malloc((size_t)N * 3, sizeof(double));
   g->watom = mb__malloc((size_t)N, sizeof(int));
+  g->wcell = mb__malloc((size_t)N * 3, sizeof(int));
   g->start = mb__calloc((size_t)nbins + 1, sizeof(int));
   int *binof = g->bin = mb__malloc((size_t)N, sizeof(int)), *cursor = NULL;
-  int ok = g->bin3 && g->cell && g->wself && g->wpos && g->watom && g->start && binof;
+  int ok = g->bin3 && g->cell && g->wself && g->wpos && g->watom && g->wcell && g->start &&
+           binof;
   for (int k = 0; k < 3 && ok; k++) {
     size_t len = (size_t)g->n[k] + 2 * (size_t)g->m[k];
     g->wrap[k] = mb__malloc(len, sizeof(int));
@@ -263,6 +267,7 @@ static mb_status grid_build(const mb_structure *s, double rc, int nrows, grid *g
     int a = cursor[binof[i]]++;
     g->watom[a] = i;
     memcpy(g->wpos + 3 * a, g->wself + 3 * i, 3 * sizeof(double));
+    memcpy(g->wcell + 3 * a, g->cell + 3 * i, 3 * sizeof(int));
   }
 
   /* Bin offsets whose bins come within rc: bins are spanned by E_k = L_k / n_k. */
@@ -472,7 +477,7 @@ static void row_collect(const grid *g, work *w, int i) {
    * vector = r_j + S L - r_i with the unwrapped positions. */
   for (int e = 0; e < n; e++) {
     int a = w->j[e], s = w->key[e], j = g->watom[a];
-    const int *cj = g->cell + 3 * j, *T = w->sT + 3 * s;
+    const int *cj = g->wcell + 3 * a, *T = w->sT + 3 * s;
     const double *st = w->st + 3 * s;
     double *v = w->v + 3 * e;
     for (int k = 0; k < 3; k++) v[k] = P[3 * a + k] + (st[k] - wi[k]);
