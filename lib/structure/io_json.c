@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 
 #include "io.h"
 
@@ -195,9 +196,16 @@ done:
   return st;
 }
 
+/* cJSON records the position of its last syntax error in a global variable
+ * (even when asked for it through return_parse_end): parses are serialised so
+ * that threads reading JSON files at once do not race on it. */
+static pthread_mutex_t cjson_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static mb_status parse_entry(const jentry *e, mb_structure **out) {
   const char *errp = NULL;
+  pthread_mutex_lock(&cjson_lock);
   cJSON *root = cJSON_ParseWithLengthOpts(e->start, (size_t)(e->end - e->start), &errp, 0);
+  pthread_mutex_unlock(&cjson_lock);
   if (!root) {
     const char *at = errp && errp >= e->start && errp <= e->end ? errp : e->start;
     size_t left = (size_t)(e->end - at);

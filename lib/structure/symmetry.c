@@ -1,12 +1,17 @@
 /* Space group of a structure through spglib (Togo et al., Sci. Technol. Adv.
  * Mater. Meth. 4, 2384822 (2024)). */
 #include <math.h>
+#include <pthread.h>
 #include <spglib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "structure.h"
+
+/* spglib 2.0 keeps its last error code in a global variable, written by every
+ * call: calls are serialised so that threads asking at once do not race on it. */
+static pthread_mutex_t spglib_lock = PTHREAD_MUTEX_INITIALIZER;
 
 MB_API mb_status mb_structure_spacegroup(const mb_structure *s, double symprec,
                                          int *number, char *symbol, size_t size) {
@@ -20,7 +25,9 @@ MB_API mb_status mb_structure_spacegroup(const mb_structure *s, double symprec,
   double(*pos)[3] = mb__malloc((size_t)s->natoms, sizeof *pos);
   if (!pos) return MB_ERR_NOMEM;
   memcpy(pos, s->frac, (size_t)s->natoms * sizeof *pos);
+  pthread_mutex_lock(&spglib_lock);
   SpglibDataset *ds = spg_get_dataset(lattice, pos, s->numbers, s->natoms, symprec);
+  pthread_mutex_unlock(&spglib_lock);
   free(pos);
   if (!ds || ds->spacegroup_number < 1) {
     if (ds) spg_free_dataset(ds);
