@@ -10,7 +10,8 @@
  *   2. status codes, error messages, logging
  *   3. structures (mb_structure): a periodic crystal, its files and symmetry
  *   4. neighbour lists (mb_neighbors)
- *   5. handles filled in by later releases (band, functional, dft, model)
+ *   5. crystal graphs and graph-network models (mb_graph, mb_model)
+ *   6. handles filled in by later releases (band, functional, dft)
  *
  * Conventions, the same for every function:
  *   - Units at the API are Angstrom and eV. Lattices are 3x3 row-major arrays of
@@ -285,13 +286,79 @@ MB_API mb_status mb_neighbors_pairs(const mb_neighbors *nl, int *i, int *j, int 
 MB_API mb_status mb_neighbors_first(const mb_neighbors *nl, size_t *first);
 
 /* ---------------------------------------------------------------------------
- * 5. Handles of later releases (declared now so that the names are reserved)
+ * 5. Crystal graphs and graph-network models
+ *
+ * An mb_graph is the ALIGNN-style graph of a structure (docs/model.md, section
+ * 1): k-nearest-neighbour directed edges in both directions and the line graph
+ * of bond pairs with their angle cosines. An mb_model is a loaded graph network
+ * (safetensors weights); a loaded model is read-only and may be shared by any
+ * number of threads predicting at once.
+ * ------------------------------------------------------------------------- */
+
+typedef struct mb_graph mb_graph;
+typedef struct mb_model mb_model;
+
+/* Graph of s with k nearest neighbours (k >= 1; ALIGNN uses 12); the first
+ * nband atoms (0 <= nband <= natoms) are band atoms. */
+MB_API mb_status mb_graph_create(const mb_structure *s, int k, int nband, mb_graph **out);
+MB_API void mb_graph_free(mb_graph *g);
+MB_API mb_status mb_graph_sizes(const mb_graph *g, int *natoms, size_t *nedges,
+                                size_t *ntriplets);
+/* Edge e goes from atom src[e] to atom dst[e]; vector[3e..3e+2] points from the
+ * source (in its periodic image) to the destination (Angstrom). Any pointer
+ * may be NULL. */
+MB_API mb_status mb_graph_edges(const mb_graph *g, int *src, int *dst, double *vector);
+/* Triplet t joins edge a[t] = (u -> v) to edge b[t] = (v -> w); cosine[t] is
+ * the bond-angle cosine at v. Any pointer may be NULL. */
+MB_API mb_status mb_graph_triplets(const mb_graph *g, int *a, int *b, double *cosine);
+
+/* Load a model from a safetensors file; checks every tensor name, shape and
+ * dtype against the architecture in its metadata (docs/model.md). */
+MB_API mb_status mb_model_load(const char *path, mb_model **out);
+MB_API void mb_model_free(mb_model *m);
+/* The model's metadata (architecture, targets, training provenance) as a JSON
+ * object in a new buffer; release it with mb_free(). */
+MB_API mb_status mb_model_metadata(const mb_model *m, char **json);
+/* Number of outputs (properties) P, and the name of output p. */
+MB_API mb_status mb_model_noutputs(const mb_model *m, int *noutputs);
+MB_API mb_status mb_model_output_name(const mb_model *m, int p, const char **name);
+/* 1 when the model reads a migration band (attention over band atoms or band
+ * flags), 0 when it reads plain crystals. */
+MB_API mb_status mb_model_is_band_model(const mb_model *m, int *is_band);
+
+/* Predict the P outputs (target units) for a structure whose first nband atoms
+ * are band atoms (nband = 0 for a plain crystal). A band model
+ * (mb_model_is_band_model) needs nband >= 1; nband outside 0..natoms is
+ * MB_ERR_INVALID_ARG. */
+MB_API mb_status mb_model_predict_structure(const mb_model *m, const mb_structure *s,
+                                            int nband, double *outputs);
+/* E_m and the other outputs for the hop between two structures that differ in
+ * the position of one ion: ion = its index, or -1 to find the one atom that
+ * moves. The band is built as in docs/model.md, section 4. Fails with
+ * MB_ERR_INVALID_ARG for a model that reads plain crystals, or for structures
+ * whose atom counts or species order differ or whose lattices differ by more
+ * than 1e-6 relative; MB_ERR_RANGE for ion outside -1..natoms-1;
+ * MB_ERR_GEOMETRY unless exactly one atom (the given ion, if any) moves more
+ * than 0.1 A (minimum image). */
+MB_API mb_status mb_model_predict_band(const mb_model *m, const mb_structure *initial,
+                                       const mb_structure *final, int ion,
+                                       double *outputs);
+/* Predict n structures (nband[i] band atoms each; nband may be NULL for all 0)
+ * with up to nthreads threads (0 = one per core); outputs is n*P doubles. The
+ * result does not depend on nthreads. Set OPENBLAS_NUM_THREADS=1 when
+ * nthreads > 1 to avoid oversubscription; libmigbar does not change that
+ * global setting. */
+MB_API mb_status mb_model_predict_batch(const mb_model *m, int n,
+                                        const mb_structure *const *structures,
+                                        const int *nband, int nthreads, double *outputs);
+
+/* ---------------------------------------------------------------------------
+ * 6. Handles of later releases (declared now so that the names are reserved)
  * ------------------------------------------------------------------------- */
 
 typedef struct mb_band mb_band;             /* a NEB band of images */
 typedef struct mb_functional mb_functional; /* an exchange-correlation functional */
 typedef struct mb_dft mb_dft;               /* a plane-wave Kohn-Sham DFT run */
-typedef struct mb_model mb_model;           /* a loaded graph-network model */
 
 #ifdef __cplusplus
 }

@@ -90,7 +90,9 @@ void cli_json_number(FILE *f, double x);
  * Each takes argv[0] = its own name and returns an exit status. */
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 extern const char cmd_info_help[];
 extern const char cmd_convert_help[];
+extern const char cmd_predict_help[];
 
 #endif

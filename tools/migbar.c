@@ -18,6 +18,8 @@ static const subcommand subcommands[] = {
      cmd_info_help},
     {"convert", "convert between POSCAR, extended XYZ, CIF and JSON; supercell, wrap",
      cmd_convert, cmd_convert_help},
+    {"predict", "predict a migration barrier or properties with a graph-network model",
+     cmd_predict, cmd_predict_help},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 
@@ -26,8 +28,8 @@ static void print_help(void) {
         "       migbar --help | --version\n"
         "       migbar help SUBCOMMAND\n"
         "\n"
-        "Inspect and convert crystal structures with libmigbar, the library that estimates\n"
-        "ionic migration barriers in battery materials.\n"
+        "Inspect and convert crystal structures, and predict ionic migration barriers in\n"
+        "battery materials with a graph-network model, with libmigbar.\n"
         "\n"
         "Subcommands:\n",
         stdout);
@@ -56,7 +58,8 @@ static const subcommand *find(const char *name) {
 }
 
 static int unknown_subcommand(const char *name) {
-  return cli_usage_error(NULL, "unknown subcommand '%s' (known: info, convert, help)", name);
+  return cli_usage_error(NULL, "unknown subcommand '%s' (known: info, convert, predict, help)",
+                         name);
 }
 
 /* migbar help [SUBCOMMAND] */

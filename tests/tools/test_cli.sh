@@ -484,5 +484,157 @@ expect_rc 0
 run info "$TMP/from-stdin.vasp"
 expect_in out "atoms:         111"
 
+# ---- predict -----------------------------------------------------------------
+# Models and references from the PyTorch pipeline (train/migbar_train/make_reference.py):
+# tests/data/gnn/tiny_band.safetensors (band model, output em in eV) and
+# tiny_mpt.safetensors (crystal model, outputs bg, fe, gv in "scaled" units), with the
+# outputs of reference.json computed by PyTorch on the same weights (tolerance 1e-4).
+GNN="${MB_TEST_DATA:-$MB_SRCDIR/tests/data}/gnn"
+BAND_MODEL="$GNN/tiny_band.safetensors"
+MPT_MODEL="$GNN/tiny_mpt.safetensors"
+
+run predict --help
+expect_rc 0
+expect_in out "Usage: migbar predict --model MODEL"
+expect_in out "--nband"
+expect_in out "--ion"
+expect_in out "Exit status:"
+run --help
+expect_in out "predict"
+
+run predict "$LFP_I" "$LFP_F"
+expect_rc 2
+expect_in err "migbar predict: no --model given"
+run predict --model "$BAND_MODEL"
+expect_rc 2
+expect_in err "no STRUCTURE"
+run predict --model "$BAND_MODEL" "$LFP_I" "$LFP_F" "$NACL"
+expect_rc 2
+expect_in err "unexpected argument"
+run predict --model "$BAND_MODEL" --nband abc "$NACL"
+expect_rc 2
+expect_in err "--nband"
+expect_in err "abc"
+run predict --model "$BAND_MODEL" --ion -1 "$LFP_I" "$LFP_F"
+expect_rc 2
+expect_in err "--ion"
+run predict --model "$BAND_MODEL" --ion 3 "$NACL"
+expect_rc 2
+expect_in err "--ion is for a hop"
+run predict --model "$BAND_MODEL" --nband 5 "$LFP_I" "$LFP_F"
+expect_rc 2
+expect_in err "--nband is for one STRUCTURE"
+run predict --model "$BAND_MODEL" - -
+expect_rc 2
+run predict --model "$TMP/no-such-model.safetensors" "$NACL"
+expect_rc 1
+expect_in err "migbar predict: "
+expect_in err "no-such-model.safetensors"
+printf '\020\000\000\000\000\000\000\000{"broken": tru' >"$TMP/broken.safetensors"
+run predict --model "$TMP/broken.safetensors" "$NACL"
+expect_rc 1
+expect_in err "migbar predict: "
+expect_in err "broken.safetensors"
+
+if [ -f "$BAND_MODEL" ] && [ -f "$MPT_MODEL" ] && [ -f "$GNN/reference.json" ]; then
+  # A band model needs --nband for one structure (usage error), a crystal model
+  # cannot read a hop (exit 1).
+  run predict --model "$BAND_MODEL" "$NACL"
+  expect_rc 2
+  expect_in err "band model: give --nband N"
+  run predict --model "$MPT_MODEL" "$LFP_I" "$LFP_F"
+  expect_rc 1
+  expect_in err "crystal model"
+  run predict --model "$BAND_MODEL" --nband 200 "$NACL"
+  expect_rc 1
+  expect_in err "migbar predict: "
+
+  # The reference inputs as JSON data sets (one per model, in the order of
+  # reference.json), expected outputs in refs.txt, and a hop made from the first
+  # band entry: INITIAL and FINAL hold the ion at image 0 and image 4 with the host.
+  if ! "$PYTHON" - "$GNN/reference.json" "$TMP" <<'EOF'
+import json, sys
+ref = json.load(open(sys.argv[1]))
+tmp = sys.argv[2]
+with open(tmp + "/refs.txt", "w") as out:
+    for model in ("tiny_band.safetensors", "tiny_mpt.safetensors"):
+        cases = [c for c in ref["inputs"] if c["model"] == model and c["natoms"] <= 300]
+        with open("%s/%s.json" % (tmp, model.split(".")[0]), "w") as f:
+            json.dump([{"atoms": c["atoms"]} for c in cases], f)
+        for k, c in enumerate(cases):
+            out.write("%s %d %d %s\n" % (model, k, c["nband"],
+                                         " ".join(repr(x) for x in c["output"])))
+band = next(c for c in ref["inputs"] if c["model"] == "tiny_band.safetensors")
+a = band["atoms"]
+assert len(set(a["elements"][:5])) == 1
+for name, image in (("hop_initial", 0), ("hop_final", 4)):
+    keep = [image] + list(range(5, len(a["elements"])))
+    json.dump({"lattice_mat": a["lattice_mat"], "cartesian": a["cartesian"],
+               "coords": [a["coords"][i] for i in keep],
+               "elements": [a["elements"][i] for i in keep]},
+              open("%s/%s.json" % (tmp, name), "w"))
+EOF
+  then
+    fail "cannot prepare the predict inputs from reference.json"
+  fi
+
+  # Every reference input of up to 300 atoms, through --index and --json.
+  while read -r model k nband o1 o2 o3; do
+    run predict --model "$GNN/$model" --index "$k" --nband "$nband" --json \
+      "$TMP/${model%.safetensors}.json"
+    expect_rc 0
+    cp "$TMP/out" "$TMP/pred.json"
+    if [ "$model" = tiny_band.safetensors ]; then
+      json_check "$TMP/pred.json" "abs(d['outputs']['em'] - $o1) <= 1e-4"
+      json_check "$TMP/pred.json" "d['units'] == {'em': 'eV'} and d['band_model'] is True"
+      json_check "$TMP/pred.json" "d['nband'] == 5 and d['index'] == $k and d['ion'] is None"
+    else
+      json_check "$TMP/pred.json" "max(abs(d['outputs'][n] - v) for n, v in \
+zip(('bg', 'fe', 'gv'), ($o1, $o2, $o3))) <= 1e-4"
+      json_check "$TMP/pred.json" "set(d['units'].values()) == {'scaled'}"
+    fi
+  done <"$TMP/refs.txt"
+
+  # Text output: E_m with 3 decimals; a crystal model prints NAME = VALUE UNITS.
+  # shellcheck disable=SC2046
+  set -- $(sed -n '1p' "$TMP/refs.txt")
+  run predict --model "$BAND_MODEL" --nband 5 "$TMP/tiny_band.json"
+  expect_rc 0
+  expect_empty err
+  expect_value "E_m =" "$4" 0.0006
+  expect_in out " eV"
+  # shellcheck disable=SC2046
+  set -- $(grep tiny_mpt "$TMP/refs.txt" | sed -n '1p')
+  run predict --model "$MPT_MODEL" -f json "$TMP/tiny_mpt.json"
+  expect_rc 0
+  expect_value "bg =" "$4" 1e-4
+  expect_value "fe =" "$5" 1e-4
+  expect_value "gv =" "$6" 1e-4
+  expect_in out " scaled"
+
+  # The hop INITIAL FINAL gives the E_m of the band it builds (the first band entry).
+  # shellcheck disable=SC2046
+  set -- $(sed -n '1p' "$TMP/refs.txt")
+  for ion in "" "--ion 0"; do
+    # shellcheck disable=SC2086
+    run predict --model "$BAND_MODEL" --json $ion "$TMP/hop_initial.json" "$TMP/hop_final.json"
+    expect_rc 0
+    cp "$TMP/out" "$TMP/hop.json"
+    json_check "$TMP/hop.json" "abs(d['outputs']['em'] - $4) <= 1e-4"
+    json_check "$TMP/hop.json" "d['initial'].endswith('hop_initial.json') and d['nband'] is None"
+  done
+  # The shipped olivine hop: one Li moves, E_m is printed.
+  run predict --model "$BAND_MODEL" "$LFP_I" "$LFP_F"
+  expect_rc 0
+  expect_empty err
+  expect_in out "E_m = "
+  # Two identical end points: no atom moves, the library says so (exit 1).
+  run predict --model "$BAND_MODEL" "$LFP_I" "$LFP_I"
+  expect_rc 1
+  expect_in err "migbar predict: "
+else
+  echo "note: $GNN lacks the tiny models or reference.json; predict checks on them skipped"
+fi
+
 echo "test_cli.sh: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -118,5 +118,34 @@ done
 VG_STDIN="$TMP/bad.json" vg 1 info --format json -
 vg 1 convert "$EX/NaCl/POSCAR" "$TMP/no/such/dir/out.cif"
 
+# ---- predict: usage errors, the tiny models of tests/data/gnn, failing models ----
+GNN="${MB_TEST_DATA:-$MB_SRCDIR/tests/data}/gnn"
+printf '\020\000\000\000\000\000\000\000{"broken": tru' >"$TMP/broken.safetensors"
+vg 0 predict --help
+vg 0 help predict
+vg 2 predict "$EX/NaCl/POSCAR"
+vg 2 predict --model "$GNN/tiny_band.safetensors"
+vg 2 predict --model "$GNN/tiny_band.safetensors" --nband x "$EX/NaCl/POSCAR"
+vg 2 predict --model "$GNN/tiny_band.safetensors" --ion 1 "$EX/NaCl/POSCAR"
+vg 1 predict --model "$TMP/does-not-exist.safetensors" "$EX/NaCl/POSCAR"
+vg 1 predict --model "$TMP/broken.safetensors" "$EX/NaCl/POSCAR"
+vg 1 predict --model "$TMP/nacl.vasp" "$EX/NaCl/POSCAR"
+if [ -f "$GNN/tiny_band.safetensors" ] && [ -f "$GNN/tiny_mpt.safetensors" ]; then
+  vg 0 predict --model "$GNN/tiny_mpt.safetensors" "$EX/NaCl/POSCAR"
+  vg 0 predict --model "$GNN/tiny_mpt.safetensors" --json "$TMP/lfp.json"
+  vg 0 predict --model "$GNN/tiny_band.safetensors" "$EX/LiFePO4/POSCAR_initial" \
+    "$EX/LiFePO4/POSCAR_final"
+  vg 0 predict --model "$GNN/tiny_band.safetensors" --json --ion 0 \
+    "$EX/LiFePO4/POSCAR_initial" "$EX/LiFePO4/POSCAR_final"
+  vg 0 predict --model "$GNN/tiny_band.safetensors" --nband 5 --index 1 "$TMP/two.xyz"
+  vg 2 predict --model "$GNN/tiny_band.safetensors" "$EX/NaCl/POSCAR"
+  vg 1 predict --model "$GNN/tiny_mpt.safetensors" "$EX/LiFePO4/POSCAR_initial" \
+    "$EX/LiFePO4/POSCAR_final"
+  vg 1 predict --model "$GNN/tiny_band.safetensors" "$EX/LiFePO4/POSCAR_initial" \
+    "$EX/LiFePO4/POSCAR_initial"
+  vg 1 predict --model "$GNN/tiny_band.safetensors" --nband 500 "$EX/NaCl/POSCAR"
+  vg 1 predict --model "$GNN/tiny_mpt.safetensors" "$TMP/bad.json"
+fi
+
 echo "valgrind_cli.sh: $runs runs under valgrind, $failures failed"
 [ "$failures" -eq 0 ]

@@ -4,6 +4,9 @@
     >>> s = migbar.Structure.read("POSCAR")
     >>> s.formula(), s.spacegroup()
     >>> nl = s.neighbors(cutoff=3.0)
+    >>> with migbar.Model.load("model.safetensors") as m:
+    ...     m.predict_band(migbar.Structure.read("POSCAR_initial"),
+    ...                    migbar.Structure.read("POSCAR_final"))
 
 The library is found through MIGBAR_LIBRARY, the install directory, the build
 tree, or the system search path (see migbar._lib).
@@ -11,6 +14,7 @@ tree, or the system search path (see migbar._lib).
 
 from . import _lib
 from ._lib import MigbarError, library_path
+from .model import Graph, Model
 from .neighbors import NeighborList
 from .structure import (Structure, element_mass, element_number, element_symbol,
                         format_code)
@@ -29,6 +33,6 @@ def version_number():
     return _lib.lib.mb_version_number()
 
 
-__all__ = ["Structure", "NeighborList", "MigbarError", "element_number", "element_symbol",
-           "element_mass", "format_code", "version", "version_number", "library_path",
-           "__version__"]
+__all__ = ["Structure", "NeighborList", "Graph", "Model", "MigbarError", "element_number",
+           "element_symbol", "element_mass", "format_code", "version", "version_number",
+           "library_path", "__version__"]

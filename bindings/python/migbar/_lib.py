@@ -73,6 +73,23 @@ SIGNATURES = {
     "mb_neighbors_count": (_status, [c_void_p, POINTER(c_size_t)]),
     "mb_neighbors_pairs": (_status, [c_void_p, _ip, _ip, _ip, _dp, _dp]),
     "mb_neighbors_first": (_status, [c_void_p, POINTER(c_size_t)]),
+    # 5. graphs and models
+    "mb_graph_create": (_status, [c_void_p, c_int, c_int, POINTER(c_void_p)]),
+    "mb_graph_free": (None, [c_void_p]),
+    "mb_graph_sizes": (_status, [c_void_p, _ip, POINTER(c_size_t), POINTER(c_size_t)]),
+    "mb_graph_edges": (_status, [c_void_p, _ip, _ip, _dp]),
+    "mb_graph_triplets": (_status, [c_void_p, _ip, _ip, _dp]),
+    "mb_model_load": (_status, [c_char_p, POINTER(c_void_p)]),
+    "mb_model_free": (None, [c_void_p]),
+    # char **json is taken as void** so that the buffer can be handed to mb_free.
+    "mb_model_metadata": (_status, [c_void_p, POINTER(c_void_p)]),
+    "mb_model_noutputs": (_status, [c_void_p, _ip]),
+    "mb_model_output_name": (_status, [c_void_p, c_int, POINTER(c_char_p)]),
+    "mb_model_is_band_model": (_status, [c_void_p, _ip]),
+    "mb_model_predict_structure": (_status, [c_void_p, c_void_p, c_int, _dp]),
+    "mb_model_predict_band": (_status, [c_void_p, c_void_p, c_void_p, c_int, _dp]),
+    "mb_model_predict_batch": (_status, [c_void_p, c_int, POINTER(c_void_p), _ip, c_int,
+                                         _dp]),
 }
 
 # Status names, in the order of enum mb_status (values are part of the ABI).

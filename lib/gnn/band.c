@@ -1,0 +1,122 @@
+/* Prediction for a hop between two structures (docs/model.md, section 4): find the
+ * moving ion, build the migration band (band_images positions of the ion, linearly
+ * interpolated along the minimum-image displacement, then the host atoms in their
+ * original order) and predict it with nband = band_images. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnn.h"
+
+/* An atom that moves more than this (A) between initial and final is the ion. */
+#define BAND_MOVE_TOL 0.1
+/* Lattices must agree within this, relative to the largest lattice component. */
+#define BAND_LATTICE_TOL 1e-6
+
+/* Minimum-image Cartesian displacement of atom i from initial to final. */
+static void displacement(const mb_structure *a, const mb_structure *b, int i, double d[3]) {
+  double df[3];
+  for (int c = 0; c < 3; c++) df[c] = b->frac[3 * i + c] - a->frac[3 * i + c];
+  mb__vecmat3(df, a->lattice, d);
+  mb__minimum_image(a->lattice, a->inverse, d);
+}
+
+static mb_status check_pair(const mb_structure *a, const mb_structure *b) {
+  if (a->natoms != b->natoms)
+    return mb__error(MB_ERR_INVALID_ARG, "predict band: initial has %d atoms, final %d",
+                     a->natoms, b->natoms);
+  double scale = 0;
+  for (int c = 0; c < 9; c++) scale = fmax(scale, fabs(a->lattice[c]));
+  for (int c = 0; c < 9; c++)
+    if (fabs(a->lattice[c] - b->lattice[c]) > BAND_LATTICE_TOL * scale)
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "predict band: initial and final lattices differ (component %d: %g vs %g)",
+                       c, a->lattice[c], b->lattice[c]);
+  for (int i = 0; i < a->natoms; i++)
+    if (a->numbers[i] != b->numbers[i])
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "predict band: atom %d is Z = %d in initial but Z = %d in final", i,
+                       a->numbers[i], b->numbers[i]);
+  return MB_OK;
+}
+
+/* The moving ion: the given one (no other atom may move), or the only atom that moves. */
+static mb_status find_ion(const mb_structure *a, const mb_structure *b, int *ion) {
+  int moved = 0, first = -1, second = -1;
+  for (int i = 0; i < a->natoms; i++) {
+    double d[3];
+    displacement(a, b, i, d);
+    if (mb__norm3(d) > BAND_MOVE_TOL && *ion != i) {
+      moved++;
+      if (first < 0) first = i;
+      else if (second < 0) second = i;
+    }
+  }
+  if (*ion >= 0) {
+    double d[3];
+    displacement(a, b, *ion, d);
+    if (moved)
+      return mb__error(MB_ERR_GEOMETRY,
+                       "predict band: atom %d moves by more than %g A besides ion %d", first,
+                       BAND_MOVE_TOL, *ion);
+    if (!(mb__norm3(d) > BAND_MOVE_TOL))
+      return mb__error(MB_ERR_GEOMETRY, "predict band: ion %d moves only %g A", *ion,
+                       mb__norm3(d));
+    return MB_OK;
+  }
+  if (moved == 0)
+    return mb__error(MB_ERR_GEOMETRY, "predict band: no atom moves more than %g A",
+                     BAND_MOVE_TOL);
+  if (moved > 1)
+    return mb__error(MB_ERR_GEOMETRY,
+                     "predict band: %d atoms move more than %g A (atoms %d and %d), exactly "
+                     "one must", moved, BAND_MOVE_TOL, first, second);
+  *ion = first;
+  return MB_OK;
+}
+
+MB_API mb_status mb_model_predict_band(const mb_model *m, const mb_structure *initial,
+                                       const mb_structure *final, int ion, double *outputs) {
+  if (!m || !initial || !final || !outputs)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_model_predict_band: NULL argument");
+  int is_band = 0;
+  mb_model_is_band_model(m, &is_band);
+  if (!is_band)
+    return mb__error(MB_ERR_INVALID_ARG, "predict band: the model reads plain crystals, "
+                     "not migration bands");
+  if (ion < -1 || ion >= initial->natoms)
+    return mb__error(MB_ERR_RANGE, "predict band: ion %d outside -1..%d", ion,
+                     initial->natoms - 1);
+  mb_status st = check_pair(initial, final);
+  if (!st) st = find_ion(initial, final, &ion);
+  if (st) return st;
+  int nimg = m->cfg.band_images, nhost = initial->natoms - 1, n = nimg + nhost;
+  double *frac = mb__malloc(3 * (size_t)n, sizeof *frac);
+  int *z = mb__malloc((size_t)n, sizeof *z);
+  mb_structure *band = NULL;
+  if (!frac || !z) {
+    st = MB_ERR_NOMEM;
+    goto done;
+  }
+  double d[3], df[3];
+  displacement(initial, final, ion, d);
+  mb__vecmat3(d, initial->inverse, df);
+  for (int k = 0; k < nimg; k++) {
+    /* image k at initial + k/(n-1) of the minimum-image hop */
+    double f = (double)k / (nimg - 1);
+    for (int c = 0; c < 3; c++) frac[3 * k + c] = initial->frac[3 * ion + c] + f * df[c];
+    z[k] = initial->numbers[ion];
+  }
+  for (int i = 0, at = nimg; i < initial->natoms; i++) {
+    if (i == ion) continue;
+    memcpy(&frac[3 * at], &initial->frac[3 * i], 3 * sizeof *frac);
+    z[at++] = initial->numbers[i];
+  }
+  st = mb_structure_create(initial->lattice, n, frac, MB_COORDS_FRACTIONAL, z, &band);
+  if (!st) st = mb_model_predict_structure(m, band, nimg, outputs);
+done:
+  mb_structure_free(band);
+  free(frac);
+  free(z);
+  return st;
+}

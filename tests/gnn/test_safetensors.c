@@ -1,0 +1,353 @@
+/* The safetensors loader and the migbar.config checks (docs/model.md, section 5), on
+ * files this test writes itself: a valid tiny model loads and reports its metadata;
+ * every malformed variant is refused with MB_ERR_MODEL and a message naming the
+ * problem (the tensor or key). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../testutil.h"
+
+typedef struct tentry {
+  char name[64];
+  int ndim;
+  long shape[2];
+  const char *dtype; /* NULL: "F32" */
+} tentry;
+
+typedef struct tmodel {
+  tentry t[256];
+  int n;
+} tmodel;
+
+static void put(tmodel *m, const char *name, int ndim, long d0, long d1) {
+  tentry *e = &m->t[m->n++];
+  snprintf(e->name, sizeof e->name, "%s", name);
+  e->ndim = ndim;
+  e->shape[0] = d0;
+  e->shape[1] = d1;
+  e->dtype = NULL;
+}
+
+static void put_lin(tmodel *m, const char *p, long out, long in) {
+  char b[64];
+  snprintf(b, sizeof b, "%s.weight", p);
+  put(m, b, 2, out, in);
+  snprintf(b, sizeof b, "%s.bias", p);
+  put(m, b, 1, out, 0);
+}
+
+static void put_mlp(tmodel *m, const char *p, long out, long in) {
+  char b[64];
+  snprintf(b, sizeof b, "%s.linear", p);
+  put_lin(m, b, out, in);
+  snprintf(b, sizeof b, "%s.norm.weight", p);
+  put(m, b, 1, out, 0);
+  snprintf(b, sizeof b, "%s.norm.bias", p);
+  put(m, b, 1, out, 0);
+}
+
+static void put_eggc(tmodel *m, const char *p, long H) {
+  static const char *const g[5] = {"src_gate", "dst_gate", "edge_gate", "src_update", "dst_update"};
+  char b[64];
+  for (int i = 0; i < 5; i++) {
+    snprintf(b, sizeof b, "%s.%s", p, g[i]);
+    put_lin(m, b, H, H);
+  }
+  snprintf(b, sizeof b, "%s.norm_nodes.weight", p), put(m, b, 1, H, 0);
+  snprintf(b, sizeof b, "%s.norm_nodes.bias", p), put(m, b, 1, H, 0);
+  snprintf(b, sizeof b, "%s.norm_edges.weight", p), put(m, b, 1, H, 0);
+  snprintf(b, sizeof b, "%s.norm_edges.bias", p), put(m, b, 1, H, 0);
+}
+
+/* E = 3, H = 4, one ALIGNN and one GCN layer, band flags, attention, 2 targets. */
+static const char *cfg_ok =
+    "{\"format_version\": 1, \"k\": 12, \"embedding\": 3, \"hidden\": 4, \"alignn_layers\": 1, "
+    "\"gcn_layers\": 1, \"norm\": \"affine\", \"band_flags\": true, \"pooling\": "
+    "\"mean+attention\", \"band_images\": 5, \"edge_rbf\": [0.0, 8.0, 80], \"angle_rbf\": "
+    "[-1.0, 1.0, 40], \"targets\": [\"em\", \"x\"], \"target_mean\": [0.9, 0], \"target_std\": "
+    "[0.7, 1], \"target_units\": [\"eV\", \"\"]}";
+
+static void tiny(tmodel *m) {
+  m->n = 0;
+  put(m, "embedding.weight", 2, 119, 3);
+  put_mlp(m, "atom_mlp", 4, 4);
+  put_mlp(m, "edge_mlp.0", 3, 80);
+  put_mlp(m, "edge_mlp.1", 4, 3);
+  put_mlp(m, "angle_mlp.0", 3, 40);
+  put_mlp(m, "angle_mlp.1", 4, 3);
+  put_eggc(m, "alignn.0.line", 4);
+  put_eggc(m, "alignn.0.atom", 4);
+  put_eggc(m, "gcn.0", 4);
+  put_lin(m, "attention", 1, 4);
+  put_lin(m, "head", 2, 8);
+}
+
+/* JSON-escape a string into out. */
+static void escape(const char *s, char *out) {
+  while (*s) {
+    if (*s == '"' || *s == '\\') *out++ = '\\';
+    *out++ = *s++;
+  }
+  *out = 0;
+}
+
+/* Serialize: header (with shift added to the begin offset of tensor `shifted`), then
+ * data (deterministic values). Returns a malloc'ed buffer. */
+static unsigned char *serialize(const tmodel *m, const char *cfg, int shifted, long shift,
+                                size_t *size) {
+  static char hdr[1 << 16], esc[4096];
+  size_t at = 0, off = 0;
+  escape(cfg, esc);
+  at += (size_t)snprintf(hdr + at, sizeof hdr - at,
+                         "{\"__metadata__\": {\"migbar.config\": \"%s\", \"migbar.created\": "
+                         "\"2025-01-01\"}", esc);
+  for (int i = 0; i < m->n; i++) {
+    const tentry *e = &m->t[i];
+    long count = e->ndim == 1 ? e->shape[0] : e->shape[0] * e->shape[1];
+    long b = (long)off + (i == shifted ? shift : 0);
+    at += (size_t)snprintf(hdr + at, sizeof hdr - at, ", \"%s\": {\"dtype\": \"%s\", \"shape\": [%ld",
+                           e->name, e->dtype ? e->dtype : "F32", e->shape[0]);
+    if (e->ndim == 2) at += (size_t)snprintf(hdr + at, sizeof hdr - at, ", %ld", e->shape[1]);
+    at += (size_t)snprintf(hdr + at, sizeof hdr - at, "], \"data_offsets\": [%ld, %ld]}", b,
+                           b + 4 * count);
+    off += 4 * (size_t)count;
+  }
+  at += (size_t)snprintf(hdr + at, sizeof hdr - at, "}");
+  while (at % 8) hdr[at++] = ' ';
+  unsigned char *buf = malloc(8 + at + off);
+  for (int i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)at >> (8 * i));
+  memcpy(buf + 8, hdr, at);
+  for (size_t i = 0; i < off / 4; i++) {
+    float v = (float)sin(0.37 * (double)i);
+    memcpy(buf + 8 + at + 4 * i, &v, 4); /* little-endian host */
+  }
+  *size = 8 + at + off;
+  return buf;
+}
+
+static char path[256];
+
+static void write_file(const unsigned char *buf, size_t size) {
+  snprintf(path, sizeof path, "/tmp/mb_test_st_%ld.safetensors", (long)getpid());
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(buf, 1, size, f), size);
+  fclose(f);
+}
+
+/* Load buf; expect failure with MB_ERR_MODEL and a message containing want. */
+static void expect_refused(const unsigned char *buf, size_t size, const char *want) {
+  write_file(buf, size);
+  mb_model *m = NULL;
+  mb_status st = mb_model_load(path, &m);
+  ck_assert_msg(st == MB_ERR_MODEL, "status %d (%s), expected MB_ERR_MODEL for '%s'", st,
+                mb_last_error(), want);
+  ck_assert_ptr_null(m);
+  ck_assert_msg(strstr(mb_last_error(), want) != NULL, "message '%s' lacks '%s'",
+                mb_last_error(), want);
+  ck_assert_msg(strstr(mb_last_error(), path) != NULL, "message '%s' lacks the file name",
+                mb_last_error());
+  unlink(path);
+}
+
+static void expect_model(const tmodel *t, const char *cfg, const char *want) {
+  size_t size;
+  unsigned char *buf = serialize(t, cfg, -1, 0, &size);
+  expect_refused(buf, size, want);
+  free(buf);
+}
+
+START_TEST(valid_file_round_trip) {
+  tmodel t;
+  tiny(&t);
+  size_t size;
+  unsigned char *buf = serialize(&t, cfg_ok, -1, 0, &size);
+  write_file(buf, size);
+  free(buf);
+  mb_model *m = NULL;
+  MB_OK_OR_FAIL(mb_model_load(path, &m));
+  unlink(path);
+  int p, band;
+  const char *name;
+  MB_OK_OR_FAIL(mb_model_noutputs(m, &p));
+  ck_assert_int_eq(p, 2);
+  MB_OK_OR_FAIL(mb_model_output_name(m, 1, &name));
+  ck_assert_str_eq(name, "x");
+  ck_assert_int_eq(mb_model_output_name(m, 2, &name), MB_ERR_RANGE);
+  MB_OK_OR_FAIL(mb_model_is_band_model(m, &band));
+  ck_assert_int_eq(band, 1);
+  char *json = NULL;
+  MB_OK_OR_FAIL(mb_model_metadata(m, &json));
+  ck_assert_ptr_nonnull(strstr(json, "\"migbar.config\":{\"format_version\":1"));
+  ck_assert_ptr_nonnull(strstr(json, "\"migbar.created\":\"2025-01-01\""));
+  mb_free(json);
+  /* It predicts something finite on a small band. */
+  const double lat[9] = {5, 0, 0, 0, 5, 0, 0, 0, 5};
+  const double frac[21] = {0, 0, 0, .1, 0, 0, .2, 0, 0, .3, 0, 0, .4, 0, 0, .5, .5, .5, .2, .6, .3};
+  const int z[7] = {3, 3, 3, 3, 3, 8, 26};
+  mb_structure *s = NULL;
+  MB_OK_OR_FAIL(mb_structure_create(lat, 7, frac, MB_COORDS_FRACTIONAL, z, &s));
+  double y[2] = {NAN, NAN};
+  MB_OK_OR_FAIL(mb_model_predict_structure(m, s, 5, y));
+  ck_assert(isfinite(y[0]) && isfinite(y[1]));
+  mb_structure_free(s);
+  mb_model_free(m);
+  mb_model_free(NULL);
+}
+END_TEST
+
+START_TEST(container_errors) {
+  tmodel t;
+  tiny(&t);
+  size_t size;
+  unsigned char *buf = serialize(&t, cfg_ok, -1, 0, &size);
+  expect_refused(buf, 5, "too short");                      /* truncated length */
+  unsigned char *copy = malloc(size);
+  memcpy(copy, buf, size);
+  copy[5] = 0x10; /* header length far beyond the file */
+  expect_refused(copy, size, "header length");
+  memcpy(copy, buf, size);
+  uint64_t hl = 0;
+  for (int i = 7; i >= 0; i--) hl = hl << 8 | copy[i];
+  copy[8 + 17] = ']'; /* {"__metadata__": ]... */
+  expect_refused(copy, size, "invalid JSON");
+  memcpy(copy, buf, size);
+  copy[0] = (unsigned char)(hl + 1); /* header runs one byte into the data */
+  expect_refused(copy, size, "header");
+  expect_refused(buf, size - 4, "data section"); /* truncated data */
+  free(copy);
+  free(buf);
+  /* data_offsets out of range, overlapping, leaving a hole */
+  buf = serialize(&t, cfg_ok, t.n - 1, 1000000, &size);
+  expect_refused(buf, size, "tensor 'head.bias': data_offsets");
+  free(buf);
+  buf = serialize(&t, cfg_ok, 3, -4, &size);
+  expect_refused(buf, size, "overlaps");
+  free(buf);
+  buf = serialize(&t, cfg_ok, 3, 4, &size);
+  expect_refused(buf, size, "tensor 'atom_mlp.norm.weight'");
+  free(buf);
+  /* wrong dtype */
+  t.t[5].dtype = "F16";
+  expect_model(&t, cfg_ok, "tensor 'edge_mlp.0.linear.weight': dtype F16, expected F32");
+}
+END_TEST
+
+static void with_value(char *out, size_t size, const char *key, const char *value);
+
+START_TEST(tensor_set_errors) {
+  tmodel t;
+  tiny(&t);
+  /* missing */
+  t.t[7] = t.t[--t.n];
+  expect_model(&t, cfg_ok, "tensor 'edge_mlp.0.norm.weight': missing");
+  /* extra */
+  tiny(&t);
+  put(&t, "gcn.1.src_gate.weight", 2, 4, 4);
+  expect_model(&t, cfg_ok, "tensor 'gcn.1.src_gate.weight': not part of this architecture");
+  /* misshapen: transposed, wrong rank */
+  tiny(&t);
+  t.t[1].shape[0] = 4, t.t[1].shape[1] = 5;
+  expect_model(&t, cfg_ok, "tensor 'atom_mlp.linear.weight': shape [4, 5], expected [4, 4]");
+  tiny(&t);
+  t.t[t.n - 1].ndim = 2, t.t[t.n - 1].shape[1] = 1;
+  expect_model(&t, cfg_ok, "tensor 'head.bias': shape [2, 1], expected [2]");
+  /* duplicate name */
+  tiny(&t);
+  t.t[t.n++] = t.t[0];
+  expect_model(&t, cfg_ok, "tensor 'embedding.weight': appears twice");
+  /* without attention pooling the attention tensors are extra */
+  tiny(&t);
+  char cfg[2048];
+  with_value(cfg, sizeof cfg, "pooling", "\"mean\"");
+  expect_model(&t, cfg, "tensor 'head.weight': shape [2, 8], expected [2, 4]");
+}
+END_TEST
+
+/* Replace the text of key's value in cfg_ok by value. */
+static void with_value(char *out, size_t size, const char *key, const char *value) {
+  char k[64];
+  snprintf(k, sizeof k, "\"%s\": ", key);
+  const char *at = strstr(cfg_ok, k);
+  ck_assert_ptr_nonnull(at);
+  at += strlen(k);
+  const char *end = at;
+  int depth = 0;
+  while (*end && (depth || (*end != ',' && *end != '}'))) {
+    if (*end == '[') depth++;
+    if (*end == ']') depth--;
+    end++;
+  }
+  snprintf(out, size, "%.*s%s%s", (int)(at - cfg_ok), cfg_ok, value, end);
+}
+
+START_TEST(config_errors) {
+  tmodel t;
+  tiny(&t);
+  char cfg[2048];
+  static const struct {
+    const char *key, *value, *want;
+  } cases[] = {
+      {"format_version", "2", "format_version 2 is not known"},
+      {"format_version", "\"1\"", "'format_version' must be an integer"},
+      {"k", "0", "'k' must be an integer in 1..1000"},
+      {"k", "12.5", "'k' must be an integer"},
+      {"hidden", "-4", "'hidden' must be an integer"},
+      {"norm", "\"batch\"", "'norm' must be \"affine\" or \"layernorm\""},
+      {"pooling", "\"max\"", "'pooling' must be"},
+      {"band_flags", "1", "'band_flags' must be true or false"},
+      {"band_images", "1", "'band_images' must be an integer in 2..1000"},
+      {"edge_rbf", "[8.0, 0.0, 80]", "'edge_rbf' must be [lo, hi, n] with finite lo < hi"},
+      {"angle_rbf", "[-1, 1, 1]", "'angle_rbf' must have an integer count"},
+      {"angle_rbf", "[-1, 1]", "'angle_rbf' must be [lo, hi, n]"},
+      {"targets", "[]", "'targets' must hold 1 to 4096 entries"},
+      {"targets", "[\"em\", \"em\"]", "target 'em' appears twice"},
+      {"target_mean", "[0.9]", "'target_mean' has 1 entries, 'targets' has 2"},
+      {"target_std", "[0.7, 0]", "'target_std' entry 1 is not > 0"},
+      {"target_units", "[\"eV\", 3]", "'target_units' entry 1 is not a string"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    with_value(cfg, sizeof cfg, cases[i].key, cases[i].value);
+    expect_model(&t, cfg, cases[i].want);
+  }
+  snprintf(cfg, sizeof cfg, "{\"colour\": 1, %s", cfg_ok + 1);
+  expect_model(&t, cfg, "unknown key 'colour'");
+  snprintf(cfg, sizeof cfg, "%s", cfg_ok);
+  strstr(cfg, "\"k\"")[1] = 'K'; /* keys are case-sensitive */
+  expect_model(&t, cfg, "unknown key 'K'");
+  expect_model(&t, "{\"format_version\": 1", "migbar.config is not valid JSON");
+  /* a file without migbar.config */
+  size_t size;
+  unsigned char *buf = serialize(&t, cfg_ok, -1, 0, &size);
+  unsigned char *p = (unsigned char *)strstr((char *)buf + 8, "migbar.config");
+  p[0] = 'n';
+  expect_refused(buf, size, "no 'migbar.config'");
+  free(buf);
+}
+END_TEST
+
+START_TEST(bad_arguments) {
+  mb_model *m = NULL;
+  ck_assert_int_eq(mb_model_load(NULL, &m), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_model_load("/nonexistent/model.safetensors", &m), MB_ERR_IO);
+  ck_assert_ptr_null(m);
+  int p;
+  ck_assert_int_eq(mb_model_noutputs(NULL, &p), MB_ERR_INVALID_ARG);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("gnn safetensors");
+  TCase *tc = tcase_create("loader");
+  tcase_add_test(tc, valid_file_round_trip);
+  tcase_add_test(tc, container_errors);
+  tcase_add_test(tc, tensor_set_errors);
+  tcase_add_test(tc, config_errors);
+  tcase_add_test(tc, bad_arguments);
+  suite_add_tcase(s, tc);
+  return mb_run_suite(s);
+}
