@@ -100,7 +100,7 @@ def median_time(fn, repeat, warmup=1):
     return float(np.median(times)), float(min(times))
 
 
-def sgemm_peak(rows_list, repeat=5):
+def sgemm_peak(rows_list, repeat=10):
     """Single-thread float32 GEMM [rows, 128] x [128, 128] through numpy (OpenBLAS)."""
     rng = np.random.default_rng(1)
     b = rng.standard_normal((128, 128)).astype(np.float32)

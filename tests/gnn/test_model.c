@@ -271,6 +271,14 @@ START_TEST(band_invariances) {
   mb_structure *tr = moved(s, t, 0), *rot = moved(s, zero, -1.1);
   expect_same(m, s, tr, 5, "translation");
   expect_same(m, s, rot, 5, "rotation");
+  /* The same periodic band in another choice of cell: a unimodular basis change
+   * (a' = a + b, c' = c - a; det 1) with every atom wrapped into the new cell. */
+  const int U[9] = {1, 1, 0, 0, 1, 0, -1, 0, 1};
+  mb_structure *cell = NULL;
+  MB_OK_OR_FAIL(mb_structure_supercell(s, U, &cell));
+  MB_OK_OR_FAIL(mb_structure_wrap(cell));
+  expect_same(m, s, cell, 5, "equivalent cell (unimodular basis change, wrapped)");
+  mb_structure_free(cell);
   mb_structure_free(s), mb_structure_free(p), mb_structure_free(tr), mb_structure_free(rot);
   free(perm);
   mb_model_free(m);

@@ -200,7 +200,7 @@ def _hop_from_entry(entry):
     return initial, final
 
 
-def test_predict_band_equals_prebuilt_band(band_model):
+def test_predict_band_equals_prebuilt_band(band_model, tmp_path):
     data = em_entries()
     for k in (0, 7, 42):
         with structure_from_entry(data[k]) as s:
@@ -209,8 +209,15 @@ def test_predict_band_equals_prebuilt_band(band_model):
         with initial, final:
             got = band_model.predict_band(initial, final)
             got_ion = band_model.predict_band(initial, final, ion=0)
+            # The same hop through POSCAR files (written and read back by libmigbar).
+            initial.write(str(tmp_path / "POSCAR_initial"), "poscar")
+            final.write(str(tmp_path / "POSCAR_final"), "poscar")
+        with migbar.Structure.read(str(tmp_path / "POSCAR_initial")) as pi, \
+                migbar.Structure.read(str(tmp_path / "POSCAR_final")) as pf:
+            got_files = band_model.predict_band(pi, pf)
         assert np.abs(got - ref).max() <= TOL, (k, got, ref)
         assert np.array_equal(got, got_ion)
+        assert np.abs(got_files - ref).max() <= TOL, (k, got_files, ref)
 
 
 def test_batch_equals_single(band_model):
