@@ -19,9 +19,10 @@
 
 /* The element-wise loops (activations, norms, the gated aggregation) take most
  * of the time after sgemm; they are compiled twice, for baseline x86-64 and for
- * AVX2, and the loader picks the variant the CPU runs (GNU ifunc). */
+ * x86-64-v3 (AVX2 and FMA), and the loader picks the variant the CPU runs
+ * (GNU ifunc). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GNN_HOT __attribute__((target_clones("avx2", "default")))
+#define GNN_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define GNN_HOT
 #endif
