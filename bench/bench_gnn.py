@@ -72,8 +72,12 @@ def make_weights(path, seed=0):
     return cfg
 
 
-def linear_flops(cfg, natoms, nedges, ntriplets, nband):
-    """2 * rows * in * out summed over the Linear layers of docs/model.md, section 3."""
+def linear_flops(cfg, natoms, nedges, ntriplets, nband, tables=False):
+    """2 * rows * in * out summed over the Linear layers of docs/model.md, section 3.
+    tables=True: the FLOPs the C runtime executes, which looks the angle features
+    and the first line-graph edge gate up in tables of the cosine (lib/gnn/
+    angle_table.c: 2 x 4 x H multiply-adds per triplet instead of angle_mlp and
+    that edge_gate)."""
     E, H = cfg["embedding"], cfg["hidden"]
     n, m, t = natoms, nedges, ntriplets
     f = n * (E + (1 if cfg["band_flags"] else 0)) * H           # atom_mlp
@@ -84,6 +88,9 @@ def linear_flops(cfg, natoms, nedges, ntriplets, nband):
     line = 4 * m * H * H + t * H * H
     atom = 4 * n * H * H + m * H * H
     f += cfg["alignn_layers"] * (line + atom) + cfg["gcn_layers"] * atom
+    if tables and cfg["alignn_layers"] > 0:
+        f -= t * cfg["angle_rbf"][2] * E + t * E * H + t * H * H
+        f += 2 * 4 * t * H
     pooled = 2 * H if cfg["pooling"] == "mean+attention" else H
     f += (nband * H if cfg["pooling"] == "mean+attention" else 0) + pooled * len(cfg["targets"])
     return 2 * f
@@ -263,7 +270,7 @@ def main():
                                    args.repeat)
         c_med, c_min = median_time(lambda: model.predict(s, nband=NBAND), args.repeat)
         y_c = float(model.predict(s, nband=NBAND)[0])
-        flops = linear_flops(cfg, n, m, t, NBAND)
+        flops = linear_flops(cfg, n, m, t, NBAND, tables=True)
         row = dict(entry=k, name=data[k]["sys_name"], natoms=n, nedges=m, ntriplets=t,
                    c_ms=c_med * 1e3, c_min_ms=c_min * 1e3, c_graph_ms=graph_med * 1e3,
                    gflop=flops / 1e9, c_gflops=flops / (c_med - graph_med) / 1e9,

@@ -80,6 +80,18 @@ void gnn_mlp_apply(const gnn_mlp *m, size_t n, const float *x, float *y);
 /* rows x count Gaussians rbf(x; lo, hi, count) of docs/model.md, section 2. */
 void gnn_rbf(const double *x, size_t rows, double lo, double hi, int count, float *out);
 
+/* Hot loops get a second, AVX2+FMA compiled variant (layers.c). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GNN_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GNN_HOT
+#endif
+
+/* Points of the angle tables on [-1, 1] (angle_table.c). */
+#define GNN_TABLE_N 4097
+/* Rows of table at the cosines x[0..n) by Catmull-Rom interpolation, into out [n, H]. */
+void gnn_table_lookup(const float *table, int H, const double *x, size_t n, float *out);
+
 /* Rows per block of edge work (bounds the scratch to GNN_BLOCK x H floats). */
 #define GNN_BLOCK 2048
 
@@ -92,8 +104,11 @@ typedef struct gnn_eggc_work {
 /* One EGGC over nnodes nodes (h [nnodes, H]) and nedges edges (e [nedges, H]),
  * edges grouped by destination (so that the scatter-add walks memory forward); edge r
  * goes src[r] -> dst[r]. Updates h and, when update_edges, e in place. */
+/* gate_table != NULL: the edge gates are looked up at cosine[r] in that table
+ * instead of computed from e (the first line-graph layer). */
 void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, size_t nedges,
-                    float *e, const int *src, const int *dst, int update_edges, gnn_eggc_work *w);
+                    float *e, const int *src, const int *dst, int update_edges,
+                    const float *gate_table, const double *cosine, gnn_eggc_work *w);
 
 /* ---- model (model.c) --------------------------------------------------------------- */
 
@@ -107,8 +122,13 @@ struct mb_model {
   gnn_linear attention;   /* w == NULL without attention */
   gnn_linear head;
   float *storage;         /* every tensor, then the packed EGGC matrices */
+  float *angle_table;     /* [GNN_TABLE_N + 2, H] angle features of a cosine, and */
+  float *gate_table;      /* the first line-graph layer's edge gate (angle_table.c) */
   char *metadata;         /* the __metadata__ as one JSON object */
 };
+
+/* Build angle_table and gate_table of a loaded model (angle_table.c). */
+mb_status gnn_angle_tables(mb_model *m);
 
 /* Load from a buffer (the file's bytes); name is used in messages. */
 mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const char *name,

@@ -18,14 +18,9 @@
 #include "gnn.h"
 
 /* The element-wise loops (activations, norms, the gated aggregation) take most
- * of the time after sgemm; they are compiled twice, for baseline x86-64 and for
- * x86-64-v3 (AVX2 and FMA), and the loader picks the variant the CPU runs
- * (GNU ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GNN_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define GNN_HOT
-#endif
+ * of the time after sgemm: GNN_HOT (gnn.h) compiles them twice, for baseline
+ * x86-64 and for x86-64-v3 (AVX2 and FMA), and the loader picks the variant the
+ * CPU runs (GNU ifunc). */
 
 void gnn_linear_apply(const gnn_linear *l, size_t n, const float *x, float *y) {
   if (n == 0) return;
@@ -113,7 +108,8 @@ GNN_HOT void gnn_rbf(const double *x, size_t rows, double lo, double hi, int cou
 }
 
 GNN_HOT void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, size_t nedges,
-                    float *e, const int *src, const int *dst, int update_edges, gnn_eggc_work *w) {
+                            float *e, const int *src, const int *dst, int update_edges,
+                            const float *gate_table, const double *cosine, gnn_eggc_work *w) {
   size_t H4 = 4 * (size_t)H;
   /* nl[v] = [src_gate | dst_gate | src_update | dst_update](h[v]) in one sgemm. */
   const gnn_linear packed = {c->packed_w, c->packed_b, H, 4 * H};
@@ -123,7 +119,10 @@ GNN_HOT void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, s
   for (size_t e0 = 0; e0 < nedges; e0 += GNN_BLOCK) {
     size_t nb = nedges - e0 < GNN_BLOCK ? nedges - e0 : GNN_BLOCK;
     float *g = w->g;
-    gnn_linear_apply(&c->edge_gate, nb, &e[e0 * H], g);
+    if (gate_table)
+      gnn_table_lookup(gate_table, H, &cosine[e0], nb, g);
+    else
+      gnn_linear_apply(&c->edge_gate, nb, &e[e0 * H], g);
     for (size_t r = 0; r < nb; r++) {
       size_t ed = e0 + r;
       /* Distinct arrays: restrict lets the compiler vectorise the channel loop. */
@@ -144,10 +143,9 @@ GNN_HOT void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, s
           den[k0 + k] += s[k];
         }
       }
-    }
-    if (update_edges) {
-      /* e' = e + SiLU(norm_edges(g)) */
-      gnn_norm_silu(&c->norm_edges, nb, g, &e[e0 * H]);
+      /* e' = e + SiLU(norm_edges(g)) while the row is in L1 (the block's e rows
+       * have already been read by the edge_gate sgemm above). */
+      if (update_edges) gnn_norm_silu(&c->norm_edges, 1, gr, &e[ed * H]);
     }
   }
   /* x = src_update(h) + num / (den + 1e-6); h' = h + SiLU(norm_nodes(x)) */

@@ -199,6 +199,7 @@ MB_API void mb_model_free(mb_model *m) {
   free(m->atomg);
   free(m->gcn);
   free(m->storage);
+  free(m->angle_table); /* one block with gate_table */
   free(m->metadata);
   free(m);
 }
@@ -237,7 +238,7 @@ mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const ch
       pack(&layers[kind][l], H, at, at + 4 * (size_t)H * H);
       at += 4 * ((size_t)H * H + H);
     }
-  st = metadata_json(&f, &m->metadata);
+  if (!(st = metadata_json(&f, &m->metadata))) st = gnn_angle_tables(m);
 done:
   free(s.v);
   st_free(&f);

@@ -119,18 +119,22 @@ static mb_status forward(const mb_model *m, const mb_structure *s, const mb_grap
   }
   gnn_mlp_apply(&m->atom, N, a.xin, a.h);
   embed(&m->edge0, &m->edge1, g->len, M, c->edge_lo, c->edge_hi, c->edge_n, &a, a.e);
-  embed(&m->angle0, &m->angle1, g->cosine, T, c->angle_lo, c->angle_hi, c->angle_n, &a, a.t);
+  /* Angle features from the table of the cosine (angle_table.c), when there are
+   * line-graph layers to read them. */
+  if (m->angle_table) gnn_table_lookup(m->angle_table, H, g->cosine, T, a.t);
   int nconv = 2 * c->alignn_layers + c->gcn_layers, k = 0;
   /* Features nobody reads later are not updated: t after the last line-graph layer,
    * e after the last convolution. */
   for (int l = 0; l < c->alignn_layers; l++) {
     gnn_eggc_apply(&m->line[l], H, M, a.e, T, a.t, g->ta, g->tb, l + 1 < c->alignn_layers,
-                   &a.w);
+                   l == 0 ? m->gate_table : NULL, g->cosine, &a.w);
     k++;
-    gnn_eggc_apply(&m->atomg[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, &a.w);
+    gnn_eggc_apply(&m->atomg[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, NULL, NULL,
+                   &a.w);
   }
   for (int l = 0; l < c->gcn_layers; l++)
-    gnn_eggc_apply(&m->gcn[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, &a.w);
+    gnn_eggc_apply(&m->gcn[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, NULL, NULL,
+                   &a.w);
   readout(m, g, a.h, r, outputs);
   free(r);
   free(a.base);
