@@ -197,6 +197,46 @@ def fspath(path):
     return os.fsencode(path)
 
 
+class Handle:
+    """Lifetime of one C handle: close() frees it with the class's _free function
+    (a name in the library), __del__ and the with-statement call close(), and
+    _h gives the live pointer or raises ValueError once closed."""
+
+    __slots__ = ()  # subclasses may use slots (Structure does)
+    _free = None    # e.g. "mb_structure_free"
+    _what = "handle"
+
+    @property
+    def _h(self):
+        ptr = getattr(self, "_ptr", None)
+        if ptr is None:
+            raise ValueError("this %s is closed" % self._what)
+        return ptr
+
+    def close(self):
+        """Free the C handle now."""
+        ptr = getattr(self, "_ptr", None)
+        self._ptr = None
+        if ptr is not None and lib is not None:
+            getattr(lib, self._free)(ptr)
+
+    @property
+    def closed(self):
+        return getattr(self, "_ptr", None) is None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class MigbarError(Exception):
     """A libmigbar call failed.
 
@@ -228,5 +268,5 @@ def check(status):
         raise MigbarError(status, msg.decode("utf-8", "replace") if msg else None)
 
 
-__all__ = ["lib", "library_path", "MigbarError", "check", "SIGNATURES", "STATUS_NAMES",
+__all__ = ["lib", "library_path", "Handle", "MigbarError", "check", "SIGNATURES", "STATUS_NAMES",
            "EXPECTED_MAJOR"]

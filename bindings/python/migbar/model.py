@@ -13,7 +13,7 @@ from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
-from ._lib import check, fspath, lib
+from ._lib import Handle, check, fspath, lib
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
@@ -24,7 +24,7 @@ def _readonly(*arrays):
         a.flags.writeable = False
 
 
-class Graph:
+class Graph(Handle):
     """The graph of a structure (docs/model.md, section 1), copied out as numpy arrays.
 
     Edge e goes from atom src[e] to atom dst[e]; vector[e] points from the source
@@ -34,6 +34,9 @@ class Graph:
 
     The arrays stay valid after close(), which only frees the C handle.
     """
+
+    _free = "mb_graph_free"
+    _what = "migbar.Graph"
 
     def __init__(self, structure, k=12, nband=0):
         self._ptr = None
@@ -67,23 +70,6 @@ class Graph:
         """Edge lengths |vector|, Angstrom."""
         return np.linalg.norm(self.vector, axis=1)
 
-    def close(self):
-        """Free the C handle (the arrays stay)."""
-        ptr, self._ptr = getattr(self, "_ptr", None), None
-        if ptr is not None and lib is not None:
-            lib.mb_graph_free(ptr)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "<migbar.Graph %d atoms, %d edges, %d triplets>" % (self.natoms, self.nedges,
@@ -108,13 +94,16 @@ def _find_key(obj, key):
     return None
 
 
-class Model:
+class Model(Handle):
     """A loaded graph-network model (safetensors weights, docs/model.md).
 
     Model.load(path) (or Model(path)) reads and checks the file. A model is
     read-only once loaded: predictions from several threads may share it.
     close() (or a with block, or garbage collection) frees it.
     """
+
+    _free = "mb_model_free"
+    _what = "migbar.Model"
 
     def __init__(self, path):
         self._ptr = None
@@ -142,34 +131,10 @@ class Model:
 
     # ---- lifetime ------------------------------------------------------
 
-    @property
-    def _h(self):
-        if self._ptr is None:
-            raise ValueError("this migbar.Model is closed")
-        return self._ptr
-
-    def close(self):
-        """Free the C model now; further predictions raise ValueError."""
-        ptr, self._ptr = getattr(self, "_ptr", None), None
-        if ptr is not None and lib is not None:
-            lib.mb_model_free(ptr)
-
-    @property
-    def closed(self):
-        return self._ptr is None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
-
     def __enter__(self):
         self._h
         return self
 
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         if self._ptr is None:

@@ -4,13 +4,13 @@ from ctypes import POINTER, byref, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
-from ._lib import check, lib
+from ._lib import Handle, check, lib
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
 
 
-class NeighborList:
+class NeighborList(Handle):
     """A full periodic neighbour list: pair p goes from atom i[p] to atom j[p] in the
     image shifted by the integer lattice vector shift[p], with
     vector[p] = r[j] + shift[p] @ lattice - r[i] and distance[p] = |vector[p]|.
@@ -20,6 +20,9 @@ class NeighborList:
     The arrays are copied out of the library once, when the list is built; they
     stay valid after close(), which only frees the C handle.
     """
+
+    _free = "mb_neighbors_free"
+    _what = "migbar.NeighborList"
 
     def __init__(self, structure, cutoff=None, k=None):
         if (cutoff is None) == (k is None):
@@ -61,23 +64,6 @@ class NeighborList:
         """Slice of the pairs of one atom."""
         return slice(int(self.first[atom]), int(self.first[atom + 1]))
 
-    def close(self):
-        """Free the C handle (the arrays stay)."""
-        ptr, self._ptr = getattr(self, "_ptr", None), None
-        if ptr is not None and lib is not None:
-            lib.mb_neighbors_free(ptr)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return "<migbar.NeighborList %d pairs, %d atoms>" % (self.count, self.natoms)

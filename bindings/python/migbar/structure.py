@@ -5,7 +5,7 @@ from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
-from ._lib import (MB_COORDS_CARTESIAN, MB_COORDS_FRACTIONAL, MB_ERR_BUFFER_TOO_SMALL,
+from ._lib import (Handle, MB_COORDS_CARTESIAN, MB_COORDS_FRACTIONAL, MB_ERR_BUFFER_TOO_SMALL,
                    MB_FORMAT_AUTO, MigbarError, check, fspath, lib)
 
 _dp = POINTER(c_double)
@@ -62,7 +62,7 @@ def element_mass(number):
     return m.value
 
 
-class Structure:
+class Structure(Handle):
     """A 3D-periodic crystal: lattice (Angstrom, rows are lattice vectors), atoms with
     atomic numbers and positions, optional selective-dynamics flags.
 
@@ -144,36 +144,15 @@ class Structure:
         finally:
             lib.mb_free(data)
 
-    # ---- lifetime ------------------------------------------------------
+    # ---- lifetime (close, closed, __del__, __exit__: Handle) -----------
 
-    @property
-    def _h(self):
-        if self._ptr is None:
-            raise ValueError("this migbar.Structure is closed")
-        return self._ptr
-
-    def close(self):
-        """Free the C structure now; further use raises ValueError."""
-        ptr, self._ptr = getattr(self, "_ptr", None), None
-        if ptr is not None and lib is not None:
-            lib.mb_structure_free(ptr)
-
-    @property
-    def closed(self):
-        return self._ptr is None
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: the library may be gone
-            pass
+    _free = "mb_structure_free"
+    _what = "migbar.Structure"
 
     def __enter__(self):
         self._h
         return self
 
-    def __exit__(self, *exc):
-        self.close()
 
     def copy(self):
         out = c_void_p()
