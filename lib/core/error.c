@@ -6,7 +6,9 @@
 
 #define MB_ERROR_SIZE 1024
 /* Messages are cut at MB_ERROR_SIZE; the compiler's truncation warnings are expected. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 /* Thread-local, so concurrent calls on different handles never share it. */
 static _Thread_local char last_error[MB_ERROR_SIZE];
