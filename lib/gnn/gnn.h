@@ -130,8 +130,11 @@ struct mb_model {
 /* Build angle_table and gate_table of a loaded model (angle_table.c). */
 mb_status gnn_angle_tables(mb_model *m);
 
-/* Load from a buffer (the file's bytes); name is used in messages. */
+/* Load from a buffer (the file's bytes); name is used in messages. tables = 0
+ * skips the angle tables: predictions then compute the angle features and the
+ * first edge gate directly (exact and slower; the parser's fuzz harness uses it,
+ * so that each input costs little). */
 mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const char *name,
-                                mb_model **out);
+                                int tables, mb_model **out);
 
 #endif

@@ -205,7 +205,7 @@ MB_API void mb_model_free(mb_model *m) {
 }
 
 mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const char *name,
-                                mb_model **out) {
+                                int tables, mb_model **out) {
   if (!name) name = "model";
   st_file f = {0};
   specs s = {0};
@@ -238,7 +238,7 @@ mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const ch
       pack(&layers[kind][l], H, at, at + 4 * (size_t)H * H);
       at += 4 * ((size_t)H * H + H);
     }
-  if (!(st = metadata_json(&f, &m->metadata))) st = gnn_angle_tables(m);
+  if (!(st = metadata_json(&f, &m->metadata)) && tables) st = gnn_angle_tables(m);
 done:
   free(s.v);
   st_free(&f);
@@ -256,7 +256,7 @@ MB_API mb_status mb_model_load(const char *path, mb_model **out) {
   size_t size = 0;
   mb_status st = mb__read_file(path, &data, &size);
   if (st) return st;
-  st = mb__model_load_buffer((const unsigned char *)data, size, path, out);
+  st = mb__model_load_buffer((const unsigned char *)data, size, path, 1, out);
   free(data);
   return st;
 }

@@ -119,9 +119,12 @@ static mb_status forward(const mb_model *m, const mb_structure *s, const mb_grap
   }
   gnn_mlp_apply(&m->atom, N, a.xin, a.h);
   embed(&m->edge0, &m->edge1, g->len, M, c->edge_lo, c->edge_hi, c->edge_n, &a, a.e);
-  /* Angle features from the table of the cosine (angle_table.c), when there are
-   * line-graph layers to read them. */
-  if (m->angle_table) gnn_table_lookup(m->angle_table, H, g->cosine, T, a.t);
+  /* Angle features from the table of the cosine (angle_table.c), or computed
+   * directly when the model was loaded without tables. */
+  if (m->angle_table)
+    gnn_table_lookup(m->angle_table, H, g->cosine, T, a.t);
+  else if (c->alignn_layers > 0)
+    embed(&m->angle0, &m->angle1, g->cosine, T, c->angle_lo, c->angle_hi, c->angle_n, &a, a.t);
   int nconv = 2 * c->alignn_layers + c->gcn_layers, k = 0;
   /* Features nobody reads later are not updated: t after the last line-graph layer,
    * e after the last convolution. */

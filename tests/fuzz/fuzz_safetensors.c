@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mb_model *m = NULL;
-  mb_status st = mb__model_load_buffer(data, size, "fuzz", &m);
+  mb_status st = mb__model_load_buffer(data, size, "fuzz", 0, &m);
   if (st != MB_OK) {
     if (m || (st != MB_ERR_MODEL && st != MB_ERR_NOMEM)) abort();
     return 0;
