@@ -61,18 +61,6 @@ static int species_number(const char *tok, size_t len) {
   return z;
 }
 
-/* Lines left after the current one (an upper bound on the atoms there can be). */
-static long lines_left(const poscar_reader *r) {
-  long n = 0;
-  const char *p = r->it.cursor, *end = r->it.end;
-  while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    n++;
-    if (!nl) break;
-    p = nl + 1;
-  }
-  return n;
-}
 
 /* Line 2: one scale factor (negative = volume) or three per-axis factors. */
 static mb_status read_scale(poscar_reader *r, double scale[3], double *volume) {
@@ -274,10 +262,10 @@ static mb_status read_species(poscar_reader *r, const char *comment, size_t comm
     goto cleanup;
   }
   /* Guard the allocation: every atom needs one more line. */
-  if (total > lines_left(r)) {
+  if (total > mb__lines_left(&r->it)) {
     st = mb__parse_error(r->name, r->it.lineno,
                          "%ld atoms counted but the file has only %ld lines left", total,
-                         lines_left(r));
+                         mb__lines_left(&r->it));
     goto cleanup;
   }
   int *num = mb__malloc((size_t)total, sizeof *num);
@@ -354,9 +342,9 @@ static mb_status parse_poscar(poscar_reader *r, mb_structure **out) {
     goto cleanup;
   }
   int cartesian = mode != 'd';
-  if (natoms > lines_left(r)) {
+  if (natoms > mb__lines_left(&r->it)) {
     st = mb__parse_error(r->name, r->it.lineno, "%d atoms counted but only %ld lines follow",
-                         natoms, lines_left(r));
+                         natoms, mb__lines_left(&r->it));
     goto cleanup;
   }
   pos = mb__malloc((size_t)natoms * 3, sizeof *pos);

@@ -85,17 +85,6 @@ static mb_status next_line(xyz_reader *r, const char *what) {
   return MB_OK;
 }
 
-static long lines_left(const xyz_reader *r) {
-  long n = 0;
-  const char *p = r->it.cursor, *end = r->it.end;
-  while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    n++;
-    if (!nl) break;
-    p = nl + 1;
-  }
-  return n;
-}
 
 /* One key or value of the comment line into out (NUL-terminated; out has room for the
  * whole line). Quotes and brackets group, a backslash escapes the next character.
@@ -398,9 +387,10 @@ static mb_status parse_frame(xyz_reader *r, int natoms, mb_structure **out) {
     st = MB_ERR_UNSUPPORTED;
     goto cleanup;
   }
-  if (natoms > lines_left(r)) {
+  if (natoms > mb__lines_left(&r->it)) {
     st = mb__parse_error(r->name, comment_line - 1,
-                         "%d atoms announced but only %ld lines follow", natoms, lines_left(r));
+                         "%d atoms announced but only %ld lines follow", natoms,
+                         mb__lines_left(&r->it));
     goto cleanup;
   }
   numbers = mb__malloc((size_t)natoms, sizeof *numbers);

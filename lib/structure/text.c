@@ -25,6 +25,18 @@ const char *mb__lines_next(mb_lines *it, size_t *len) {
   return start;
 }
 
+long mb__lines_left(const mb_lines *it) {
+  long n = 0;
+  const char *p = it->cursor, *end = it->end;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    n++;
+    if (!nl) break;
+    p = nl + 1;
+  }
+  return n;
+}
+
 int mb__is_blank(char c) { return c == '\0' || isspace((unsigned char)c); }
 
 int mb__next_token(const char **p, const char *end, const char **tok, size_t *len) {

@@ -13,6 +13,9 @@ void mb__lines_init(mb_lines *it, const char *data, size_t size);
 /* Next line without its end-of-line ("\n", "\r\n"); *len set. Returns NULL at
  * the end of the buffer. Lines may contain NUL bytes; callers use len. */
 const char *mb__lines_next(mb_lines *it, size_t *len);
+/* Lines after the current one (an upper bound on the records a file can still
+ * hold, checked before allocating for a count the file claims). */
+long mb__lines_left(const mb_lines *it);
 
 /* Blank-separated tokens of [*p, end) without copying; NUL bytes count as
  * blanks (files may contain any byte). mb__next_token returns 0 at the end. */
