@@ -36,6 +36,8 @@ import time
 
 import numpy as np
 
+from benchutil import machine  # bench/ is the script directory
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.normpath(os.path.join(HERE, ".."))
 DEFAULT_DATA = os.path.normpath(os.path.join(SRCDIR, "..", "shared", "data", "em",
@@ -183,18 +185,6 @@ def tool_peak_rss(tool, args):
     lines = [x for x in r.stderr.splitlines() if x.startswith("MAXRSS ")]
     return (int(lines[-1].split()[1]) if lines else None), r.returncode
 
-
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return model, os.cpu_count()
 
 
 def main():

@@ -27,6 +27,8 @@ import time
 
 import numpy as np
 
+from benchutil import machine  # bench/ is the script directory
+
 # The supercells of the fcc unit cell (4 atoms) giving 1,000 / 10,000 / 100,000 atoms.
 FCC_REPEATS = {1000: (5, 5, 10), 10000: (10, 10, 25), 100000: (25, 25, 40)}
 
@@ -140,18 +142,6 @@ def same_pairs(ours, theirs, tol):
         return False, f"distances differ by {dd:.2e} A, vectors by {dD:.2e} A"
     return True, f"{len(a[0])} identical pairs, |d - d_ASE| <= {dd:.1e} A, |D - D_ASE| <= {dD:.1e} A"
 
-
-def machine():
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return model, os.cpu_count()
 
 
 def main():
