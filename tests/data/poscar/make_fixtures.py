@@ -8,43 +8,17 @@ Run from anywhere: /usr/bin/python3 tests/data/poscar/make_fixtures.py
 9 lattice numbers (rows a, b, c; Angstrom) and one line per atom "Z x y z [f f f]"
 (Cartesian Angstrom; flags 1 = free, as VASP's T)."""
 import os
+import sys
 
 import numpy as np
-import ase
 from ase import Atoms
 from ase.build import bulk
 from ase.constraints import FixAtoms, FixScaled
 from ase.io import read, write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def flags_of(atoms):
-    """Selective flags (1 free) from the constraints, as write_vasp maps them."""
-    if not atoms.constraints:
-        return None
-    fixed = np.zeros((len(atoms), 3), dtype=bool)
-    for c in atoms.constraints:
-        if isinstance(c, FixScaled):
-            fixed[c.a] = c.mask
-        elif isinstance(c, FixAtoms):
-            fixed[c.index] = True
-    return (~fixed).astype(int)
-
-
-def write_ref(path, images):
-    with open(path, 'w') as f:
-        f.write('# written by make_fixtures.py with ASE %s\n' % ase.__version__)
-        f.write('structures %d\n' % len(images))
-        for atoms in images:
-            flags = flags_of(atoms)
-            f.write('natoms %d flags %d\n' % (len(atoms), flags is not None))
-            f.write(' '.join(repr(float(x)) for x in atoms.cell.array.ravel()) + '\n')
-            for i, (z, r) in enumerate(zip(atoms.numbers, atoms.positions)):
-                f.write('%d %r %r %r' % (z, float(r[0]), float(r[1]), float(r[2])))
-                if flags is not None:
-                    f.write(' %d %d %d' % tuple(flags[i]))
-                f.write('\n')
+sys.path.insert(0, os.path.dirname(HERE))
+from refwriter import write_ref  # noqa: E402 (tests/data/refwriter.py)
 
 
 def fixture(name, atoms, **kw):

@@ -7,9 +7,9 @@ Run from anywhere: /usr/bin/python3 tests/data/xyz/make_fixtures.py
 "natoms N flags 0|1", the 9 lattice numbers (rows a, b, c) and one line per atom
 "Z x y z [f f f]" (Cartesian Angstrom; flags 1 = free to move)."""
 import os
+import sys
 
 import numpy as np
-import ase
 from ase import Atoms
 from ase.build import bulk, molecule
 from ase.calculators.singlepoint import SinglePointCalculator
@@ -17,34 +17,8 @@ from ase.constraints import FixAtoms, FixCartesian
 from ase.io import read, write
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def flags_of(atoms):
-    """Flags (1 free) from the constraints that ASE 3.22 makes of a move_mask column."""
-    if not atoms.constraints:
-        return None
-    fixed = np.zeros((len(atoms), 3), dtype=bool)
-    for c in atoms.constraints:
-        if isinstance(c, FixCartesian):
-            fixed[c.a] = ~c.mask  # ASE 3.22 keeps FixCartesian's mask inverted: True = free
-        elif isinstance(c, FixAtoms):
-            fixed[c.index] = True
-    return (~fixed).astype(int)
-
-
-def write_ref(path, images):
-    with open(path, 'w') as f:
-        f.write('# written by make_fixtures.py with ASE %s\n' % ase.__version__)
-        f.write('structures %d\n' % len(images))
-        for atoms in images:
-            flags = flags_of(atoms)
-            f.write('natoms %d flags %d\n' % (len(atoms), flags is not None))
-            f.write(' '.join(repr(float(x)) for x in atoms.cell.array.ravel()) + '\n')
-            for i, (z, r) in enumerate(zip(atoms.numbers, atoms.positions)):
-                f.write('%d %r %r %r' % (z, float(r[0]), float(r[1]), float(r[2])))
-                if flags is not None:
-                    f.write(' %d %d %d' % tuple(flags[i]))
-                f.write('\n')
+sys.path.insert(0, os.path.dirname(HERE))
+from refwriter import write_ref  # noqa: E402 (tests/data/refwriter.py)
 
 
 def fixture(name, images, **kw):
