@@ -11,7 +11,10 @@
  *   3. structures (mb_structure): a periodic crystal, its files and symmetry
  *   4. neighbour lists (mb_neighbors)
  *   5. crystal graphs and graph-network models (mb_graph, mb_model)
- *   6. handles filled in by later releases (band, functional, dft)
+ *   6. ensembles of models: E_m with an uncertainty (mb_ensemble)
+ *   7. force providers: built-in potentials (mb_potential) and callbacks
+ *   8. nudged-elastic-band runs (mb_band)
+ *   9. handles filled in by later releases (functional, dft)
  *
  * Conventions, the same for every function:
  *   - Units at the API are Angstrom and eV. Lattices are 3x3 row-major arrays of
@@ -83,7 +86,8 @@ typedef enum mb_status {
   MB_ERR_MODEL = 10,           /* a model file is invalid or does not match */
   MB_ERR_BUFFER_TOO_SMALL = 11,/* a caller's buffer is too small */
   MB_ERR_CALLBACK = 12,        /* a user callback reported failure */
-  MB_ERR_INTERNAL = 13         /* a bug in libmigbar: please report it */
+  MB_ERR_INTERNAL = 13,        /* a bug in libmigbar: please report it */
+  MB_ERR_STOPPED = 14          /* a long run was stopped by its step callback */
 } mb_status;
 
 /* One-line description of a status code; never NULL. */
@@ -353,10 +357,238 @@ MB_API mb_status mb_model_predict_batch(const mb_model *m, int n,
                                         const int *nband, int nthreads, double *outputs);
 
 /* ---------------------------------------------------------------------------
- * 6. Handles of later releases (declared now so that the names are reserved)
+ * 6. Ensembles of models
+ *
+ * An mb_ensemble is several models of the same outputs (the shipped E_m model is
+ * the five cross-validation models): the prediction is their mean, the
+ * uncertainty their spread (sample standard deviation times a calibration factor
+ * fitted on the cross-validation folds). It is read from a manifest, a JSON file
+ *   {"format": "migbar-ensemble", "version": 1,
+ *    "members": ["fold0.safetensors", ...],      (paths relative to the manifest)
+ *    "std_scale": 1.0,                           (optional calibration factor)
+ *    "domain": {"elements": ["Li", ...],         (optional: what the training
+ *               "max_hop_length": 5.0},           data covers, for warnings)
+ *    ...}                                        (any other keys: model card)
+ * or from a single safetensors file (an ensemble of one, spread 0). A loaded
+ * ensemble is read-only and may be shared by threads like a model.
  * ------------------------------------------------------------------------- */
 
-typedef struct mb_band mb_band;             /* a NEB band of images */
+typedef struct mb_ensemble mb_ensemble;
+
+MB_API mb_status mb_ensemble_load(const char *path, mb_ensemble **out);
+MB_API void mb_ensemble_free(mb_ensemble *e);
+/* Number of members, and member i (borrowed: valid while e lives). */
+MB_API mb_status mb_ensemble_size(const mb_ensemble *e, int *nmembers);
+MB_API mb_status mb_ensemble_member(const mb_ensemble *e, int i, const mb_model **member);
+/* The manifest as a JSON object in a new buffer (mb_free()); for a single
+ * safetensors file, the model's metadata. */
+MB_API mb_status mb_ensemble_manifest(const mb_ensemble *e, char **json);
+/* As mb_model_predict_band: mean[P] and std[P] over the members. */
+MB_API mb_status mb_ensemble_predict_band(const mb_ensemble *e, const mb_structure *initial,
+                                          const mb_structure *final, int ion, double *mean,
+                                          double *std);
+/* As mb_model_predict_batch: mean and std are n*P doubles each. */
+MB_API mb_status mb_ensemble_predict_batch(const mb_ensemble *e, int n,
+                                           const mb_structure *const *structures,
+                                           const int *nband, int nthreads, double *mean,
+                                           double *std);
+/* What the training data does not cover in the hop from initial to final (ion
+ * as in mb_model_predict_band): elements absent from the data, a hop longer
+ * than the longest in the data. *warnings is a new buffer (mb_free()) of lines,
+ * or NULL when there is nothing to say. The hop itself must be valid (the
+ * errors of mb_model_predict_band apply). */
+MB_API mb_status mb_ensemble_check_hop(const mb_ensemble *e, const mb_structure *initial,
+                                       const mb_structure *final, int ion, char **warnings);
+
+/* ---------------------------------------------------------------------------
+ * 7. Force providers
+ *
+ * A NEB band (section 8) takes its energies and forces from a built-in
+ * potential, from a callback per image, or from a callback for all images.
+ * ------------------------------------------------------------------------- */
+
+typedef struct mb_potential mb_potential;
+
+typedef enum mb_potential_kind {
+  MB_POTENTIAL_LJ = 0,    /* Lennard-Jones, as ASE's LennardJones (3.22) */
+  MB_POTENTIAL_MORSE = 1, /* Morse with a smooth cutoff, as ASE's MorsePotential */
+  MB_POTENTIAL_EMT = 2    /* effective-medium theory, as ASE's EMT: Al Cu Ag Au Ni
+                             Pd Pt H C N O (Jacobsen, Stoltze, Norskov, Surf. Sci.
+                             366, 394 (1996)) */
+} mb_potential_kind;
+
+/* Parameters of the pair potentials (EMT has none: its parameters are fixed). */
+typedef enum mb_potential_param {
+  MB_POTENTIAL_EPSILON = 0, /* well depth, eV (LJ default 1, Morse default 1) */
+  MB_POTENTIAL_SIGMA = 1,   /* LJ length, A (default 1) */
+  MB_POTENTIAL_CUTOFF = 2,  /* LJ cutoff rc, A (default 3 sigma) */
+  MB_POTENTIAL_ONSET = 3,   /* LJ smoothing onset ro, A (default 0.66 rc) */
+  MB_POTENTIAL_SMOOTH = 4,  /* LJ: 1 = smooth cutoff between ro and rc, 0 = energy
+                               shifted to zero at rc (default 0) */
+  MB_POTENTIAL_R0 = 5,      /* Morse equilibrium distance, A (default 1) */
+  MB_POTENTIAL_RHO0 = 6     /* Morse exponent rho0 = a r0 (default 6) */
+} mb_potential_param;
+
+MB_API mb_status mb_potential_create(mb_potential_kind kind, mb_potential **out);
+MB_API void mb_potential_free(mb_potential *p);
+MB_API mb_status mb_potential_set(mb_potential *p, mb_potential_param key, double value);
+MB_API mb_status mb_potential_get(const mb_potential *p, mb_potential_param key,
+                                  double *value);
+/* Energy (eV) and forces (3*natoms, eV/A; may be NULL) of a structure. A
+ * potential is read-only here: any number of threads may compute at once. EMT
+ * refuses elements it has no parameters for (MB_ERR_UNSUPPORTED). */
+MB_API mb_status mb_potential_compute(const mb_potential *p, const mb_structure *s,
+                                      double *energy, double *forces);
+
+/* A force provider for one image: from the lattice (9 doubles, A), the natoms
+ * atomic numbers and Cartesian positions (3*natoms, A), write the energy (eV)
+ * and the forces (3*natoms, eV/A). Return 0 on success; anything else is a
+ * failure, reported by the caller as MB_ERR_CALLBACK. */
+typedef int (*mb_force_fn)(const double *lattice, int natoms, const int *numbers,
+                           const double *positions, double *energy, double *forces,
+                           void *user);
+/* A force provider for nimages images at once (positions and forces are
+ * nimages*3*natoms, image after image; energies nimages). */
+typedef int (*mb_force_batch_fn)(int nimages, const double *lattice, int natoms,
+                                 const int *numbers, const double *positions,
+                                 double *energies, double *forces, void *user);
+
+/* ---------------------------------------------------------------------------
+ * 8. Nudged-elastic-band runs
+ *
+ * An mb_band is a chain of images between an initial and a final structure
+ * (same cell, same atoms in the same order). Climbing-image NEB with the
+ * improved tangent (Henkelman, Jonsson, J. Chem. Phys. 113, 9978 (2000)) and
+ * the climbing image (Henkelman, Uberuaga, Jonsson, J. Chem. Phys. 113, 9901
+ * (2000)); optimisers act on the whole band at once. Image 0 and image
+ * nimages-1 are the end points.
+ * ------------------------------------------------------------------------- */
+
+typedef enum mb_interpolation {
+  MB_INTERPOLATION_LINEAR = 0, /* straight line, minimum-image displacements */
+  MB_INTERPOLATION_IDPP = 1    /* image-dependent pair potential (Smidstrup et al.,
+                                  J. Chem. Phys. 140, 214106 (2014)) */
+} mb_interpolation;
+
+typedef enum mb_optimizer {
+  MB_OPTIMIZER_FIRE = 0,  /* Bitzek et al., Phys. Rev. Lett. 97, 170201 (2006) */
+  MB_OPTIMIZER_LBFGS = 1, /* global L-BFGS over the band (Sheppard, Terrell,
+                             Henkelman, J. Chem. Phys. 128, 134106 (2008)) */
+  MB_OPTIMIZER_ODE = 2    /* adaptive-step ODE solver (Makri, Ortner, Kermode,
+                             J. Chem. Phys. 150, 094109 (2019)) */
+} mb_optimizer;
+
+typedef enum mb_band_option {
+  MB_BAND_SPRING = 0,          /* spring constant, eV/A^2 (default 0.1, as ASE) */
+  MB_BAND_SPRING_MIN = 1,      /* energy-weighted springs: the constant at the lowest
+                                  energy, rising to MB_BAND_SPRING at the highest;
+                                  < 0 = off (default -1) */
+  MB_BAND_CLIMB = 2,           /* 0 = no climbing image, 1 = from the start, 2 = once
+                                  the band is below MB_BAND_CLIMB_FMAX (default 0) */
+  MB_BAND_CLIMB_FMAX = 3,      /* eV/A (default 0.5) */
+  MB_BAND_FMAX = 4,            /* converged when the largest NEB force component of
+                                  the moving images is below this, eV/A (0.05) */
+  MB_BAND_MAX_STEPS = 5,       /* optimiser steps (default 1000) */
+  MB_BAND_OPTIMIZER = 6,       /* an mb_optimizer (default MB_OPTIMIZER_LBFGS) */
+  MB_BAND_MAX_MOVE = 7,        /* largest displacement of an atom per step, A (0.2) */
+  MB_BAND_THREADS = 8,         /* images computed at once for thread-safe providers;
+                                  0 = one per core (default 1) */
+  MB_BAND_RELAX_ENDPOINTS = 9  /* 1 = relax both end points with the same optimiser
+                                  before the band (default 0: end points fixed) */
+} mb_band_option;
+
+typedef struct mb_band mb_band;
+
+/* A band of nintermediate >= 1 images between initial and final (end points
+ * copied). Errors: MB_ERR_INVALID_ARG when the atom counts, species order or
+ * lattices (1e-6 relative) differ. Fixed atoms: the selective-dynamics flags of
+ * initial, if any (a coordinate fixed there stays fixed). */
+MB_API mb_status mb_band_create(const mb_structure *initial, const mb_structure *final,
+                                int nintermediate, mb_interpolation interpolation,
+                                mb_band **out);
+/* A band from nimages >= 3 explicit images, end points included (a restart or
+ * a user's path); the same checks. */
+MB_API mb_status mb_band_create_from_images(int nimages,
+                                            const mb_structure *const *images,
+                                            mb_band **out);
+MB_API void mb_band_free(mb_band *b);
+
+MB_API mb_status mb_band_set_option(mb_band *b, mb_band_option key, double value);
+MB_API mb_status mb_band_get_option(const mb_band *b, mb_band_option key, double *value);
+/* Fixed coordinates: 3*natoms flags, 1 = free, 0 = fixed; NULL frees all. */
+MB_API mb_status mb_band_set_fixed(mb_band *b, const int *flags);
+
+/* The force provider (the last one set wins). A potential or a callback declared
+ * thread_safe != 0 lets MB_BAND_THREADS images run at once. The band does not
+ * own the potential or user data: they must outlive the runs. */
+MB_API mb_status mb_band_set_potential(mb_band *b, const mb_potential *p);
+MB_API mb_status mb_band_set_callback(mb_band *b, mb_force_fn fn, void *user,
+                                      int thread_safe);
+MB_API mb_status mb_band_set_batch_callback(mb_band *b, mb_force_batch_fn fn, void *user);
+
+/* Progress: one MB_LOG_INFO line per step (step, largest force, barrier, time). */
+MB_API mb_status mb_band_set_log(mb_band *b, mb_log_fn fn, void *user);
+/* Called after every step with the step number; return nonzero to stop the run
+ * (it then returns MB_ERR_STOPPED, the band kept as it is, ready to continue).
+ * Checkpoints are written from here. */
+typedef int (*mb_band_step_fn)(const mb_band *b, int step, void *user);
+MB_API mb_status mb_band_set_step_callback(mb_band *b, mb_band_step_fn fn, void *user);
+
+/* Compute the energies and forces of all images (and the end points when they
+ * have none yet) without moving anything. */
+MB_API mb_status mb_band_evaluate(mb_band *b);
+/* Relax the two end points (as MB_BAND_RELAX_ENDPOINTS does inside run). */
+MB_API mb_status mb_band_relax_endpoints(mb_band *b);
+/* Optimise the band until converged: MB_OK, or MB_ERR_NOT_CONVERGED after
+ * MB_BAND_MAX_STEPS steps (the message gives the largest force); calling run
+ * again continues. */
+MB_API mb_status mb_band_run(mb_band *b);
+
+/* Results (after evaluate or run). */
+MB_API mb_status mb_band_nimages(const mb_band *b, int *nimages); /* end points incl. */
+MB_API mb_status mb_band_natoms(const mb_band *b, int *natoms);
+/* A copy of image i. */
+MB_API mb_status mb_band_image(const mb_band *b, int i, mb_structure **out);
+/* Energies of all images, eV (NaN where not computed). */
+MB_API mb_status mb_band_energies(const mb_band *b, double *energies);
+/* Forces on image i (3*natoms, eV/A): the provider's (neb = 0) or the NEB
+ * force the optimiser follows (neb = 1: perpendicular true force plus parallel
+ * spring force, or the climbing force). */
+MB_API mb_status mb_band_forces(const mb_band *b, int i, int neb, double *forces);
+/* Forward (E_saddle - E_0) and backward (E_saddle - E_last) barriers, eV, and the
+ * highest image. */
+MB_API mb_status mb_band_barrier(const mb_band *b, double *forward, double *backward,
+                                 int *saddle);
+/* Reaction coordinate (cumulative distance along the band, A) and the force
+ * along the tangent (eV/A) of each image; either pointer may be NULL. */
+MB_API mb_status mb_band_path(const mb_band *b, double *coordinate,
+                              double *tangential_force);
+/* The energy profile at npoints >= 2 evenly spaced reaction coordinates: cubic
+ * Hermite splines through the image energies whose slopes are minus the
+ * tangential forces. */
+MB_API mb_status mb_band_profile(const mb_band *b, int npoints, double *coordinate,
+                                 double *energy);
+/* Optimiser steps so far, force calls on the moving images and on the end
+ * points, the largest NEB force component now (eV/A), and whether converged. */
+MB_API mb_status mb_band_stats(const mb_band *b, int *steps, long *moving_calls,
+                               long *endpoint_calls, double *max_force, int *converged);
+
+typedef enum mb_band_file {
+  MB_BAND_FILE_JSON = 0, /* summary: energies, barriers, coordinate, profile, stats */
+  MB_BAND_FILE_SVG = 1,  /* the energy profile as a plot */
+  MB_BAND_FILE_XYZ = 2   /* all images as extended XYZ frames with energy and forces */
+} mb_band_file;
+MB_API mb_status mb_band_write(const mb_band *b, const char *path, mb_band_file kind);
+
+/* MPI over images (builds configured --with-mpi): the images are shared out over
+ * the ranks of the communicator given by its Fortran handle (MPI_Comm_c2f), and
+ * every rank ends with the same band. MB_ERR_UNSUPPORTED in other builds. */
+MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm);
+
+/* ---------------------------------------------------------------------------
+ * 9. Handles of later releases (declared now so that the names are reserved)
+ * ------------------------------------------------------------------------- */
+
 typedef struct mb_functional mb_functional; /* an exchange-correlation functional */
 typedef struct mb_dft mb_dft;               /* a plane-wave Kohn-Sham DFT run */
 

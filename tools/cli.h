@@ -17,7 +17,8 @@
 enum {
   CLI_EXIT_OK = 0,     /* success */
   CLI_EXIT_FAIL = 1,   /* the operation failed: unreadable or malformed file, write error */
-  CLI_EXIT_USAGE = 2   /* unknown subcommand or option, missing or bad argument */
+  CLI_EXIT_USAGE = 2,  /* unknown subcommand or option, missing or bad argument */
+  CLI_EXIT_NOT_CONVERGED = 3 /* neb: no convergence within --max-steps (outputs written) */
 };
 
 /* "migbar CMD: <mb_last_error()>" on stderr (the strerror of st when the library
@@ -91,8 +92,10 @@ void cli_json_number(FILE *f, double x);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_neb(int argc, char **argv);
 extern const char cmd_info_help[];
 extern const char cmd_convert_help[];
 extern const char cmd_predict_help[];
+extern const char cmd_neb_help[];
 
 #endif

@@ -51,7 +51,8 @@ void mb__sb_free(mb_strbuf *sb);
 
 /* Read a whole file into a NUL-terminated buffer. */
 mb_status mb__read_file(const char *path, char **data, size_t *size);
-/* Write a buffer to a file (atomically replaced only on success). */
+/* Write a buffer to a file: a regular file is replaced atomically (temporary file,
+ * fsync, rename), so a failed write leaves the old file intact. */
 mb_status mb__write_file(const char *path, const char *data, size_t size);
 
 /* 3x3 row-major matrices. */

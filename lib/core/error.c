@@ -29,6 +29,7 @@ MB_API const char *mb_strerror(mb_status status) {
     case MB_ERR_BUFFER_TOO_SMALL: return "buffer too small";
     case MB_ERR_CALLBACK: return "a user callback failed";
     case MB_ERR_INTERNAL: return "internal error (please report it)";
+    case MB_ERR_STOPPED: return "stopped by its step callback";
   }
   return "unknown status code";
 }

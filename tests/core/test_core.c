@@ -18,8 +18,9 @@ START_TEST(every_status_has_a_message) {
   ck_assert_int_eq(MB_ERR_PARSE, 4);
   ck_assert_int_eq(MB_ERR_NOT_CONVERGED, 9);
   ck_assert_int_eq(MB_ERR_INTERNAL, 13);
+  ck_assert_int_eq(MB_ERR_STOPPED, 14);
   const char *unknown = mb_strerror((mb_status)9999);
-  for (int s = MB_OK; s <= MB_ERR_INTERNAL; s++) {
+  for (int s = MB_OK; s <= MB_ERR_STOPPED; s++) {
     const char *m = mb_strerror((mb_status)s);
     ck_assert_ptr_nonnull(m);
     ck_assert_msg(strlen(m) > 3, "status %d has no message", s);

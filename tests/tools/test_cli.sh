@@ -495,16 +495,40 @@ MPT_MODEL="$GNN/tiny_mpt.safetensors"
 
 run predict --help
 expect_rc 0
-expect_in out "Usage: migbar predict --model MODEL"
+expect_in out "Usage: migbar predict [--model MODEL]"
 expect_in out "--nband"
 expect_in out "--ion"
+expect_in out "--dataset"
+expect_in out "--temperature"
 expect_in out "Exit status:"
 run --help
 expect_in out "predict"
 
+# Without --model: $MIGBAR_MODEL, else the shipped model (exit 1 and a message naming
+# --model when it is not installed).
+MIGBAR_MODEL="$TMP/no-such-ensemble.json"
+export MIGBAR_MODEL
 run predict "$LFP_I" "$LFP_F"
+expect_rc 1
+expect_in err "no-such-ensemble.json"
+unset MIGBAR_MODEL
+if [ ! -f "$MB_BUILDDIR/models/em/ensemble.json" ] &&
+  [ ! -f "$MB_BUILDDIR/share/migbar/models/em/ensemble.json" ]; then
+  run predict "$LFP_I" "$LFP_F"
+  expect_rc 1
+  expect_in err "shipped E_m model is not available"
+  expect_in err "--model"
+fi
+run predict --model "$BAND_MODEL" --temperature 300 "$LFP_I" "$LFP_F"
 expect_rc 2
-expect_in err "migbar predict: no --model given"
+expect_in err "--d0"
+run predict --model "$BAND_MODEL" --d0 -1 --temperature 300 "$LFP_I" "$LFP_F"
+expect_rc 2
+run predict --model "$BAND_MODEL" --dataset "$NACL" "$NACL"
+expect_rc 2
+expect_in err "--dataset"
+run predict --model "$BAND_MODEL" --threads 2 "$LFP_I" "$LFP_F"
+expect_rc 2
 run predict --model "$BAND_MODEL"
 expect_rc 2
 expect_in err "no STRUCTURE"
@@ -632,6 +656,115 @@ zip(('bg', 'fe', 'gv'), ($o1, $o2, $o3))) <= 1e-4"
   run predict --model "$BAND_MODEL" "$LFP_I" "$LFP_I"
   expect_rc 1
   expect_in err "migbar predict: "
+
+  # Ensembles: tests/data/gnn/ensemble/ensemble.json (three tiny members, std_scale 1.5,
+  # a domain of 11 elements and hops up to 5 A) and reference.json, the members' mean and
+  # std (ddof 1) x 1.5 on three em bands computed by PyTorch and numpy
+  # (tests/data/gnn/ensemble/make_members.py); tolerance 1e-4 eV.
+  ENS="$GNN/ensemble/ensemble.json"
+  if ! "$PYTHON" - "$GNN/ensemble/reference.json" "$TMP" <<'EOF'
+import json, sys
+ref = json.load(open(sys.argv[1]))
+tmp = sys.argv[2]
+with open(tmp + "/ens_refs.txt", "w") as out:
+    for k, c in enumerate(ref["inputs"]):
+        out.write("%d %r %r\n" % (k, c["mean"][0], c["std"][0]))
+entries = [{"jid": "JV-%d" % k, "target": 9.99, "atoms": c["atoms"]}
+           for k, c in enumerate(ref["inputs"])]
+del entries[1]["jid"]
+json.dump(entries, open(tmp + "/ens_set.json", "w"), indent=1)
+a = ref["inputs"][2]["atoms"]
+for name, image in (("ens_initial", 0), ("ens_final", 4)):
+    keep = [image] + list(range(5, len(a["elements"])))
+    json.dump({"lattice_mat": a["lattice_mat"], "cartesian": a["cartesian"],
+               "coords": [a["coords"][i] for i in keep],
+               "elements": [a["elements"][i] for i in keep]},
+              open("%s/%s.json" % (tmp, name), "w"))
+# a Li hop of 0.45 x 12 = 5.4 A among O and Xe: both outside the domain
+for name, x in (("xe_initial", 0.1), ("xe_final", 0.55)):
+    json.dump({"lattice_mat": [[12, 0, 0], [0, 12, 0], [0, 0, 12]], "cartesian": False,
+               "coords": [[x, 0.2, 0.2], [0.5, 0.5, 0.5], [0.6, 0.9, 0.1], [0.3, 0.7, 0.8]],
+               "elements": ["Li", "O", "Xe", "O"]}, open("%s/%s.json" % (tmp, name), "w"))
+EOF
+  then
+    fail "cannot prepare the ensemble inputs from ensemble/reference.json"
+  fi
+  # shellcheck disable=SC2046
+  set -- $(sed -n '3p' "$TMP/ens_refs.txt")
+  run predict --model "$ENS" "$TMP/ens_initial.json" "$TMP/ens_final.json"
+  expect_rc 0
+  expect_in out " +/- "
+  expect_value "E_m =" "$2" 0.0006
+  checks=$((checks + 1))
+  v=$(sed -n 's/^E_m = [-0-9.]* +\/- \([0-9.]*\) eV$/\1/p' "$TMP/out")
+  if [ -z "$v" ] || ! near "$v" "$3" 0.0006; then
+    fail "'$last': the spread is '$v', expected $3 +- 0.0006"
+    show
+  fi
+  run predict --model "$ENS" --json -T 300 --d0 0.001 "$TMP/ens_initial.json" \
+    "$TMP/ens_final.json"
+  expect_rc 0
+  cp "$TMP/out" "$TMP/ens.json"
+  json_check "$TMP/ens.json" \
+    "abs(d['outputs']['em'] - $2) <= 1e-4 and abs(d['std']['em'] - $3) <= 1e-4"
+  json_check "$TMP/ens.json" "d['members'] == 3 and isinstance(d['warnings'], list)"
+  # D = D0 exp(-E_m / kB T), kB = 8.617333262e-5 eV/K (CODATA 2018)
+  json_check "$TMP/ens.json" "abs(d['D'] / (1e-3 * __import__('math').exp(\
+-d['outputs']['em'] / (8.617333262e-5 * 300))) - 1) < 1e-8"
+  MIGBAR_MODEL="$ENS"
+  export MIGBAR_MODEL
+  run predict "$TMP/ens_initial.json" "$TMP/ens_final.json"
+  unset MIGBAR_MODEL
+  expect_rc 0
+  expect_value "E_m =" "$2" 0.0006
+  # A single model has no spread.
+  run predict --model "$BAND_MODEL" "$TMP/ens_initial.json" "$TMP/ens_final.json"
+  expect_rc 0
+  checks=$((checks + 1))
+  if grep -q "+/-" "$TMP/out"; then
+    fail "'$last' printed a spread for a single model"
+    show
+  fi
+  # Outside the training domain: warnings on stderr, the prediction still made.
+  run predict --model "$ENS" "$TMP/xe_initial.json" "$TMP/xe_final.json"
+  expect_rc 0
+  expect_in err "migbar: warning: element Xe is absent from the training data"
+  expect_in err "migbar: warning: the hop of ion 0 is 5.40 A long"
+  expect_in out "E_m = "
+  # A data set, streamed as JSON lines (predictions only: no score against "target").
+  run predict --model "$ENS" --dataset "$TMP/ens_set.json" --threads 2
+  expect_rc 0
+  expect_empty err
+  checks=$((checks + 1))
+  if ! "$PYTHON" - "$TMP/out" "$TMP/ens_refs.txt" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+refs = [l.split() for l in open(sys.argv[2])]
+assert len(lines) == len(refs) == 3, lines
+assert [l["jid"] for l in lines] == ["JV-0", None, "JV-2"], lines
+for l, (k, mean, std) in zip(lines, refs):
+    assert set(l) <= {"jid", "em", "std", "warnings"}, l
+    assert abs(l["em"] - float(mean)) <= 1e-4 and abs(l["std"] - float(std)) <= 1e-4, (l, mean)
+EOF
+  then
+    fail "'$last': JSON lines differ from ensemble/reference.json"
+    show
+  fi
+  "$MIGBAR" predict --model "$ENS" --dataset - <"$TMP/ens_set.json" >"$TMP/out" 2>"$TMP/err"
+  rc=$? last="migbar predict --dataset - < ens_set.json"
+  expect_rc 0
+  expect_in out '"jid": "JV-2"'
+  # A bad entry gets an error line, the others still come; exit 1.
+  sed 's/"Na"/"Qq"/' "$TMP/ens_set.json" >"$TMP/ens_bad.json"
+  run predict --model "$ENS" --dataset "$TMP/ens_bad.json"
+  expect_rc 1
+  expect_in out '"em": null, "std": null, "error": '
+  expect_in out '"jid": "JV-0", "em": 0.'
+  expect_in err "could not be predicted"
+  printf '{"atoms": 1}' >"$TMP/ens_notarray.json"
+  run predict --model "$ENS" --dataset "$TMP/ens_notarray.json"
+  expect_rc 1
+  expect_in err "JSON array"
 else
   echo "note: $GNN lacks the tiny models or reference.json; predict checks on them skipped"
 fi

@@ -14,7 +14,9 @@ tree, or the system search path (see migbar._lib).
 
 from . import _lib
 from ._lib import MigbarError, library_path
-from .model import Graph, Model
+from .model import (Ensemble, ExtrapolationWarning, Graph, Model, default_model_path,
+                    predict_barrier, predict_barriers)
+from .neb import Band
 from .neighbors import NeighborList
 from .structure import (Structure, element_mass, element_number, element_symbol,
                         format_code)
@@ -33,6 +35,7 @@ def version_number():
     return _lib.lib.mb_version_number()
 
 
-__all__ = ["Structure", "NeighborList", "Graph", "Model", "MigbarError", "element_number",
+__all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Ensemble",
+           "ExtrapolationWarning", "predict_barrier", "predict_barriers", "default_model_path", "MigbarError", "element_number",
            "element_symbol", "element_mass", "format_code", "version", "version_number",
            "library_path", "__version__"]

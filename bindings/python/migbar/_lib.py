@@ -9,7 +9,7 @@ import ctypes
 import ctypes.util
 import os
 import sysconfig
-from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_void_p
+from ctypes import CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_long, c_size_t, c_void_p
 
 # The soname major this package was written for (MB_VERSION_MAJOR).
 EXPECTED_MAJOR = 0
@@ -18,6 +18,12 @@ _dp = POINTER(c_double)
 _ip = POINTER(c_int)
 _status = c_int  # mb_status
 _enum = c_int    # mb_coords, mb_format
+
+# Callback types of migbar.h (keep a reference to every instance while C may call it).
+LOG_FN = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+FORCE_FN = CFUNCTYPE(c_int, _dp, c_int, _ip, _dp, _dp, _dp, c_void_p)
+FORCE_BATCH_FN = CFUNCTYPE(c_int, c_int, _dp, c_int, _ip, _dp, _dp, _dp, c_void_p)
+BAND_STEP_FN = CFUNCTYPE(c_int, c_void_p, c_int, c_void_p)
 
 SIGNATURES = {
     # 1. version
@@ -90,6 +96,49 @@ SIGNATURES = {
     "mb_model_predict_band": (_status, [c_void_p, c_void_p, c_void_p, c_int, _dp]),
     "mb_model_predict_batch": (_status, [c_void_p, c_int, POINTER(c_void_p), _ip, c_int,
                                          _dp]),
+    # 6. ensembles
+    "mb_ensemble_load": (_status, [c_char_p, POINTER(c_void_p)]),
+    "mb_ensemble_free": (None, [c_void_p]),
+    "mb_ensemble_size": (_status, [c_void_p, _ip]),
+    "mb_ensemble_member": (_status, [c_void_p, c_int, POINTER(c_void_p)]),
+    "mb_ensemble_manifest": (_status, [c_void_p, POINTER(c_void_p)]),
+    "mb_ensemble_predict_band": (_status, [c_void_p, c_void_p, c_void_p, c_int, _dp, _dp]),
+    "mb_ensemble_predict_batch": (_status, [c_void_p, c_int, POINTER(c_void_p), _ip, c_int,
+                                            _dp, _dp]),
+    "mb_ensemble_check_hop": (_status, [c_void_p, c_void_p, c_void_p, c_int,
+                                        POINTER(c_void_p)]),
+    # 7. force providers
+    "mb_potential_create": (_status, [_enum, POINTER(c_void_p)]),
+    "mb_potential_free": (None, [c_void_p]),
+    "mb_potential_set": (_status, [c_void_p, _enum, c_double]),
+    "mb_potential_get": (_status, [c_void_p, _enum, _dp]),
+    "mb_potential_compute": (_status, [c_void_p, c_void_p, _dp, _dp]),
+    # 8. NEB bands
+    "mb_band_create": (_status, [c_void_p, c_void_p, c_int, _enum, POINTER(c_void_p)]),
+    "mb_band_create_from_images": (_status, [c_int, POINTER(c_void_p), POINTER(c_void_p)]),
+    "mb_band_free": (None, [c_void_p]),
+    "mb_band_set_option": (_status, [c_void_p, _enum, c_double]),
+    "mb_band_get_option": (_status, [c_void_p, _enum, _dp]),
+    "mb_band_set_fixed": (_status, [c_void_p, _ip]),
+    "mb_band_set_potential": (_status, [c_void_p, c_void_p]),
+    "mb_band_set_callback": (_status, [c_void_p, FORCE_FN, c_void_p, c_int]),
+    "mb_band_set_batch_callback": (_status, [c_void_p, FORCE_BATCH_FN, c_void_p]),
+    "mb_band_set_log": (_status, [c_void_p, LOG_FN, c_void_p]),
+    "mb_band_set_step_callback": (_status, [c_void_p, BAND_STEP_FN, c_void_p]),
+    "mb_band_evaluate": (_status, [c_void_p]),
+    "mb_band_relax_endpoints": (_status, [c_void_p]),
+    "mb_band_run": (_status, [c_void_p]),
+    "mb_band_nimages": (_status, [c_void_p, _ip]),
+    "mb_band_natoms": (_status, [c_void_p, _ip]),
+    "mb_band_image": (_status, [c_void_p, c_int, POINTER(c_void_p)]),
+    "mb_band_energies": (_status, [c_void_p, _dp]),
+    "mb_band_forces": (_status, [c_void_p, c_int, c_int, _dp]),
+    "mb_band_barrier": (_status, [c_void_p, _dp, _dp, _ip]),
+    "mb_band_path": (_status, [c_void_p, _dp, _dp]),
+    "mb_band_profile": (_status, [c_void_p, c_int, _dp, _dp]),
+    "mb_band_stats": (_status, [c_void_p, _ip, POINTER(c_long), POINTER(c_long), _dp, _ip]),
+    "mb_band_write": (_status, [c_void_p, c_char_p, _enum]),
+    "mb_band_set_mpi": (_status, [c_void_p, c_int]),
 }
 
 # Status names, in the order of enum mb_status (values are part of the ABI).
@@ -97,7 +146,7 @@ STATUS_NAMES = (
     "MB_OK", "MB_ERR_NOMEM", "MB_ERR_INVALID_ARG", "MB_ERR_IO", "MB_ERR_PARSE",
     "MB_ERR_UNSUPPORTED", "MB_ERR_RANGE", "MB_ERR_GEOMETRY", "MB_ERR_SYMMETRY",
     "MB_ERR_NOT_CONVERGED", "MB_ERR_MODEL", "MB_ERR_BUFFER_TOO_SMALL", "MB_ERR_CALLBACK",
-    "MB_ERR_INTERNAL",
+    "MB_ERR_INTERNAL", "MB_ERR_STOPPED",
 )
 for _value, _name in enumerate(STATUS_NAMES):
     globals()[_name] = _value

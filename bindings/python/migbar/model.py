@@ -1,19 +1,26 @@
-"""Graph and Model: the ALIGNN-style crystal graph (mb_graph) and a loaded graph
-network (mb_model) of docs/model.md.
+"""Graph, Model and Ensemble: the ALIGNN-style crystal graph (mb_graph), a loaded graph
+network (mb_model) and an ensemble of them (mb_ensemble) of docs/model.md.
 
     >>> with migbar.Model.load("tiny_band.safetensors") as m:
     ...     m.outputs, m.units, m.is_band_model
     ...     m.predict_band(initial, final)          # E_m (eV) first
     ...     m.predict(entry_structure, nband=5)     # a band already built (em data set)
+    >>> em, std = migbar.predict_barrier("POSCAR_initial", "POSCAR_final")  # shipped model
+    >>> with migbar.Ensemble.load("models/em/ensemble.json") as e:
+    ...     mean, std = e.predict_band(initial, final)
 """
 
 import ctypes
 import json
+import os
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
-from ._lib import Handle, check, fspath, lib
+from ._lib import Handle, check, fspath, lib, library_path
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
@@ -225,4 +232,260 @@ class Model(Handle):
         return out
 
 
-__all__ = ["Graph", "Model"]
+# ---- ensembles -------------------------------------------------------------------------
+
+class ExtrapolationWarning(UserWarning):
+    """A hop outside what the training data covers (mb_ensemble_check_hop): an element
+    the data never saw, or a hop longer than any in it. The prediction is still made."""
+
+
+def _model_metadata(ptr):
+    buf = c_void_p()
+    check(lib.mb_model_metadata(ptr, byref(buf)))
+    try:
+        return json.loads(ctypes.string_at(buf).decode("utf-8"))
+    finally:
+        lib.mb_free(buf)
+
+
+class Ensemble(Handle):
+    """Several models of the same outputs, loaded from a manifest (docs/model.md,
+    section 7) or from one safetensors file (an ensemble of one). A prediction is the
+    members' mean; its uncertainty their sample standard deviation times the
+    manifest's std_scale. Read-only once loaded: threads may share it."""
+
+    _free = "mb_ensemble_free"
+    _what = "migbar.Ensemble"
+
+    def __init__(self, path):
+        self._ptr = None
+        out = c_void_p()
+        check(lib.mb_ensemble_load(fspath(path), byref(out)))
+        self._ptr = out
+        self.path = path
+        self._manifest = None
+        n = c_int()
+        check(lib.mb_ensemble_size(out, byref(n)))
+        self.nmembers = n.value
+        m0 = c_void_p()
+        check(lib.mb_ensemble_member(out, 0, byref(m0)))
+        p = c_int()
+        check(lib.mb_model_noutputs(m0, byref(p)))
+        names = []
+        for k in range(p.value):
+            name = c_char_p()
+            check(lib.mb_model_output_name(m0, k, byref(name)))
+            names.append(name.value.decode("utf-8", "replace"))
+        self.outputs = tuple(names)
+        band = c_int()
+        check(lib.mb_model_is_band_model(m0, byref(band)))
+        self.is_band_model = bool(band.value)
+        units = _find_key(_model_metadata(m0), "target_units")
+        self.units = tuple(str(u) for u in units) if isinstance(units, list) and \
+            len(units) == len(names) else ("",) * len(names)
+
+    @classmethod
+    def load(cls, path):
+        """Load an ensemble manifest (.json) or a single model (.safetensors)."""
+        return cls(path)
+
+    def __enter__(self):
+        self._h
+        return self
+
+    def __len__(self):
+        return self.nmembers
+
+    def __repr__(self):
+        if self._ptr is None:
+            return "<migbar.Ensemble (closed)>"
+        return "<migbar.Ensemble %s, %d members, outputs %s>" % (
+            self.path, self.nmembers, ", ".join(self.outputs))
+
+    @property
+    def manifest(self):
+        """The manifest as a dict (for a single safetensors file, its metadata)."""
+        if self._manifest is None:
+            buf = c_void_p()
+            check(lib.mb_ensemble_manifest(self._h, byref(buf)))
+            try:
+                self._manifest = json.loads(ctypes.string_at(buf).decode("utf-8"))
+            finally:
+                lib.mb_free(buf)
+        return self._manifest
+
+    def predict_band(self, initial, final, ion=None):
+        """(mean, std), arrays of the P outputs (E_m in eV first for a barrier model), for
+        the hop of one ion from initial to final; ion is its index, or None to find the
+        one atom that moves."""
+        mean = np.empty(len(self.outputs), dtype=np.float64)
+        std = np.empty_like(mean)
+        check(lib.mb_ensemble_predict_band(self._h, initial._h, final._h,
+                                           -1 if ion is None else int(ion),
+                                           mean.ctypes.data_as(_dp), std.ctypes.data_as(_dp)))
+        return mean, std
+
+    def predict_batch(self, structures, nband=None, threads=0):
+        """(mean, std), two (n, P) arrays, for structures whose first nband atoms are
+        band atoms (None: 0; one int for all, or one per structure; 5 for the entries of
+        the em data set), with up to threads threads (0: one per core). The result does
+        not depend on threads."""
+        structures = list(structures)
+        n = len(structures)
+        mean = np.empty((n, len(self.outputs)), dtype=np.float64)
+        std = np.empty_like(mean)
+        if n == 0:
+            return mean, std
+        handles = (c_void_p * n)(*[s._h for s in structures])
+        nb = None
+        if nband is not None:
+            try:
+                nb = np.ascontiguousarray(np.broadcast_to(np.asarray(nband), (n,)),
+                                          dtype=np.intc)
+            except ValueError:
+                raise ValueError("predict_batch: nband must be one int or %d ints" % n) \
+                    from None
+        check(lib.mb_ensemble_predict_batch(self._h, n, handles,
+                                            None if nb is None else nb.ctypes.data_as(_ip),
+                                            int(threads), mean.ctypes.data_as(_dp),
+                                            std.ctypes.data_as(_dp)))
+        return mean, std
+
+    def check_hop(self, initial, final, ion=None):
+        """What the training data does not cover in this hop, as a list of messages
+        (empty when nothing): elements it never saw, a hop longer than any in it.
+        Raises MigbarError for a hop that is not valid."""
+        buf = c_void_p()
+        check(lib.mb_ensemble_check_hop(self._h, initial._h, final._h,
+                                        -1 if ion is None else int(ion), byref(buf)))
+        if not buf.value:
+            return []
+        try:
+            text = ctypes.string_at(buf).decode("utf-8", "replace")
+        finally:
+            lib.mb_free(buf)
+        return [line for line in text.splitlines() if line]
+
+
+def default_model_path():
+    """The shipped E_m model: $MIGBAR_MODEL, else models/em/ensemble.json installed
+    beside the library (PREFIX/share/migbar/...) or in the source tree of this package.
+    Raises FileNotFoundError, saying where it looked, when there is none."""
+    env = os.environ.get("MIGBAR_MODEL")
+    if env:
+        return env
+    rel = os.path.join("models", "em", "ensemble.json")
+    libdir = os.path.dirname(library_path())
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(libdir, "..", "share", "migbar", rel),
+                  os.path.join(libdir, "..", "..", "share", "migbar", rel),
+                  os.path.join(here, "..", "..", "..", rel),
+                  os.path.join(libdir, "..", "..", rel)]
+    for c in candidates:
+        if os.path.exists(c):
+            return os.path.normpath(c)
+    raise FileNotFoundError(
+        "migbar: the shipped E_m model is not available (looked at $MIGBAR_MODEL and %s); "
+        "pass model=PATH (an ensemble manifest or a .safetensors file) or set MIGBAR_MODEL"
+        % ", ".join(os.path.normpath(c) for c in candidates))
+
+
+_ensembles = {}
+_ensembles_lock = threading.Lock()
+
+
+def _ensemble(model):
+    """An Ensemble (or a Model) from model: None (the shipped model), a path (loaded once
+    and kept), an Ensemble or a Model."""
+    if isinstance(model, (Ensemble, Model)):
+        return model
+    path = os.path.abspath(os.fspath(default_model_path() if model is None else model))
+    with _ensembles_lock:
+        e = _ensembles.get(path)
+        if e is None or e.closed:
+            e = _ensembles[path] = Ensemble(path)
+        return e
+
+
+def _structure(x):
+    """A migbar.Structure from a Structure, an ase.Atoms or a file path, and whether it
+    was made here (then the caller closes it)."""
+    from .structure import Structure
+    if isinstance(x, Structure):
+        return x, False
+    if isinstance(x, (str, bytes, os.PathLike)):
+        return Structure.read(x), True
+    if hasattr(x, "get_cell") and hasattr(x, "get_positions"):
+        return Structure.from_ase(x), True
+    raise TypeError("expected a migbar.Structure, an ase.Atoms or a file path, not %s"
+                    % type(x).__name__)
+
+
+def _hop(model, initial, final, ion):
+    a, own_a = _structure(initial)
+    try:
+        b, own_b = _structure(final)
+        try:
+            ion = None if ion is None or ion < 0 else int(ion)
+            if isinstance(model, Model):
+                return model.predict_band(a, b, ion), np.zeros(model.noutputs), []
+            notes = model.check_hop(a, b, ion)
+            mean, std = model.predict_band(a, b, ion)
+            return mean, std, notes
+        finally:
+            if own_b:
+                b.close()
+    finally:
+        if own_a:
+            a.close()
+
+
+def predict_barrier(initial, final, model=None, ion=-1):
+    """(E_m, std) in eV for the hop of one ion between two structures (migbar.Structure,
+    ase.Atoms or file paths) of the same atoms and cell. model: None for the shipped
+    model, a path (ensemble manifest or .safetensors), an Ensemble or a Model; ion: the
+    index of the moving ion, or -1 to find the one atom that moves. A hop outside what
+    the training data covers gives an ExtrapolationWarning."""
+    m = _ensemble(model)
+    mean, std, notes = _hop(m, initial, final, ion)
+    for note in notes:
+        warnings.warn(note, ExtrapolationWarning, stacklevel=2)
+    return float(mean[0]), float(std[0])
+
+
+def predict_barriers(items, model=None, nthreads=0, nband=5):
+    """(E_m, std): two arrays (eV), one value per item. items are either (initial, final)
+    pairs (each as in predict_barrier), or bands already built as in the em data set
+    (structures whose first nband atoms are the images of the ion). nthreads threads
+    (0: one per core); the result does not depend on it. Hops outside what the training
+    data covers give an ExtrapolationWarning naming the pair."""
+    m = _ensemble(model)
+    items = list(items)
+    if not items:
+        return np.empty(0), np.empty(0)
+    pairs = all(isinstance(x, (tuple, list)) and len(x) == 2 for x in items)
+    workers = int(nthreads) or os.cpu_count() or 1
+    if pairs:
+        # ctypes releases the GIL during each call, so hops run in parallel threads.
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            results = list(pool.map(lambda p: _hop(m, p[0], p[1], -1), items))
+        for k, (_, _, notes) in enumerate(results):
+            for note in notes:
+                warnings.warn("pair %d: %s" % (k, note), ExtrapolationWarning, stacklevel=2)
+        return (np.array([r[0][0] for r in results]), np.array([r[1][0] for r in results]))
+    made = [_structure(x) for x in items]
+    try:
+        structures = [s for s, _ in made]
+        if isinstance(m, Model):
+            y = m.predict_batch(structures, nband=nband, threads=workers)
+            return y[:, 0].copy(), np.zeros(len(items))
+        mean, std = m.predict_batch(structures, nband=nband, threads=workers)
+        return mean[:, 0].copy(), std[:, 0].copy()
+    finally:
+        for s, own in made:
+            if own:
+                s.close()
+
+
+__all__ = ["Graph", "Model", "Ensemble", "ExtrapolationWarning", "predict_barrier",
+           "predict_barriers", "default_model_path"]

@@ -15,6 +15,7 @@ with single predictions for any number of threads; errors raise MigbarError.
 
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -261,3 +262,184 @@ def test_model_errors(tmp_path, band_model, nacl):
     m.close()
     with pytest.raises(ValueError):
         m.predict(nacl, nband=0)
+
+
+# ---- Ensemble ----------------------------------------------------------------
+# tests/data/gnn/ensemble/: ensemble.json joins ../tiny_band.safetensors, member1 and
+# member2 (random weights) with std_scale 1.5 and a domain (11 elements, hops up to 5 A);
+# reference.json holds the members' outputs on three em bands computed by PyTorch and
+# their mean and std (ddof 1) times 1.5 by numpy (tests/data/gnn/ensemble/make_members.py).
+# The other reference is the members themselves, loaded as migbar.Model, with numpy.
+
+from migbar.model import (Ensemble, ExtrapolationWarning, default_model_path,  # noqa: E402
+                          predict_barrier, predict_barriers)
+
+ENSEMBLE = os.path.join(GNN_DATA, "ensemble", "ensemble.json")
+ENSEMBLE_REF = os.path.join(GNN_DATA, "ensemble", "reference.json")
+MEMBERS = [BAND_MODEL] + [os.path.join(GNN_DATA, "ensemble", "member%d.safetensors" % k)
+                          for k in (1, 2)]
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    with Ensemble.load(_need(ENSEMBLE)) as e:
+        yield e
+
+
+@pytest.fixture(scope="module")
+def ensemble_ref():
+    with open(_need(ENSEMBLE_REF)) as f:
+        ref = json.load(f)
+    for c in ref["inputs"]:
+        a = c["atoms"]
+        c["structure"] = migbar.Structure(a["lattice_mat"], a["coords"], a["elements"],
+                                          cartesian=a["cartesian"])
+    return ref
+
+
+def _members_mean_std(fn):
+    """numpy mean and sample std (ddof 1) times 1.5 of fn(model) over the members."""
+    ys = []
+    for path in MEMBERS:
+        with migbar.Model.load(path) as m:
+            ys.append(fn(m))
+    ys = np.array(ys)
+    return ys.mean(axis=0), ys.std(axis=0, ddof=1) * 1.5
+
+
+def test_ensemble_description(ensemble):
+    assert len(ensemble) == ensemble.nmembers == 3
+    assert ensemble.outputs == ("em",) and ensemble.units == ("eV",)
+    assert ensemble.is_band_model
+    md = ensemble.manifest
+    assert md["format"] == "migbar-ensemble" and md["std_scale"] == 1.5
+    assert md["members"][0] == "../tiny_band.safetensors"
+    assert "3 members" in repr(ensemble)
+    with Ensemble.load(BAND_MODEL) as one:
+        assert len(one) == 1 and "migbar.config" in one.manifest
+
+
+def test_ensemble_equals_members_and_pytorch(ensemble, ensemble_ref):
+    structures = [c["structure"] for c in ensemble_ref["inputs"]]
+    mean, std = ensemble.predict_batch(structures, nband=5, threads=1)
+    ref_mean = np.array([c["mean"] for c in ensemble_ref["inputs"]])
+    ref_std = np.array([c["std"] for c in ensemble_ref["inputs"]])
+    assert np.abs(mean - ref_mean).max() <= TOL
+    assert np.abs(std - ref_std).max() <= TOL
+    m_mean, m_std = _members_mean_std(lambda m: m.predict_batch(structures, nband=5))
+    assert np.allclose(mean, m_mean, rtol=0, atol=1e-12)
+    assert np.allclose(std, m_std, rtol=0, atol=1e-12)
+    assert (std > 0.01).all()
+    for threads in (2, 0):
+        m2, s2 = ensemble.predict_batch(structures, nband=[5, 5, 5], threads=threads)
+        assert np.array_equal(m2, mean) and np.array_equal(s2, std)
+    e0, s0 = ensemble.predict_batch([], nband=5)
+    assert e0.shape == s0.shape == (0, 1)
+
+
+def test_ensemble_hop_and_predict_barrier(ensemble, tmp_path):
+    data = em_entries()
+    initial, final = _hop_from_entry(data[7])
+    with initial, final:
+        mean, std = ensemble.predict_band(initial, final)
+        m_mean, m_std = _members_mean_std(lambda m: m.predict_band(initial, final))
+        assert abs(mean[0] - m_mean[0]) <= 1e-12 and abs(std[0] - m_std[0]) <= 1e-12
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            # Structures, ase.Atoms and file paths; the model as a path or an Ensemble
+            assert predict_barrier(initial, final, model=ENSEMBLE) == (mean[0], std[0])
+            assert predict_barrier(initial.to_ase(), final.to_ase(), model=ensemble,
+                                   ion=0) == (mean[0], std[0])
+            initial.write(str(tmp_path / "POSCAR_initial"), "poscar")
+            final.write(str(tmp_path / "POSCAR_final"), "poscar")
+            em, sd = predict_barrier(tmp_path / "POSCAR_initial", str(tmp_path / "POSCAR_final"),
+                                     model=ENSEMBLE)
+            assert abs(em - mean[0]) <= TOL and abs(sd - std[0]) <= TOL
+            # a single model: no spread
+            with migbar.Model.load(BAND_MODEL) as m:
+                em1, sd1 = predict_barrier(initial, final, model=m)
+                assert em1 == m.predict_band(initial, final)[0] and sd1 == 0
+            # the batch form, over pairs and over bands already built
+            ems, sds = predict_barriers([(initial, final)] * 3, model=ENSEMBLE, nthreads=2)
+            assert np.array_equal(ems, [mean[0]] * 3) and np.array_equal(sds, [std[0]] * 3)
+        with structure_from_entry(data[7]) as band:
+            ems, sds = predict_barriers([band, band], model=ensemble, nthreads=2)
+        assert np.abs(ems - mean[0]).max() <= 1e-5 and np.abs(sds - std[0]).max() <= 1e-5
+        with pytest.raises(migbar.MigbarError):
+            predict_barrier(initial, initial, model=ensemble)  # no atom moves
+    with pytest.raises(TypeError):
+        predict_barrier(1.0, 2.0, model=ensemble)
+
+
+def _toy_hop(host, dx):
+    """A 12 A cubic cell; a Li hops by dx (fractional) along x among O and host atoms."""
+    frac = np.array([[0.1, 0.2, 0.2], [0.5, 0.5, 0.5], [0.6, 0.9, 0.1], [0.3, 0.7, 0.8]])
+    moved = frac.copy()
+    moved[0, 0] += dx
+    el = ["Li", "O", host, "O"]
+    return (migbar.Structure(np.eye(3) * 12, frac, el), migbar.Structure(np.eye(3) * 12, moved, el))
+
+
+def test_ensemble_extrapolation_warnings(ensemble):
+    a, b = _toy_hop("Fe", 0.25)  # all elements in the domain, a 3 A hop
+    assert ensemble.check_hop(a, b) == []
+    a, b = _toy_hop("Xe", 0.45)  # Xe is not in the domain, a 5.4 A hop is longer than 5 A
+    notes = ensemble.check_hop(a, b, ion=0)
+    assert len(notes) == 2
+    assert "element Xe is absent" in notes[0] and "5.40 A" in notes[1]
+    with pytest.warns(ExtrapolationWarning, match="Xe"):
+        em, std = predict_barrier(a, b, model=ensemble)
+    assert np.isfinite(em) and std > 0
+    with pytest.warns(ExtrapolationWarning, match="pair 1: .*5.40 A"):
+        predict_barriers([_toy_hop("Fe", 0.25), (a, b)], model=ensemble)
+    with pytest.raises(migbar.MigbarError) as e:
+        ensemble.check_hop(a, a)
+    assert e.value.status == _lib.MB_ERR_GEOMETRY
+
+
+def test_ensemble_errors(tmp_path):
+    def manifest(name, **keys):
+        d = {"format": "migbar-ensemble", "version": 1, "members": MEMBERS}
+        d.update(keys)
+        p = tmp_path / name
+        p.write_text(json.dumps(d))
+        return str(p)
+    with pytest.raises(migbar.MigbarError) as e:
+        Ensemble.load(manifest("a.json", members=[MEMBERS[0], "missing.safetensors"]))
+    assert e.value.status == _lib.MB_ERR_IO and "missing.safetensors" in e.value.message
+    with pytest.raises(migbar.MigbarError) as e:
+        Ensemble.load(manifest("b.json", format="something-else"))
+    assert e.value.status == _lib.MB_ERR_MODEL and "'format'" in e.value.message
+    with pytest.raises(migbar.MigbarError) as e:
+        Ensemble.load(manifest("c.json", members=[]))
+    assert e.value.status == _lib.MB_ERR_MODEL
+    with pytest.raises(migbar.MigbarError) as e:
+        Ensemble.load(manifest("d.json", members=[MEMBERS[0], MPT_MODEL]))
+    assert e.value.status == _lib.MB_ERR_MODEL and "member 1" in e.value.message
+    with pytest.raises(migbar.MigbarError) as e:
+        Ensemble.load(str(tmp_path / "none.json"))
+    assert e.value.status == _lib.MB_ERR_IO
+    # std_scale: absent is 1
+    with Ensemble.load(manifest("e.json")) as e1, Ensemble.load(ENSEMBLE) as e15:
+        with structure_from_entry(em_entries()[0]) as s:
+            (m1, s1), (m15, s15) = e1.predict_batch([s], 5), e15.predict_batch([s], 5)
+    assert m1[0, 0] == m15[0, 0] and abs(s15[0, 0] - 1.5 * s1[0, 0]) <= 1e-12
+
+
+def test_default_model_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("MIGBAR_MODEL", ENSEMBLE)
+    assert default_model_path() == ENSEMBLE
+    a, b = _toy_hop("Fe", 0.25)
+    with a, b:
+        assert predict_barrier(a, b) == predict_barrier(a, b, model=ENSEMBLE)
+    monkeypatch.setenv("MIGBAR_MODEL", str(tmp_path / "nowhere.json"))
+    with pytest.raises(migbar.MigbarError) as e:
+        Ensemble.load(default_model_path())
+    assert "nowhere.json" in e.value.message
+    monkeypatch.delenv("MIGBAR_MODEL")
+    try:
+        path = default_model_path()
+    except FileNotFoundError as e:
+        assert "MIGBAR_MODEL" in str(e) and "model=" in str(e)
+    else:
+        assert path.endswith(os.path.join("models", "em", "ensemble.json"))

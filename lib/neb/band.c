@@ -1,0 +1,408 @@
+/* The band handle: creation from end points or explicit images, options, fixed
+ * coordinates, force providers and the plain getters. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "neb.h"
+#include "../structure/structure.h"
+
+#define CHECK_BAND(b, what)                                              \
+  do {                                                                   \
+    if (!(b)) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL band", what); \
+  } while (0)
+
+/* Whether two structures can be images of one band (same atoms, same order,
+ * same cell within 1e-6 relative); names the offending image j. */
+static mb_status check_compatible(const mb_structure *a, const mb_structure *s, int j,
+                                  const char *what) {
+  if (!s) return mb__error(MB_ERR_INVALID_ARG, "%s: image %d is NULL", what, j);
+  if (s->natoms != a->natoms)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: image %d has %d atoms, image 0 has %d", what,
+                     j, s->natoms, a->natoms);
+  for (int i = 0; i < a->natoms; i++)
+    if (s->numbers[i] != a->numbers[i])
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "%s: atom %d is element %d in image %d but %d in image 0 (the "
+                       "images must list the same atoms in the same order)",
+                       what, i, s->numbers[i], j, a->numbers[i]);
+  double scale = 0;
+  for (int c = 0; c < 9; c++)
+    if (fabs(a->lattice[c]) > scale) scale = fabs(a->lattice[c]);
+  for (int c = 0; c < 9; c++)
+    if (fabs(s->lattice[c] - a->lattice[c]) > 1e-6 * scale)
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "%s: the lattice of image %d differs from image 0 (component %d: "
+                       "%.8g vs %.8g A)",
+                       what, j, c, s->lattice[c], a->lattice[c]);
+  return MB_OK;
+}
+
+/* A band with nimages images, everything but the positions set up. */
+static mb_status band_new(const mb_structure *first, int nimages, mb_band **out) {
+  size_t n = 3 * (size_t)first->natoms, all = (size_t)nimages * n;
+  mb_band *b = mb__calloc(1, sizeof *b);
+  if (!b) return MB_ERR_NOMEM;
+  b->nimages = nimages;
+  b->natoms = first->natoms;
+  memcpy(b->lattice, first->lattice, sizeof b->lattice);
+  memcpy(b->inverse, first->inverse, sizeof b->inverse);
+  b->numbers = mb__malloc((size_t)first->natoms, sizeof(int));
+  b->free = mb__malloc(n, sizeof(int));
+  b->pos = mb__malloc(all, sizeof(double));
+  b->energy = mb__malloc((size_t)nimages, sizeof(double));
+  b->force = mb__calloc(all, sizeof(double));
+  b->neb = mb__calloc(all, sizeof(double));
+  b->tangent = mb__calloc(all, sizeof(double));
+  b->ftan = mb__malloc((size_t)nimages, sizeof(double));
+  b->work = mb__calloc((size_t)nimages, sizeof(mb_structure *));
+  if (!b->numbers || !b->free || !b->pos || !b->energy || !b->force || !b->neb ||
+      !b->tangent || !b->ftan || !b->work) {
+    mb_band_free(b);
+    return MB_ERR_NOMEM;
+  }
+  memcpy(b->numbers, first->numbers, (size_t)first->natoms * sizeof(int));
+  for (size_t c = 0; c < n; c++) b->free[c] = first->selective ? first->selective[c] != 0 : 1;
+  for (size_t c = 0; c < n; c++) b->has_fixed |= !b->free[c];
+  for (int i = 0; i < nimages; i++) b->energy[i] = b->ftan[i] = NAN;
+  b->spring = 0.1;
+  b->spring_min = -1;
+  b->climb = 0;
+  b->climb_fmax = 0.5;
+  b->fmax = 0.05;
+  b->max_steps = 1000;
+  b->optimizer = MB_OPTIMIZER_LBFGS;
+  b->max_move = 0.2;
+  b->threads = 1;
+  b->relax_endpoints = 0;
+  b->max_force = NAN;
+  b->log.level = MB_LOG_INFO;
+  *out = b;
+  return MB_OK;
+}
+
+static void put_cart(mb_band *b, int i, const mb_structure *s) {
+  for (int a = 0; a < s->natoms; a++)
+    mb__structure_cart(s, a, b->pos + (size_t)i * 3 * b->natoms + 3 * a);
+}
+
+MB_API mb_status mb_band_create(const mb_structure *initial, const mb_structure *final,
+                                int nintermediate, mb_interpolation interpolation,
+                                mb_band **out) {
+  const char *what = "mb_band_create";
+  if (!initial || !final || !out)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: NULL argument", what);
+  if (nintermediate < 1 || nintermediate > 10000)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: nintermediate must be 1..10000 (got %d)", what,
+                     nintermediate);
+  if (interpolation != MB_INTERPOLATION_LINEAR && interpolation != MB_INTERPOLATION_IDPP)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: unknown interpolation %d", what,
+                     (int)interpolation);
+  mb_status st = check_compatible(initial, final, 1, what);
+  if (st) return st;
+  int nimages = nintermediate + 2;
+  mb_band *b;
+  if ((st = band_new(initial, nimages, &b))) return st;
+  put_cart(b, 0, initial);
+  put_cart(b, nimages - 1, final);
+  mb__interpolate_linear(nimages, b->natoms, b->lattice, b->inverse, b->pos);
+  if (interpolation == MB_INTERPOLATION_IDPP &&
+      (st = mb__interpolate_idpp(nimages, b->natoms, b->lattice, b->inverse, b->free,
+                                 b->pos))) {
+    mb_band_free(b);
+    return st;
+  }
+  *out = b;
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_create_from_images(int nimages,
+                                            const mb_structure *const *images,
+                                            mb_band **out) {
+  const char *what = "mb_band_create_from_images";
+  if (!images || !out) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL argument", what);
+  if (nimages < 3 || nimages > 10002)
+    return mb__error(MB_ERR_INVALID_ARG,
+                     "%s: a band needs 3..10002 images, end points included (got %d)", what,
+                     nimages);
+  if (!images[0]) return mb__error(MB_ERR_INVALID_ARG, "%s: image 0 is NULL", what);
+  mb_status st;
+  for (int j = 1; j < nimages; j++)
+    if ((st = check_compatible(images[0], images[j], j, what))) return st;
+  mb_band *b;
+  if ((st = band_new(images[0], nimages, &b))) return st;
+  for (int j = 0; j < nimages; j++) put_cart(b, j, images[j]);
+  *out = b;
+  return MB_OK;
+}
+
+MB_API void mb_band_free(mb_band *b) {
+  if (!b) return;
+  if (b->work)
+    for (int i = 0; i < b->nimages; i++) mb_structure_free(b->work[i]);
+  mb__opt_free(b->opt);
+  free(b->work);
+  free(b->numbers);
+  free(b->free);
+  free(b->pos);
+  free(b->energy);
+  free(b->force);
+  free(b->neb);
+  free(b->tangent);
+  free(b->ftan);
+  free(b);
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static int is_int(double v, double lo, double hi) {
+  return v == floor(v) && v >= lo && v <= hi;
+}
+
+MB_API mb_status mb_band_set_option(mb_band *b, mb_band_option key, double value) {
+  CHECK_BAND(b, "mb_band_set_option");
+  if (!isfinite(value))
+    return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_option: option %d: value is not finite",
+                     (int)key);
+  switch (key) {
+  case MB_BAND_SPRING:
+    if (!(value > 0 && value <= 1e6))
+      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_SPRING must be in (0, 1e6] eV/A^2 (got %g)",
+                       value);
+    if (b->spring_min >= 0 && b->spring_min > value)
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "MB_BAND_SPRING %g is below MB_BAND_SPRING_MIN %g: lower that first",
+                       value, b->spring_min);
+    b->spring = value;
+    break;
+  case MB_BAND_SPRING_MIN:
+    if (value > b->spring)
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "MB_BAND_SPRING_MIN %g is above MB_BAND_SPRING %g (negative = off)",
+                       value, b->spring);
+    b->spring_min = value < 0 ? -1 : value;
+    break;
+  case MB_BAND_CLIMB:
+    if (!is_int(value, 0, 2))
+      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_CLIMB must be 0, 1 or 2 (got %g)", value);
+    b->climb = (int)value;
+    if (b->climb != 2) b->climbing = 0;
+    break;
+  case MB_BAND_CLIMB_FMAX:
+    if (!(value > 0))
+      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_CLIMB_FMAX must be > 0 eV/A (got %g)",
+                       value);
+    b->climb_fmax = value;
+    break;
+  case MB_BAND_FMAX:
+    if (!(value > 0))
+      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_FMAX must be > 0 eV/A (got %g)", value);
+    b->fmax = value;
+    break;
+  case MB_BAND_MAX_STEPS:
+    if (!is_int(value, 0, 1e9))
+      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_MAX_STEPS must be an integer 0..1e9 (got %g)",
+                       value);
+    b->max_steps = (int)value;
+    break;
+  case MB_BAND_OPTIMIZER:
+    if (!is_int(value, 0, 2))
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "MB_BAND_OPTIMIZER must be 0 (FIRE), 1 (L-BFGS) or 2 (ODE) (got %g)",
+                       value);
+    if ((int)value != b->optimizer) {
+      mb__opt_free(b->opt); /* a new method starts afresh */
+      b->opt = NULL;
+    }
+    b->optimizer = (int)value;
+    break;
+  case MB_BAND_MAX_MOVE:
+    if (!(value > 0 && value <= 10))
+      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_MAX_MOVE must be in (0, 10] A (got %g)",
+                       value);
+    b->max_move = value;
+    break;
+  case MB_BAND_THREADS:
+    if (!is_int(value, 0, 4096))
+      return mb__error(MB_ERR_INVALID_ARG,
+                       "MB_BAND_THREADS must be an integer 0..4096 (0 = one per core; got %g)",
+                       value);
+    b->threads = (int)value;
+    break;
+  case MB_BAND_RELAX_ENDPOINTS:
+    if (!is_int(value, 0, 1))
+      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_RELAX_ENDPOINTS must be 0 or 1 (got %g)",
+                       value);
+    b->relax_endpoints = (int)value;
+    break;
+  default:
+    return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_option: unknown option %d", (int)key);
+  }
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_get_option(const mb_band *b, mb_band_option key, double *value) {
+  CHECK_BAND(b, "mb_band_get_option");
+  if (!value) return mb__error(MB_ERR_INVALID_ARG, "mb_band_get_option: NULL output");
+  double v;
+  switch (key) {
+  case MB_BAND_SPRING: v = b->spring; break;
+  case MB_BAND_SPRING_MIN: v = b->spring_min; break;
+  case MB_BAND_CLIMB: v = b->climb; break;
+  case MB_BAND_CLIMB_FMAX: v = b->climb_fmax; break;
+  case MB_BAND_FMAX: v = b->fmax; break;
+  case MB_BAND_MAX_STEPS: v = b->max_steps; break;
+  case MB_BAND_OPTIMIZER: v = b->optimizer; break;
+  case MB_BAND_MAX_MOVE: v = b->max_move; break;
+  case MB_BAND_THREADS: v = b->threads; break;
+  case MB_BAND_RELAX_ENDPOINTS: v = b->relax_endpoints; break;
+  default:
+    return mb__error(MB_ERR_INVALID_ARG, "mb_band_get_option: unknown option %d", (int)key);
+  }
+  *value = v;
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_set_fixed(mb_band *b, const int *flags) {
+  CHECK_BAND(b, "mb_band_set_fixed");
+  size_t n = 3 * (size_t)b->natoms;
+  b->has_fixed = 0;
+  for (size_t c = 0; c < n; c++) {
+    b->free[c] = flags ? flags[c] != 0 : 1;
+    b->has_fixed |= !b->free[c];
+  }
+  mb__opt_free(b->opt); /* the optimiser's memory refers to the old constraints */
+  b->opt = NULL;
+  if (b->evaluated) mb__band_update_neb(b);
+  return MB_OK;
+}
+
+/* ---- providers and progress ---------------------------------------------- */
+
+static void forget_results(mb_band *b) {
+  for (int i = 0; i < b->nimages; i++) b->energy[i] = NAN;
+  b->evaluated = 0;
+  b->converged = 0;
+  b->max_force = NAN;
+}
+
+MB_API mb_status mb_band_set_potential(mb_band *b, const mb_potential *p) {
+  CHECK_BAND(b, "mb_band_set_potential");
+  if (!p) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_potential: NULL potential");
+  b->provider = MB__PROVIDER_POTENTIAL;
+  b->potential = p;
+  b->fn = NULL, b->batch_fn = NULL, b->user = NULL;
+  b->thread_safe = 1;
+  forget_results(b);
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_set_callback(mb_band *b, mb_force_fn fn, void *user,
+                                      int thread_safe) {
+  CHECK_BAND(b, "mb_band_set_callback");
+  if (!fn) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_callback: NULL function");
+  b->provider = MB__PROVIDER_CALLBACK;
+  b->potential = NULL, b->batch_fn = NULL;
+  b->fn = fn, b->user = user;
+  b->thread_safe = thread_safe != 0;
+  forget_results(b);
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_set_batch_callback(mb_band *b, mb_force_batch_fn fn, void *user) {
+  CHECK_BAND(b, "mb_band_set_batch_callback");
+  if (!fn) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_batch_callback: NULL function");
+  b->provider = MB__PROVIDER_BATCH;
+  b->potential = NULL, b->fn = NULL;
+  b->batch_fn = fn, b->user = user;
+  b->thread_safe = 0;
+  forget_results(b);
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_set_log(mb_band *b, mb_log_fn fn, void *user) {
+  CHECK_BAND(b, "mb_band_set_log");
+  b->log.fn = fn;
+  b->log.user = user;
+  b->log.level = MB_LOG_INFO;
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_set_step_callback(mb_band *b, mb_band_step_fn fn, void *user) {
+  CHECK_BAND(b, "mb_band_set_step_callback");
+  b->step_fn = fn;
+  b->step_user = user;
+  return MB_OK;
+}
+
+/* ---- getters --------------------------------------------------------------- */
+
+MB_API mb_status mb_band_nimages(const mb_band *b, int *nimages) {
+  CHECK_BAND(b, "mb_band_nimages");
+  if (!nimages) return mb__error(MB_ERR_INVALID_ARG, "mb_band_nimages: NULL output");
+  *nimages = b->nimages;
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_natoms(const mb_band *b, int *natoms) {
+  CHECK_BAND(b, "mb_band_natoms");
+  if (!natoms) return mb__error(MB_ERR_INVALID_ARG, "mb_band_natoms: NULL output");
+  *natoms = b->natoms;
+  return MB_OK;
+}
+
+/* The copy keeps the band's Cartesian positions as they are (not wrapped) and
+ * carries the fixed coordinates as selective-dynamics flags. */
+MB_API mb_status mb_band_image(const mb_band *b, int i, mb_structure **out) {
+  CHECK_BAND(b, "mb_band_image");
+  if (!out) return mb__error(MB_ERR_INVALID_ARG, "mb_band_image: NULL output");
+  if (i < 0 || i >= b->nimages)
+    return mb__error(MB_ERR_RANGE, "mb_band_image: image %d outside 0..%d", i, b->nimages - 1);
+  mb_structure *s;
+  mb_status st = mb__structure_new(b->lattice, b->natoms, b->pos + (size_t)i * 3 * b->natoms,
+                                   MB_COORDS_CARTESIAN, b->numbers, &s);
+  if (st) return st;
+  if (b->has_fixed && (st = mb_structure_set_selective(s, b->free))) {
+    mb_structure_free(s);
+    return st;
+  }
+  *out = s;
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_energies(const mb_band *b, double *energies) {
+  CHECK_BAND(b, "mb_band_energies");
+  if (!energies) return mb__error(MB_ERR_INVALID_ARG, "mb_band_energies: NULL output");
+  memcpy(energies, b->energy, (size_t)b->nimages * sizeof(double));
+  return MB_OK;
+}
+
+/* neb = 0: the provider's forces as it returned them (fixed coordinates
+ * included). neb = 1: the NEB force (zero on fixed coordinates and on the end
+ * points, which do not move during the band optimisation). */
+MB_API mb_status mb_band_forces(const mb_band *b, int i, int neb, double *forces) {
+  CHECK_BAND(b, "mb_band_forces");
+  if (!forces) return mb__error(MB_ERR_INVALID_ARG, "mb_band_forces: NULL output");
+  if (i < 0 || i >= b->nimages)
+    return mb__error(MB_ERR_RANGE, "mb_band_forces: image %d outside 0..%d", i,
+                     b->nimages - 1);
+  if (isnan(b->energy[i]) || (neb && !b->evaluated))
+    return mb__error(MB_ERR_INVALID_ARG,
+                     "mb_band_forces: image %d has no forces yet (call mb_band_evaluate or "
+                     "mb_band_run first)",
+                     i);
+  size_t n = 3 * (size_t)b->natoms;
+  memcpy(forces, (neb ? b->neb : b->force) + (size_t)i * n, n * sizeof(double));
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_stats(const mb_band *b, int *steps, long *moving_calls,
+                               long *endpoint_calls, double *max_force, int *converged) {
+  CHECK_BAND(b, "mb_band_stats");
+  if (steps) *steps = b->steps;
+  if (moving_calls) *moving_calls = b->moving_calls;
+  if (endpoint_calls) *endpoint_calls = b->endpoint_calls;
+  if (max_force) *max_force = b->max_force;
+  if (converged) *converged = b->converged;
+  return MB_OK;
+}

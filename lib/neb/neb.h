@@ -1,0 +1,152 @@
+/* Private layout of mb_band and the helpers shared by the NEB module: the NEB
+ * force projection (tangent.c), interpolation (interpolate.c, idpp.c), force
+ * evaluation (evaluate.c), the optimisers (fire.c, lbfgs.c, ode.c) and the run
+ * loop (run.c). Not installed. */
+#ifndef MB_NEB_H
+#define MB_NEB_H
+
+#include <stddef.h>
+
+#include "../core/core.h"
+
+/* Which force provider a band uses. */
+typedef enum mb__provider {
+  MB__PROVIDER_NONE = 0,
+  MB__PROVIDER_POTENTIAL = 1,
+  MB__PROVIDER_CALLBACK = 2,
+  MB__PROVIDER_BATCH = 3
+} mb__provider;
+
+/* Optimiser state over a flat vector of n = 3*(number of atoms) coordinates
+ * (atoms after atoms, so that a step can be capped per atom). One struct serves
+ * the three methods; each file uses its own fields. */
+typedef struct mb__opt {
+  mb_optimizer kind;
+  size_t n;
+  int started;     /* a previous point exists */
+  double *x0, *f0; /* previous point and its forces (L-BFGS, ODE) */
+  /* FIRE (fire.c) */
+  double *v;
+  double dt, alpha;
+  int npositive;
+  /* L-BFGS (lbfgs.c): memory of steps s and force changes y (y = f_old - f_new) */
+  int mem, count, head;
+  double *s, *y, *rho, *work, *coef;
+  double gamma; /* scaling of the initial inverse Hessian, A^2/eV */
+  double trust; /* largest atom move allowed now, A (<= max_move) */
+  /* ODE (ode.c) */
+  double h, r0; /* step size (A^2/eV) and residual of the accepted point */
+} mb__opt;
+
+struct mb_band {
+  int nimages, natoms;
+  double lattice[9], inverse[9];
+  int *numbers;        /* natoms */
+  int *free;           /* 3*natoms flags: 1 free, 0 fixed */
+  int has_fixed;       /* some flag is 0 */
+  double *pos;         /* nimages*3*natoms Cartesian positions, A (not wrapped) */
+  double *energy;      /* nimages, NaN where not computed */
+  double *force;       /* nimages*3*natoms provider forces */
+  double *neb;         /* nimages*3*natoms NEB forces (zero on the end points) */
+  double *tangent;     /* nimages*3*natoms unit tangents (end points: one-sided) */
+  double *ftan;        /* nimages forces along the tangent (true forces), eV/A */
+  mb_structure **work; /* per-image structures handed to a potential (lazy) */
+  int evaluated;       /* the moving images' energies match their positions */
+  /* options */
+  double spring, spring_min, climb_fmax, fmax, max_move;
+  int climb, max_steps, optimizer, threads, relax_endpoints;
+  /* provider */
+  mb__provider provider;
+  const mb_potential *potential;
+  mb_force_fn fn;
+  mb_force_batch_fn batch_fn;
+  void *user;
+  int thread_safe;
+  /* progress */
+  mb_logger log;
+  mb_band_step_fn step_fn;
+  void *step_user;
+  /* run state */
+  int steps, converged, climbing, endpoints_relaxed;
+  long moving_calls, endpoint_calls;
+  double max_force;
+  mb__opt *opt;
+  /* MPI (mpi.c) */
+  int mpi_active, mpi_comm;
+};
+
+/* ---- tangent.c ------------------------------------------------------------ */
+/* NEB forces of a band (arrays as in struct mb_band): improved tangent and
+ * spring force (Henkelman & Jonsson 2000), climbing image climb_index (< 0:
+ * none). force holds the true forces of every image; fixed coordinates (mobile[c]
+ * == 0) count as zero force and get zero NEB force. tangent (nimages*3N) and
+ * ftan (nimages) may be NULL. */
+void mb__neb_project(int nimages, int natoms, const double lattice[9],
+                     const double inverse[9], const double *pos, const double *energy,
+                     const double *force, const int *mobile, double spring,
+                     double spring_min, int climb_index, double *neb, double *tangent,
+                     double *ftan);
+/* Minimum-image difference b - a of two configurations of natoms atoms. */
+void mb__mic_diff(int natoms, const double lattice[9], const double inverse[9],
+                  const double *a, const double *b, double *out);
+/* Highest intermediate image (1..nimages-2). */
+int mb__highest_image(int nimages, const double *energy);
+
+/* ---- interpolate.c, idpp.c ------------------------------------------------ */
+/* Fill images 1..nimages-2 of pos on the straight line from image 0 to image
+ * nimages-1 (minimum-image displacement per atom). */
+void mb__interpolate_linear(int nimages, int natoms, const double lattice[9],
+                            const double inverse[9], double *pos);
+/* Improve a linear path by IDPP (positions of images 1..nimages-2 updated). */
+mb_status mb__interpolate_idpp(int nimages, int natoms, const double lattice[9],
+                               const double inverse[9], const int *mobile, double *pos);
+
+/* ---- evaluate.c ----------------------------------------------------------- */
+/* Energies and forces of the count images listed in idx, by the band's
+ * provider; adds count to *calls. On failure the band's arrays are unchanged. */
+mb_status mb__band_compute(mb_band *b, const int *idx, int count, long *calls);
+/* Compute the moving images (and end points without energies) and update the
+ * NEB forces and the largest NEB force. */
+mb_status mb__band_refresh(mb_band *b);
+/* Recompute the NEB forces from the stored energies and forces. */
+void mb__band_update_neb(mb_band *b);
+/* Whether the climbing image is active now. */
+int mb__band_climb_active(const mb_band *b);
+
+/* ---- mpi.c ---------------------------------------------------------------- */
+/* With MPI: compute the listed images shared out over the ranks (every rank ends
+ * with all results). Only called when b->mpi_active. */
+mb_status mb__band_compute_mpi(mb_band *b, const int *idx, int count, double *energy,
+                               double *force);
+
+/* ---- optimisers (run.c dispatches; fire.c, lbfgs.c, ode.c) ------------------ */
+mb__opt *mb__opt_new(mb_optimizer kind, size_t n);
+void mb__opt_free(mb__opt *o);
+void mb__opt_reset(mb__opt *o);
+/* x is the point whose forces f were just computed; it is overwritten with the
+ * next point to compute. No atom moves more than max_move (A). */
+void mb__opt_step(mb__opt *o, double *x, const double *f, double max_move);
+void mb__fire_reset(mb__opt *o);
+void mb__fire_step(mb__opt *o, double *x, const double *f, double max_move);
+void mb__lbfgs_reset(mb__opt *o);
+void mb__lbfgs_step(mb__opt *o, double *x, const double *f, double max_move);
+void mb__ode_reset(mb__opt *o);
+void mb__ode_step(mb__opt *o, double *x, const double *f, double max_move);
+/* Scale the step dx (n doubles, atoms of 3) so that no atom moves more than
+ * max_move; returns the factor applied (<= 1). */
+double mb__cap_step(double *dx, size_t n, double max_move);
+/* Largest absolute component of v (n doubles). */
+double mb__max_abs(const double *v, size_t n);
+
+/* ---- write_json.c, write_svg.c, write_xyz.c -------------------------------- */
+/* The writers of mb_band_write: append the file's text to sb; the band has been
+ * checked (every image energy finite). */
+mb_status mb__band_write_json(const mb_band *b, mb_strbuf *sb);
+mb_status mb__band_write_svg(const mb_band *b, mb_strbuf *sb);
+mb_status mb__band_write_xyz(const mb_band *b, mb_strbuf *sb);
+
+/* ---- run.c ---------------------------------------------------------------- */
+/* Relax one end point (0 or nimages-1) with the band's optimiser. */
+mb_status mb__band_relax_point(mb_band *b, int image);
+
+#endif

@@ -1,0 +1,231 @@
+/* The optimisation loop of a band: end point relaxation, the delayed switch to
+ * the climbing image, convergence on the largest NEB force component of the
+ * moving images, progress lines and the step callback. Also the dispatch to the
+ * three optimisers, which all act on one flat vector of coordinates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "neb.h"
+
+/* ---- optimiser dispatch --------------------------------------------------- */
+
+#define LBFGS_MEMORY 20
+
+mb__opt *mb__opt_new(mb_optimizer kind, size_t n) {
+  mb__opt *o = mb__calloc(1, sizeof *o);
+  if (!o) return NULL;
+  o->kind = kind;
+  o->n = n;
+  o->mem = LBFGS_MEMORY;
+  o->work = mb__malloc(n, sizeof(double));
+  o->x0 = mb__malloc(n, sizeof(double));
+  o->f0 = mb__malloc(n, sizeof(double));
+  int ok = o->work && o->x0 && o->f0;
+  if (ok && kind == MB_OPTIMIZER_FIRE) ok = (o->v = mb__calloc(n, sizeof(double))) != NULL;
+  if (ok && kind == MB_OPTIMIZER_LBFGS) {
+    o->s = mb__malloc((size_t)o->mem * n, sizeof(double));
+    o->y = mb__malloc((size_t)o->mem * n, sizeof(double));
+    o->rho = mb__malloc((size_t)o->mem, sizeof(double));
+    o->coef = mb__malloc((size_t)o->mem, sizeof(double));
+    ok = o->s && o->y && o->rho && o->coef;
+  }
+  if (!ok) {
+    mb__opt_free(o);
+    return NULL;
+  }
+  mb__opt_reset(o);
+  return o;
+}
+
+void mb__opt_free(mb__opt *o) {
+  if (!o) return;
+  free(o->x0);
+  free(o->f0);
+  free(o->v);
+  free(o->s);
+  free(o->y);
+  free(o->rho);
+  free(o->work);
+  free(o->coef);
+  free(o);
+}
+
+void mb__opt_reset(mb__opt *o) {
+  switch (o->kind) {
+  case MB_OPTIMIZER_FIRE: mb__fire_reset(o); break;
+  case MB_OPTIMIZER_LBFGS: mb__lbfgs_reset(o); break;
+  default: mb__ode_reset(o); break;
+  }
+}
+
+void mb__opt_step(mb__opt *o, double *x, const double *f, double max_move) {
+  switch (o->kind) {
+  case MB_OPTIMIZER_FIRE: mb__fire_step(o, x, f, max_move); break;
+  case MB_OPTIMIZER_LBFGS: mb__lbfgs_step(o, x, f, max_move); break;
+  default: mb__ode_step(o, x, f, max_move); break;
+  }
+}
+
+double mb__cap_step(double *dx, size_t n, double max_move) {
+  double worst = 0;
+  for (size_t a = 0; a + 2 < n; a += 3) {
+    double d2 = dx[a] * dx[a] + dx[a + 1] * dx[a + 1] + dx[a + 2] * dx[a + 2];
+    if (d2 > worst) worst = d2;
+  }
+  worst = sqrt(worst);
+  if (!(worst > max_move)) return 1.0;
+  double scale = max_move / worst;
+  for (size_t c = 0; c < n; c++) dx[c] *= scale;
+  return scale;
+}
+
+double mb__max_abs(const double *v, size_t n) {
+  double m = 0;
+  for (size_t c = 0; c < n; c++)
+    if (fabs(v[c]) > m || isnan(v[c])) m = fabs(v[c]);
+  return m;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* ---- end points ------------------------------------------------------------ */
+
+/* The provider's forces with the fixed coordinates zeroed. */
+static void free_forces(const mb_band *b, int image, double *f) {
+  size_t n = 3 * (size_t)b->natoms;
+  for (size_t c = 0; c < n; c++) f[c] = b->free[c] ? b->force[(size_t)image * n + c] : 0.0;
+}
+
+mb_status mb__band_relax_point(mb_band *b, int image) {
+  size_t n = 3 * (size_t)b->natoms;
+  double *x = b->pos + (size_t)image * n;
+  mb_status st = MB_OK;
+  double *f = mb__malloc(n, sizeof(double));
+  mb__opt *o = mb__opt_new((mb_optimizer)b->optimizer, n);
+  if (!f || !o) {
+    st = MB_ERR_NOMEM;
+    goto cleanup;
+  }
+  if (isnan(b->energy[image]) && (st = mb__band_compute(b, &image, 1, &b->endpoint_calls)))
+    goto cleanup;
+  for (int step = 0;; step++) {
+    free_forces(b, image, f);
+    double fmax = mb__max_abs(f, n);
+    if (fmax < b->fmax) break;
+    if (step >= b->max_steps) {
+      st = mb__error(MB_ERR_NOT_CONVERGED,
+                     "end point %d not relaxed in %d steps: largest force %.4g eV/A (fmax %g)",
+                     image, b->max_steps, fmax, b->fmax);
+      goto cleanup;
+    }
+    mb__opt_step(o, x, f, b->max_move);
+    if ((st = mb__band_compute(b, &image, 1, &b->endpoint_calls))) {
+      mb__error_prefix("relaxing end point %d", image);
+      goto cleanup;
+    }
+  }
+cleanup:
+  free(f);
+  mb__opt_free(o);
+  return st;
+}
+
+/* Relax both end points and carry the intermediate images along: image i moves
+ * by (1 - t) d_0 + t d_last with t = i / (nimages - 1), which keeps a straight
+ * band straight. */
+static mb_status relax_endpoints(mb_band *b) {
+  size_t n = 3 * (size_t)b->natoms;
+  int last = b->nimages - 1;
+  mb_status st = MB_OK;
+  double *before = mb__malloc(2 * n, sizeof(double));
+  if (!before) return MB_ERR_NOMEM;
+  memcpy(before, b->pos, n * sizeof(double));
+  memcpy(before + n, b->pos + (size_t)last * n, n * sizeof(double));
+  if ((st = mb__band_relax_point(b, 0)) || (st = mb__band_relax_point(b, last))) goto cleanup;
+  for (int i = 1; i < last; i++) {
+    double t = (double)i / last;
+    for (size_t c = 0; c < n; c++)
+      b->pos[(size_t)i * n + c] += (1 - t) * (b->pos[c] - before[c]) +
+                                   t * (b->pos[(size_t)last * n + c] - before[n + c]);
+  }
+  b->endpoints_relaxed = 1;
+  b->evaluated = 0;
+  b->converged = 0;
+  if (b->opt) mb__opt_reset(b->opt);
+cleanup:
+  free(before);
+  return st;
+}
+
+MB_API mb_status mb_band_relax_endpoints(mb_band *b) {
+  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_relax_endpoints: NULL band");
+  if (b->provider == MB__PROVIDER_NONE)
+    return mb__error(MB_ERR_INVALID_ARG,
+                     "mb_band_relax_endpoints: the band has no force provider");
+  return relax_endpoints(b);
+}
+
+/* ---- the band -------------------------------------------------------------- */
+
+static double barrier_now(const mb_band *b) {
+  double emax = b->energy[0];
+  for (int i = 1; i < b->nimages; i++)
+    if (b->energy[i] > emax) emax = b->energy[i];
+  return emax - b->energy[0];
+}
+
+MB_API mb_status mb_band_run(mb_band *b) {
+  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_run: NULL band");
+  if (b->provider == MB__PROVIDER_NONE)
+    return mb__error(MB_ERR_INVALID_ARG,
+                     "mb_band_run: the band has no force provider: call "
+                     "mb_band_set_potential, mb_band_set_callback or "
+                     "mb_band_set_batch_callback first");
+  mb_status st;
+  double t0 = now();
+  if (b->relax_endpoints && !b->endpoints_relaxed && (st = relax_endpoints(b))) return st;
+  size_t n = 3 * (size_t)b->natoms, nmove = (size_t)(b->nimages - 2) * n;
+  if (!b->opt && !(b->opt = mb__opt_new((mb_optimizer)b->optimizer, nmove)))
+    return MB_ERR_NOMEM;
+  if ((st = mb__band_refresh(b))) return st;
+  double *x = b->pos + n, *f = b->neb + n;
+  for (int step = 0;; step++) {
+    /* the delayed climbing image: switch on once the band is roughly relaxed,
+     * and start the optimiser afresh since the force field has changed */
+    if (b->climb == 2 && !b->climbing && b->max_force < b->climb_fmax) {
+      b->climbing = 1;
+      mb__band_update_neb(b);
+      mb__opt_reset(b->opt);
+      mb__log(&b->log, MB_LOG_INFO, "climbing image %d switched on",
+              mb__highest_image(b->nimages, b->energy));
+    }
+    b->converged = b->max_force < b->fmax && (b->climb != 2 || b->climbing);
+    if (b->converged) return MB_OK;
+    if (step >= b->max_steps)
+      return mb__error(MB_ERR_NOT_CONVERGED,
+                       "NEB not converged in %d steps: largest NEB force %.4g eV/A (fmax %g)",
+                       b->max_steps, b->max_force, b->fmax);
+    int top = mb__highest_image(b->nimages, b->energy);
+    mb__opt_step(b->opt, x, f, b->max_move);
+    b->evaluated = 0;
+    if ((st = mb__band_refresh(b))) return st;
+    /* another image became the climbing one: the force field jumped, so the
+     * optimiser's memory of it is void */
+    if (mb__band_climb_active(b) && mb__highest_image(b->nimages, b->energy) != top)
+      mb__opt_reset(b->opt);
+    b->steps++;
+    mb__log(&b->log, MB_LOG_INFO, "step %d  fmax %.5f eV/A  barrier %.5f eV  %.2f s", b->steps,
+            b->max_force, barrier_now(b), now() - t0);
+    if (b->step_fn && b->step_fn(b, b->steps, b->step_user)) {
+      b->converged = b->max_force < b->fmax && (b->climb != 2 || b->climbing);
+      return mb__error(MB_ERR_STOPPED, "NEB stopped by the step callback after step %d",
+                       b->steps);
+    }
+  }
+}

@@ -1,0 +1,802 @@
+/* migbar neb: a climbing-image NEB run between two structures over a built-in
+ * potential, with checkpoints (every N steps and on SIGINT/SIGTERM) and restarts.
+ *
+ * OUTDIR holds neb.json (the library's summary, mb_band_write, plus a "run" object
+ * with what a restart needs: the potential and its parameters, the totals of earlier
+ * runs), profile.svg, band.xyz (every image, the file a restart reads) and the VASP
+ * layout 00/POSCAR .. NN/POSCAR. band.xyz is written first and neb.json last, each
+ * whole or not at all, so a checkpoint on disk is always usable. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char cmd_neb_help[] =
+    "Usage: migbar neb --initial A --final B --potential P -o OUTDIR [OPTION]...\n"
+    "       migbar neb --restart OUTDIR [OPTION]...\n"
+    "\n"
+    "Find the minimum-energy path and barrier between the structures A and B (same cell,\n"
+    "same atoms in the same order) by nudged-elastic-band with a built-in potential.\n"
+    "A coordinate fixed in A by selective dynamics stays fixed. One progress line per\n"
+    "step goes to stderr; the result to stdout:\n"
+    "  forward barrier, backward barrier (eV), saddle image, steps, force calls.\n"
+    "\n"
+    "OUTDIR (created if needed) receives neb.json (summary: energies, barriers,\n"
+    "reaction coordinate, profile, statistics, options), profile.svg (the energy\n"
+    "profile), band.xyz (all images with energies and forces, extended XYZ) and\n"
+    "00/POSCAR .. NN/POSCAR as in a VASP NEB run. They are written again every\n"
+    "--checkpoint-every steps and when the run is interrupted (Ctrl-C, SIGTERM: the\n"
+    "step under way finishes first; a second Ctrl-C quits at once). --restart OUTDIR\n"
+    "continues from there with the same potential and options (those given on the\n"
+    "command line win).\n"
+    "\n"
+    "Band:\n"
+    "  -i, --initial A        initial end point (any structure format)\n"
+    "  -f, --final B          final end point\n"
+    "  -n, --images N         intermediate images (default 5; N+2 in all)\n"
+    "      --interpolation M  linear or idpp (default idpp)\n"
+    "      --format F         read A and B as F: poscar, xyz, cif or json\n"
+    "      --relax-endpoints  relax A and B first with the same optimiser\n"
+    "Potential:\n"
+    "  -p, --potential P      emt (ASE's EMT: Al Cu Ag Au Ni Pd Pt H C N O), lj, morse\n"
+    "      --epsilon E        lj, morse: well depth, eV (default 1)\n"
+    "      --sigma S          lj: length, A (default 1)\n"
+    "      --cutoff RC        lj: cutoff, A (default 3 sigma)\n"
+    "      --onset RO         lj: where smoothing starts, A (default 0.66 RC)\n"
+    "      --smooth           lj: smooth cutoff between RO and RC (default: shifted)\n"
+    "      --r0 R             morse: equilibrium distance, A (default 1)\n"
+    "      --rho0 X           morse: exponent a*r0 (default 6)\n"
+    "Optimisation:\n"
+    "      --climb            climbing image (from the start, or see --climb-fmax)\n"
+    "      --climb-fmax F     climb once the largest force is below F eV/A (implies\n"
+    "                         --climb)\n"
+    "      --fmax F           converged when every NEB force component is below F eV/A\n"
+    "                         (default 0.05)\n"
+    "      --optimizer O      fire, lbfgs or ode (default lbfgs)\n"
+    "      --max-steps N      at most N steps in this run (default 1000)\n"
+    "      --spring K         spring constant, eV/A^2 (default 0.1)\n"
+    "      --spring-min K     energy-weighted springs from K (lowest) to --spring\n"
+    "      --max-move D       largest step of an atom, A (default 0.2)\n"
+    "      --threads N        images computed at once (0 = one per core; default 1)\n"
+    "Output:\n"
+    "  -o, --output OUTDIR    output directory (with --restart, default: that one)\n"
+    "      --restart OUTDIR   continue the run checkpointed in OUTDIR\n"
+    "      --checkpoint-every N  write the outputs every N steps (default 10; 0: only\n"
+    "                         at the end)\n"
+    "  -q, --quiet            no progress lines\n"
+    "  -j, --json             print the summary (neb.json) as one JSON line\n"
+    "  -h, --help             show this help and exit\n"
+    "\n"
+    "Examples:\n"
+    "  migbar neb --initial 00.vasp --final 06.vasp -n 5 -p emt --climb -o run1\n"
+    "  migbar neb --restart run1 --max-steps 500\n"
+    "\n"
+    "Besides the statuses below, neb exits with 3 when the band did not converge within\n"
+    "--max-steps (the outputs are written; --restart continues), and with 130 (SIGINT)\n"
+    "or 143 (SIGTERM) after an interruption (the checkpoint is written).\n";
+
+enum {
+  OPT_INITIAL = 1, OPT_FINAL, OPT_IMAGES, OPT_INTERP, OPT_FORMAT, OPT_RELAX, OPT_POTENTIAL,
+  OPT_EPSILON, OPT_SIGMA, OPT_CUTOFF, OPT_ONSET, OPT_SMOOTH, OPT_R0, OPT_RHO0, OPT_CLIMB,
+  OPT_CLIMB_FMAX, OPT_FMAX, OPT_OPTIMIZER, OPT_MAX_STEPS, OPT_SPRING, OPT_SPRING_MIN,
+  OPT_MAX_MOVE, OPT_THREADS, OPT_OUTPUT, OPT_RESTART, OPT_CHECKPOINT, OPT_QUIET, OPT_JSON,
+  OPT_HELP
+};
+/* In the order of the ids: options[id - 1] is the option of id. */
+static const cli_option options[] = {
+    {"initial", 'i', 1, OPT_INITIAL},   {"final", 'f', 1, OPT_FINAL},
+    {"images", 'n', 1, OPT_IMAGES},     {"interpolation", 0, 1, OPT_INTERP},
+    {"format", 0, 1, OPT_FORMAT},       {"relax-endpoints", 0, 0, OPT_RELAX},
+    {"potential", 'p', 1, OPT_POTENTIAL}, {"epsilon", 0, 1, OPT_EPSILON},
+    {"sigma", 0, 1, OPT_SIGMA},         {"cutoff", 0, 1, OPT_CUTOFF},
+    {"onset", 0, 1, OPT_ONSET},         {"smooth", 0, 0, OPT_SMOOTH},
+    {"r0", 0, 1, OPT_R0},               {"rho0", 0, 1, OPT_RHO0},
+    {"climb", 0, 0, OPT_CLIMB},         {"climb-fmax", 0, 1, OPT_CLIMB_FMAX},
+    {"fmax", 0, 1, OPT_FMAX},           {"optimizer", 0, 1, OPT_OPTIMIZER},
+    {"max-steps", 0, 1, OPT_MAX_STEPS}, {"spring", 0, 1, OPT_SPRING},
+    {"spring-min", 0, 1, OPT_SPRING_MIN}, {"max-move", 0, 1, OPT_MAX_MOVE},
+    {"threads", 0, 1, OPT_THREADS},     {"output", 'o', 1, OPT_OUTPUT},
+    {"restart", 0, 1, OPT_RESTART},     {"checkpoint-every", 0, 1, OPT_CHECKPOINT},
+    {"quiet", 'q', 0, OPT_QUIET},       {"json", 'j', 0, OPT_JSON},
+    {"help", 'h', 0, OPT_HELP},         {NULL, 0, 0, 0}};
+
+/* The potential parameters as options, in mb_potential_param order. */
+static const char *const param_names[] = {"epsilon", "sigma", "cutoff", "onset",
+                                          "smooth",  "r0",    "rho0"};
+#define NPARAMS 7
+static const char *const potential_names[] = {"lj", "morse", "emt"};
+static const char *const optimizer_names[] = {"fire", "lbfgs", "ode"};
+/* Band options a command line may set (mb_band_option values), and the JSON names. */
+static const char *const band_option_names[] = {
+    "spring", "spring_min", "climb", "climb_fmax", "fmax", "max_steps",
+    "optimizer", "max_move", "threads", "relax_endpoints"};
+#define NBAND_OPTIONS 10
+
+typedef struct request {
+  const char *initial, *final, *outdir, *restart;
+  int nintermediate, interpolation, potential; /* potential: -1 = not given */
+  mb_format format;
+  int has_param[NPARAMS];
+  double param[NPARAMS];
+  int has_option[NBAND_OPTIONS];
+  double option[NBAND_OPTIONS];
+  int checkpoint_every, quiet, json;
+  /* From an earlier run (restart): the end-point files as JSON string literals, the
+   * totals so far and the number of restarts. */
+  char *initial_json, *final_json;
+  double prev_steps, prev_moving, prev_endpoints;
+  int restarts, relaxed;
+} request;
+
+/* Set by the SIGINT/SIGTERM handler: the signal number. */
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig) {
+  static const char msg[] = "\nmigbar neb: interrupted; stopping after this step and writing "
+                            "a checkpoint (interrupt again to quit at once)\n";
+  stop_signal = sig;
+  ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+}
+
+/* What the step callback needs. */
+typedef struct run_ctx {
+  const char *cmd;
+  const request *req;
+  int write_failed;
+} run_ctx;
+
+static int choice(const char *text, const char *const *names, int n) {
+  for (int k = 0; k < n; k++)
+    if (strcmp(text, names[k]) == 0) return k;
+  return -1;
+}
+
+static int parse_int(const char *cmd, const char *option, const char *text, int lo, int *v) {
+  char *end;
+  errno = 0;
+  long x = strtol(text, &end, 10);
+  if (end == text || *end != '\0' || errno || x < lo || x > INT_MAX)
+    return cli_usage_error(cmd, "%s expects an integer >= %d, not '%s'", option, lo, text);
+  *v = (int)x;
+  return 0;
+}
+
+static int set_option(request *req, mb_band_option key, double v) {
+  req->has_option[key] = 1;
+  req->option[key] = v;
+  return 0;
+}
+
+/* One option into req; returns 0 or an exit status. */
+static int take_option(const char *cmd, int id, const char *value, request *req, int *done) {
+  double x;
+  int n;
+  switch (id) {
+  case CLI_BAD: return CLI_EXIT_USAGE;
+  case OPT_HELP: *done = 1; return cli_help(cmd_neb_help);
+  case OPT_INITIAL: req->initial = value; return 0;
+  case OPT_FINAL: req->final = value; return 0;
+  case OPT_IMAGES: return parse_int(cmd, "--images", value, 1, &req->nintermediate);
+  case OPT_INTERP:
+    if ((req->interpolation = choice(value, (const char *const[]){"linear", "idpp"}, 2)) < 0)
+      return cli_usage_error(cmd, "--interpolation: '%s' is not linear or idpp", value);
+    return 0;
+  case OPT_FORMAT: return cli_parse_format(cmd, "--format", value, &req->format);
+  case OPT_RELAX: return set_option(req, MB_BAND_RELAX_ENDPOINTS, 1);
+  case OPT_POTENTIAL:
+    if ((req->potential = choice(value, potential_names, 3)) < 0)
+      return cli_usage_error(cmd, "--potential: '%s' is not emt, lj or morse", value);
+    return 0;
+  case OPT_SMOOTH:
+    req->has_param[MB_POTENTIAL_SMOOTH] = 1;
+    req->param[MB_POTENTIAL_SMOOTH] = 1;
+    return 0;
+  case OPT_EPSILON: case OPT_SIGMA: case OPT_CUTOFF: case OPT_ONSET: case OPT_R0:
+  case OPT_RHO0: {
+    static const int key[] = {[OPT_EPSILON] = MB_POTENTIAL_EPSILON,
+                              [OPT_SIGMA] = MB_POTENTIAL_SIGMA,
+                              [OPT_CUTOFF] = MB_POTENTIAL_CUTOFF,
+                              [OPT_ONSET] = MB_POTENTIAL_ONSET, [OPT_R0] = MB_POTENTIAL_R0,
+                              [OPT_RHO0] = MB_POTENTIAL_RHO0};
+    char name[32];
+    snprintf(name, sizeof name, "--%s", param_names[key[id]]);
+    if (cli_parse_positive(cmd, name, value, &x)) return CLI_EXIT_USAGE;
+    req->has_param[key[id]] = 1;
+    req->param[key[id]] = x;
+    return 0;
+  }
+  case OPT_CLIMB:
+    if (!req->has_option[MB_BAND_CLIMB]) set_option(req, MB_BAND_CLIMB, 1);
+    return 0;
+  case OPT_CLIMB_FMAX: case OPT_FMAX: case OPT_SPRING: case OPT_SPRING_MIN:
+  case OPT_MAX_MOVE: {
+    static const int key[] = {[OPT_CLIMB_FMAX] = MB_BAND_CLIMB_FMAX, [OPT_FMAX] = MB_BAND_FMAX,
+                              [OPT_SPRING] = MB_BAND_SPRING,
+                              [OPT_SPRING_MIN] = MB_BAND_SPRING_MIN,
+                              [OPT_MAX_MOVE] = MB_BAND_MAX_MOVE};
+    char name[32];
+    snprintf(name, sizeof name, "--%s", options[id - 1].name);
+    if (cli_parse_positive(cmd, name, value, &x)) return CLI_EXIT_USAGE;
+    if (id == OPT_CLIMB_FMAX) set_option(req, MB_BAND_CLIMB, 2);
+    return set_option(req, (mb_band_option)key[id], x);
+  }
+  case OPT_OPTIMIZER:
+    if ((n = choice(value, optimizer_names, 3)) < 0)
+      return cli_usage_error(cmd, "--optimizer: '%s' is not fire, lbfgs or ode", value);
+    return set_option(req, MB_BAND_OPTIMIZER, n);
+  case OPT_MAX_STEPS: case OPT_THREADS:
+    if (parse_int(cmd, id == OPT_THREADS ? "--threads" : "--max-steps", value,
+                  id == OPT_THREADS ? 0 : 1, &n))
+      return CLI_EXIT_USAGE;
+    return set_option(req, id == OPT_THREADS ? MB_BAND_THREADS : MB_BAND_MAX_STEPS, n);
+  case OPT_OUTPUT: req->outdir = value; return 0;
+  case OPT_RESTART: req->restart = value; return 0;
+  case OPT_CHECKPOINT:
+    return parse_int(cmd, "--checkpoint-every", value, 0, &req->checkpoint_every);
+  case OPT_QUIET: req->quiet = 1; return 0;
+  case OPT_JSON: req->json = 1; return 0;
+  default:
+    return cli_usage_error(cmd, "unexpected argument '%s' (the structures are given by "
+                           "--initial and --final)", value);
+  }
+}
+
+/* Options that a restart takes from OUTDIR/neb.json and may not change. */
+static int check_combination(const char *cmd, const request *req, int given_images,
+                             int given_interp) {
+  int any_param = 0;
+  for (int k = 0; k < NPARAMS; k++) any_param |= req->has_param[k];
+  if (req->restart) {
+    const char *clash = req->initial ? "--initial" : req->final ? "--final"
+                        : given_images ? "--images" : given_interp ? "--interpolation"
+                        : req->potential >= 0 ? "--potential" : any_param ? "a potential parameter"
+                        : req->has_option[MB_BAND_RELAX_ENDPOINTS] ? "--relax-endpoints" : NULL;
+    if (clash)
+      return cli_usage_error(cmd, "%s cannot be given with --restart (the run in %s/neb.json "
+                             "fixes it)", clash, req->restart);
+    return 0;
+  }
+  if (!req->initial || !req->final)
+    return cli_usage_error(cmd, "give --initial and --final (or --restart OUTDIR)");
+  if (req->potential < 0) return cli_usage_error(cmd, "give --potential emt, lj or morse");
+  if (!req->outdir) return cli_usage_error(cmd, "give the output directory with -o OUTDIR");
+  for (int k = 0; k < NPARAMS; k++) {
+    int lj = k <= MB_POTENTIAL_SMOOTH, morse = k == MB_POTENTIAL_EPSILON || k >= MB_POTENTIAL_R0;
+    int ok = req->potential == MB_POTENTIAL_LJ ? lj : req->potential == MB_POTENTIAL_MORSE && morse;
+    if (req->has_param[k] && !ok)
+      return cli_usage_error(cmd, "--%s is not a parameter of the %s potential", param_names[k],
+                             potential_names[req->potential]);
+  }
+  return 0;
+}
+
+static int parse_args(const char *cmd, int argc, char **argv, request *req, int *done) {
+  cli_parser p;
+  const char *value;
+  int id, rc, images = 0, interp = 0;
+  cli_parser_init(&p, cmd, options, argc, argv);
+  while ((id = cli_next(&p, &value)) != CLI_DONE) {
+    images |= id == OPT_IMAGES;
+    interp |= id == OPT_INTERP;
+    if ((rc = take_option(cmd, id, value, req, done)) || *done) return rc;
+  }
+  if (req->restart && !req->outdir) req->outdir = req->restart;
+  return check_combination(cmd, req, images, interp);
+}
+
+/* ---- outputs ------------------------------------------------------------- */
+
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+      free(buf);
+      buf = NULL;
+    } else {
+      buf[n] = '\0';
+    }
+  }
+  fclose(f);
+  return buf;
+}
+
+static int make_dir(const char *cmd, const char *path) {
+  struct stat sb;
+  if (mkdir(path, 0777) == 0 || (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
+    return 0;
+  return cli_error(cmd, "%s: cannot create the directory: %s", path,
+                   errno == EEXIST ? "a file of that name exists" : strerror(errno));
+}
+
+/* The output directory and any missing parents (as mkdir -p). */
+static int make_dirs(const char *cmd, const char *path) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) return cli_error(cmd, "%s: the name is too long", path);
+  memcpy(buf, path, n + 1);
+  for (size_t k = 1; k < n; k++) {
+    if (buf[k] != '/' || buf[k - 1] == '/') continue;
+    buf[k] = '\0';
+    mkdir(buf, 0777); /* errors show in the last mkdir */
+    buf[k] = '/';
+  }
+  return make_dir(cmd, path);
+}
+
+/* The "run" object of neb.json: how the band was made and the totals of all runs. */
+static void put_run_object(FILE *f, const request *req, const mb_band *b, const char *status) {
+  int steps = 0, conv = 0;
+  long moving = 0, endpoints = 0;
+  double fmax;
+  mb_band_stats(b, &steps, &moving, &endpoints, &fmax, &conv);
+  fprintf(f, "{\n\t\t\"status\": \"%s\",\n\t\t\"potential\": {\"kind\": \"%s\"", status,
+          potential_names[req->potential]);
+  for (int k = 0; k < NPARAMS; k++)
+    if (req->has_param[k]) fprintf(f, ", \"%s\": %.17g", param_names[k], req->param[k]);
+  fputs("},\n", f);
+  if (req->initial) {
+    fputs("\t\t\"initial\": ", f);
+    cli_json_string(f, req->initial);
+    fputs(",\n\t\t\"final\": ", f);
+    cli_json_string(f, req->final);
+    fputs(",\n", f);
+  } else if (req->initial_json && req->final_json) {
+    fprintf(f, "\t\t\"initial\": %s,\n\t\t\"final\": %s,\n", req->initial_json,
+            req->final_json);
+  }
+  fprintf(f, "\t\t\"interpolation\": \"%s\",\n\t\t\"endpoints_relaxed\": %s,\n"
+          "\t\t\"checkpoint_every\": %d,\n\t\t\"restarts\": %d,\n\t\t\"total_steps\": %.0f,\n"
+          "\t\t\"total_force_calls_moving\": %.0f,\n\t\t\"total_force_calls_endpoints\": %.0f\n"
+          "\t}",
+          req->interpolation ? "idpp" : "linear", req->relaxed ? "true" : "false",
+          req->checkpoint_every, req->restarts, req->prev_steps + steps,
+          req->prev_moving + (double)moving, req->prev_endpoints + (double)endpoints);
+}
+
+/* neb.json: the library's summary (a JSON object) with the "run" object added as its
+ * last member, written through a temporary file and a rename. *merged (may be NULL)
+ * receives the text (free()). */
+static int write_summary(const char *cmd, const request *req, const mb_band *b,
+                         const char *status, char **merged) {
+  char part[4096], tmp[4096], path[4096];
+  snprintf(part, sizeof part, "%s/neb.json.part", req->outdir);
+  snprintf(tmp, sizeof tmp, "%s/neb.json.tmp", req->outdir);
+  snprintf(path, sizeof path, "%s/neb.json", req->outdir);
+  mb_status st = mb_band_write(b, part, MB_BAND_FILE_JSON);
+  if (st) return cli_fail(cmd, st);
+  char *text = read_text(part), *out = NULL, *last = text ? strrchr(text, '}') : NULL;
+  size_t size = 0;
+  int rc = CLI_EXIT_FAIL;
+  unlink(part);
+  if (!last) {
+    cli_error(cmd, "%s: cannot read back the summary the library wrote", part);
+    goto cleanup;
+  }
+  while (last > text && strchr(" \t\r\n", last[-1])) last--;
+  *last = '\0';
+  FILE *m = open_memstream(&out, &size);
+  if (m) {
+    fprintf(m, "%s,\n\t\"run\": ", text);
+    put_run_object(m, req, b, status);
+    fputs("\n}\n", m);
+  }
+  if (!m || fclose(m) != 0 || !out) {
+    cli_error(cmd, "out of memory");
+    goto cleanup;
+  }
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    cli_error(cmd, "%s: cannot write: %s", tmp, strerror(errno));
+    goto cleanup;
+  }
+  int bad = fwrite(out, 1, size, f) != size;
+  bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+  bad |= fclose(f) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    cli_error(cmd, "%s: write error: %s", path, strerror(errno));
+    unlink(tmp);
+    goto cleanup;
+  }
+  rc = 0;
+  if (merged) {
+    *merged = out;
+    out = NULL;
+  }
+cleanup:
+  free(out);
+  free(text);
+  return rc;
+}
+
+/* Every output file; returns 0 or CLI_EXIT_FAIL after a message. */
+static int write_outputs(const char *cmd, const request *req, const mb_band *b,
+                         const char *status, char **merged) {
+  char path[4096];
+  int n = 0;
+  mb_status st;
+  snprintf(path, sizeof path, "%s/band.xyz", req->outdir);
+  if ((st = mb_band_write(b, path, MB_BAND_FILE_XYZ)) || (st = mb_band_nimages(b, &n)))
+    return cli_fail(cmd, st);
+  for (int i = 0; i < n; i++) {
+    mb_structure *s = NULL;
+    snprintf(path, sizeof path, "%s/%02d", req->outdir, i);
+    if (make_dir(cmd, path)) return CLI_EXIT_FAIL;
+    snprintf(path, sizeof path, "%s/%02d/POSCAR", req->outdir, i);
+    if ((st = mb_band_image(b, i, &s)) == MB_OK) st = mb_structure_write(s, path, MB_FORMAT_POSCAR);
+    mb_structure_free(s);
+    if (st) return cli_fail(cmd, st);
+  }
+  snprintf(path, sizeof path, "%s/profile.svg", req->outdir);
+  if ((st = mb_band_write(b, path, MB_BAND_FILE_SVG))) return cli_fail(cmd, st);
+  return write_summary(cmd, req, b, status, merged);
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static void log_line(mb_log_level level, const char *message, void *user) {
+  fprintf(stderr, "%s\n", message);
+}
+
+static int on_step(const mb_band *b, int step, void *user) {
+  run_ctx *ctx = user;
+  if (stop_signal) return 1;
+  int every = ctx->req->checkpoint_every;
+  if (every > 0 && step > 0 && step % every == 0 &&
+      write_outputs(ctx->cmd, ctx->req, b, "running", NULL)) {
+    ctx->write_failed = 1;
+    return 1;
+  }
+  return 0;
+}
+
+/* The potential of req (parameters set). */
+static mb_status make_potential(const request *req, mb_potential **out) {
+  mb_potential *p = NULL;
+  mb_status st = mb_potential_create((mb_potential_kind)req->potential, &p);
+  for (int k = 0; k < NPARAMS && !st; k++)
+    if (req->has_param[k]) st = mb_potential_set(p, (mb_potential_param)k, req->param[k]);
+  if (st) {
+    mb_potential_free(p);
+    return st;
+  }
+  *out = p;
+  return MB_OK;
+}
+
+/* Every parameter of the potential into req, so that neb.json records the values used
+ * (defaults included) and a restart does not depend on the defaults of a later release. */
+static void record_parameters(request *req, const mb_potential *p) {
+  for (int k = 0; k < NPARAMS; k++) {
+    int lj = k <= MB_POTENTIAL_SMOOTH, morse = k == MB_POTENTIAL_EPSILON || k >= MB_POTENTIAL_R0;
+    if (!(req->potential == MB_POTENTIAL_LJ ? lj : req->potential == MB_POTENTIAL_MORSE && morse))
+      continue;
+    double v;
+    if (mb_potential_get(p, (mb_potential_param)k, &v) == MB_OK) {
+      req->has_param[k] = 1;
+      req->param[k] = v;
+    }
+  }
+  mb_clear_error();
+}
+
+/* ---- restart ------------------------------------------------------------- */
+
+/* A light scan of neb.json, enough for the members a restart reads (the file is
+ * the one write_summary wrote; a malformed one is reported, never trusted). */
+static const char *skip_ws(const char *p) {
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+  return p;
+}
+
+/* The end of the value (string, object, array, number, literal) at p, or NULL. */
+static const char *skip_value(const char *p) {
+  int depth = 0;
+  do {
+    if (*p == '"') {
+      for (p++; *p != '"'; p++)
+        if (!*p || (*p == '\\' && !*++p)) return NULL;
+      p++;
+    } else if (*p == '{' || *p == '[') {
+      depth++, p++;
+    } else if (*p == '}' || *p == ']') {
+      if (--depth < 0) return NULL;
+      p++;
+    } else if (depth > 0) {
+      if (!*p) return NULL;
+      p++;
+    } else {
+      const char *start = p;
+      while (*p && !strchr(",]} \t\r\n", *p)) p++;
+      return p > start ? p : NULL;
+    }
+  } while (depth > 0);
+  return p;
+}
+
+/* Where the value of key starts in the object at obj ('{'), or NULL. */
+static const char *member(const char *obj, const char *key) {
+  size_t len = strlen(key);
+  if (!obj || *obj != '{') return NULL;
+  const char *p = skip_ws(obj + 1);
+  while (*p == '"') {
+    const char *k = p + 1, *q = skip_value(p);
+    if (!q) return NULL;
+    int match = (size_t)(q - k - 1) == len && strncmp(k, key, len) == 0;
+    p = skip_ws(q);
+    if (*p != ':') return NULL;
+    p = skip_ws(p + 1);
+    if (match) return p;
+    if (!(q = skip_value(p))) return NULL;
+    p = skip_ws(q);
+    if (*p != ',') return NULL;
+    p = skip_ws(p + 1);
+  }
+  return NULL;
+}
+
+static int number_at(const char *obj, const char *key, double *v) {
+  const char *p = member(obj, key);
+  char *end;
+  if (!p || !((*p >= '0' && *p <= '9') || *p == '-')) return 0;
+  double x = strtod(p, &end);
+  if (end == p || !isfinite(x)) return 0;
+  *v = x;
+  return 1;
+}
+
+/* The plain string value of key (no escapes) compared with names[0..n); -1 if none. */
+static int choice_at(const char *obj, const char *key, const char *const *names, int n) {
+  const char *p = member(obj, key);
+  if (!p || *p != '"') return -1;
+  for (int k = 0; k < n; k++) {
+    size_t len = strlen(names[k]);
+    if (strncmp(p + 1, names[k], len) == 0 && p[1 + len] == '"') return k;
+  }
+  return -1;
+}
+
+/* A copy of the JSON string literal (quotes included) of key, or NULL. */
+static char *string_literal(const char *obj, const char *key) {
+  const char *p = member(obj, key), *end = p && *p == '"' ? skip_value(p) : NULL;
+  char *copy = end ? malloc((size_t)(end - p) + 1) : NULL;
+  if (copy) {
+    memcpy(copy, p, (size_t)(end - p));
+    copy[end - p] = '\0';
+  }
+  return copy;
+}
+
+/* The potential, options and totals of the run in req->restart/neb.json; *nimages
+ * from it. Options already given on the command line are kept. */
+static int read_restart(const char *cmd, request *req, int *nimages) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/neb.json", req->restart);
+  char *text = read_text(path);
+  if (!text) return cli_error(cmd, "%s: cannot read: %s", path, strerror(errno));
+  const char *root = skip_ws(text), *run = member(root, "run");
+  const char *pot = member(run, "potential"), *opts = member(root, "options");
+  double v = 0;
+  int rc = 0;
+  if (!opts || (req->potential = choice_at(pot, "kind", potential_names, 3)) < 0 ||
+      !number_at(root, "nimages", &v) || v < 3 || v > 100000) {
+    rc = cli_error(cmd, "%s is not the neb.json of a migbar neb run (it lacks run.potential."
+                   "kind, options or nimages)", path);
+    goto cleanup;
+  }
+  *nimages = (int)v;
+  for (int k = 0; k < NPARAMS; k++)
+    req->has_param[k] = number_at(pot, param_names[k], &req->param[k]);
+  for (int k = 0; k < NBAND_OPTIONS; k++) {
+    if (req->has_option[k] || k == MB_BAND_MAX_STEPS || k == MB_BAND_RELAX_ENDPOINTS) continue;
+    int o = k == MB_BAND_OPTIMIZER ? choice_at(opts, band_option_names[k], optimizer_names, 3)
+                                   : -1;
+    if (o >= 0)
+      set_option(req, MB_BAND_OPTIMIZER, o);
+    else if (k != MB_BAND_OPTIMIZER && number_at(opts, band_option_names[k], &v))
+      set_option(req, (mb_band_option)k, v);
+  }
+  req->interpolation = choice_at(run, "interpolation", (const char *const[]){"linear", "idpp"}, 2);
+  if (req->interpolation < 0) req->interpolation = MB_INTERPOLATION_IDPP;
+  req->initial_json = string_literal(run, "initial");
+  req->final_json = string_literal(run, "final");
+  const char *relaxed = member(run, "endpoints_relaxed");
+  req->relaxed = relaxed && strncmp(relaxed, "true", 4) == 0;
+  if (number_at(run, "total_steps", &v)) req->prev_steps = v;
+  if (number_at(run, "total_force_calls_moving", &v)) req->prev_moving = v;
+  if (number_at(run, "total_force_calls_endpoints", &v)) req->prev_endpoints = v;
+  req->restarts = (number_at(run, "restarts", &v) ? (int)v : 0) + 1;
+  if (req->checkpoint_every < 0)
+    req->checkpoint_every = number_at(run, "checkpoint_every", &v) ? (int)v : 10;
+cleanup:
+  free(text);
+  return rc;
+}
+
+/* The band of the checkpoint: the frames of band.xyz, else NN/POSCAR. */
+static int restart_band(const char *cmd, const request *req, int nimages, mb_band **out) {
+  char xyz[4096], path[4096];
+  mb_structure **img = calloc((size_t)nimages, sizeof *img);
+  int count = 0, rc = CLI_EXIT_FAIL, from_xyz;
+  mb_status st = MB_OK;
+  if (!img) return cli_error(cmd, "out of memory");
+  snprintf(xyz, sizeof xyz, "%s/band.xyz", req->restart);
+  from_xyz = access(xyz, R_OK) == 0;
+  if (from_xyz && (st = mb_structure_count_frames(xyz, MB_FORMAT_XYZ, &count)) == MB_OK &&
+      count != nimages) {
+    cli_error(cmd, "%s has %d frames but neb.json says %d images", xyz, count, nimages);
+    goto cleanup;
+  }
+  for (int i = 0; i < nimages && !st; i++) {
+    snprintf(path, sizeof path, "%s/%02d/POSCAR", req->restart, i);
+    st = from_xyz ? mb_structure_read_frame(xyz, MB_FORMAT_XYZ, i, &img[i])
+                  : mb_structure_read(path, MB_FORMAT_POSCAR, &img[i]);
+  }
+  if (st || (st = mb_band_create_from_images(nimages, (const mb_structure *const *)img, out))) {
+    cli_fail(cmd, st);
+    goto cleanup;
+  }
+  rc = 0;
+cleanup:
+  for (int i = 0; i < nimages; i++) mb_structure_free(img[i]);
+  free(img);
+  return rc;
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+static void print_text(const request *req, const mb_band *b) {
+  double fwd = NAN, bwd = NAN, fmax = NAN, want = NAN;
+  int saddle = -1, n = 0, steps = 0, conv = 0;
+  long moving = 0, endpoints = 0;
+  mb_band_barrier(b, &fwd, &bwd, &saddle);
+  mb_band_nimages(b, &n);
+  mb_band_stats(b, &steps, &moving, &endpoints, &fmax, &conv);
+  mb_band_get_option(b, MB_BAND_FMAX, &want);
+  printf("forward barrier:  %.4f eV\n", fwd);
+  printf("backward barrier: %.4f eV\n", bwd);
+  printf("saddle image:     %d (images 0..%d)\n", saddle, n - 1);
+  printf("steps:            %d", steps);
+  if (req->restarts) printf(" (%.0f over %d runs)", req->prev_steps + steps, req->restarts + 1);
+  printf("\nforce calls:      %ld moving images, %ld end points\n", moving, endpoints);
+  printf("max force:        %.4f eV/A (fmax %g)\n", fmax, want);
+  printf("converged:        %s\n", conv ? "yes" : "no");
+  printf("outputs:          %s/{neb.json,profile.svg,band.xyz,00..%02d/POSCAR}\n", req->outdir,
+         n - 1);
+}
+
+/* A JSON text on one line: whitespace outside strings dropped, after ':' and ',' one
+ * space. */
+static void print_one_line(const char *json) {
+  int in_string = 0;
+  for (const char *p = json; *p; p++) {
+    if (in_string) {
+      putchar(*p);
+      if (*p == '\\' && p[1]) putchar(*++p);
+      else if (*p == '"') in_string = 0;
+    } else if (*p == '"') {
+      in_string = 1;
+      putchar(*p);
+    } else if (!strchr(" \t\r\n", *p)) {
+      putchar(*p);
+      if (*p == ':' || *p == ',') putchar(' ');
+    }
+  }
+  putchar('\n');
+}
+
+static void install_handlers(struct sigaction *old) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second signal takes its default action */
+  sigaction(SIGINT, &sa, &old[0]);
+  sigaction(SIGTERM, &sa, &old[1]);
+}
+
+int cmd_neb(int argc, char **argv) {
+  static const char cmd[] = "neb";
+  request req;
+  memset(&req, 0, sizeof req);
+  req.nintermediate = 5;
+  req.interpolation = MB_INTERPOLATION_IDPP;
+  req.potential = -1;
+  req.format = MB_FORMAT_AUTO;
+  req.checkpoint_every = -1;
+  mb_structure *ends[2] = {NULL, NULL};
+  mb_potential *pot = NULL;
+  mb_band *b = NULL;
+  char *merged = NULL;
+  struct sigaction old[2];
+  int rc, done = 0, nimages = 0, handlers = 0;
+  mb_status st;
+  rc = parse_args(cmd, argc, argv, &req, &done);
+  if (rc || done) goto cleanup;
+  if (req.restart && (rc = read_restart(cmd, &req, &nimages))) goto cleanup;
+  if (req.checkpoint_every < 0) req.checkpoint_every = 10;
+  if (!req.restart) req.relaxed = req.has_option[MB_BAND_RELAX_ENDPOINTS];
+
+  rc = CLI_EXIT_FAIL;
+  if ((st = make_potential(&req, &pot))) {
+    cli_fail(cmd, st);
+    goto cleanup;
+  }
+  record_parameters(&req, pot);
+  if (req.restart) {
+    if (restart_band(cmd, &req, nimages, &b)) goto cleanup;
+  } else {
+    if ((st = cli_read(req.initial, req.format, 0, &ends[0])) ||
+        (st = cli_read(req.final, req.format, 0, &ends[1])) ||
+        (st = mb_band_create(ends[0], ends[1], req.nintermediate,
+                             (mb_interpolation)req.interpolation, &b))) {
+      cli_fail(cmd, st);
+      goto cleanup;
+    }
+  }
+  for (int k = 0; k < NBAND_OPTIONS && !st; k++)
+    if (req.has_option[k]) st = mb_band_set_option(b, (mb_band_option)k, req.option[k]);
+  run_ctx ctx = {cmd, &req, 0};
+  if (st || (st = mb_band_set_potential(b, pot)) ||
+      (!req.quiet && (st = mb_band_set_log(b, log_line, NULL))) ||
+      (st = mb_band_set_step_callback(b, on_step, &ctx))) {
+    cli_fail(cmd, st);
+    goto cleanup;
+  }
+  if (make_dirs(cmd, req.outdir)) goto cleanup;
+
+  stop_signal = 0;
+  install_handlers(old);
+  handlers = 1;
+  st = mb_band_run(b);
+  if (st == MB_ERR_STOPPED && ctx.write_failed) goto cleanup; /* the message is out */
+  if (st == MB_ERR_STOPPED && stop_signal) {
+    int sig = stop_signal;
+    if (write_outputs(cmd, &req, b, "interrupted", NULL) == 0)
+      fprintf(stderr, "migbar neb: interrupted by %s; checkpoint written to %s; continue with "
+              "'migbar neb --restart %s'\n", sig == SIGINT ? "SIGINT" : "SIGTERM", req.outdir,
+              req.outdir);
+    rc = 128 + sig;
+    goto cleanup;
+  }
+  if (st != MB_OK && st != MB_ERR_NOT_CONVERGED) {
+    cli_fail(cmd, st);
+    goto cleanup;
+  }
+  int converged = st == MB_OK;
+  char message[1024];
+  snprintf(message, sizeof message, "%s", converged ? "" : mb_last_error());
+  if (write_outputs(cmd, &req, b, converged ? "converged" : "not_converged", &merged))
+    goto cleanup;
+  if (req.json)
+    print_one_line(merged);
+  else
+    print_text(&req, b);
+  if (!converged)
+    fprintf(stderr, "migbar neb: not converged: %s; the outputs in %s are the band as it is "
+            "now; continue with 'migbar neb --restart %s --max-steps N'\n",
+            *message ? message : "the step limit was reached", req.outdir, req.outdir);
+  rc = converged ? CLI_EXIT_OK : CLI_EXIT_NOT_CONVERGED;
+cleanup:
+  if (handlers) {
+    sigaction(SIGINT, &old[0], NULL);
+    sigaction(SIGTERM, &old[1], NULL);
+  }
+  free(merged);
+  free(req.initial_json);
+  free(req.final_json);
+  mb_band_free(b);
+  mb_potential_free(pot);
+  mb_structure_free(ends[0]);
+  mb_structure_free(ends[1]);
+  return rc;
+}
