@@ -13,39 +13,42 @@
 /* Lattices must agree within this, relative to the largest lattice component. */
 #define BAND_LATTICE_TOL 1e-6
 
-/* Minimum-image Cartesian displacement of atom i from initial to final. */
-static void displacement(const mb_structure *a, const mb_structure *b, int i, double d[3]) {
+void mb__gnn_hop_displacement(const mb_structure *a, const mb_structure *b, int i,
+                              double d[3]) {
   double df[3];
   for (int c = 0; c < 3; c++) df[c] = b->frac[3 * i + c] - a->frac[3 * i + c];
   mb__vecmat3(df, a->lattice, d);
   mb__minimum_image(a->lattice, a->inverse, d);
 }
 
-static mb_status check_pair(const mb_structure *a, const mb_structure *b) {
+static mb_status check_pair(const mb_structure *a, const mb_structure *b, const char *who) {
   if (a->natoms != b->natoms)
-    return mb__error(MB_ERR_INVALID_ARG, "predict band: initial has %d atoms, final %d",
-                     a->natoms, b->natoms);
+    return mb__error(MB_ERR_INVALID_ARG, "%s: initial has %d atoms, final %d", who, a->natoms,
+                     b->natoms);
   double scale = 0;
   for (int c = 0; c < 9; c++) scale = fmax(scale, fabs(a->lattice[c]));
   for (int c = 0; c < 9; c++)
     if (fabs(a->lattice[c] - b->lattice[c]) > BAND_LATTICE_TOL * scale)
       return mb__error(MB_ERR_INVALID_ARG,
-                       "predict band: initial and final lattices differ (component %d: %g vs %g)",
+                       "%s: initial and final lattices differ (component %d: %g vs %g)", who,
                        c, a->lattice[c], b->lattice[c]);
   for (int i = 0; i < a->natoms; i++)
     if (a->numbers[i] != b->numbers[i])
-      return mb__error(MB_ERR_INVALID_ARG,
-                       "predict band: atom %d is Z = %d in initial but Z = %d in final", i,
-                       a->numbers[i], b->numbers[i]);
+      return mb__error(MB_ERR_INVALID_ARG, "%s: atom %d is Z = %d in initial but Z = %d in final",
+                       who, i, a->numbers[i], b->numbers[i]);
   return MB_OK;
 }
 
-/* The moving ion: the given one (no other atom may move), or the only atom that moves. */
-static mb_status find_ion(const mb_structure *a, const mb_structure *b, int *ion) {
+mb_status mb__gnn_hop_ion(const mb_structure *a, const mb_structure *b, int *ion,
+                          const char *who) {
+  if (*ion < -1 || *ion >= a->natoms)
+    return mb__error(MB_ERR_RANGE, "%s: ion %d outside -1..%d", who, *ion, a->natoms - 1);
+  mb_status st = check_pair(a, b, who);
+  if (st) return st;
   int moved = 0, first = -1, second = -1;
   for (int i = 0; i < a->natoms; i++) {
     double d[3];
-    displacement(a, b, i, d);
+    mb__gnn_hop_displacement(a, b, i, d);
     if (mb__norm3(d) > BAND_MOVE_TOL && *ion != i) {
       moved++;
       if (first < 0) first = i;
@@ -54,23 +57,20 @@ static mb_status find_ion(const mb_structure *a, const mb_structure *b, int *ion
   }
   if (*ion >= 0) {
     double d[3];
-    displacement(a, b, *ion, d);
+    mb__gnn_hop_displacement(a, b, *ion, d);
     if (moved)
-      return mb__error(MB_ERR_GEOMETRY,
-                       "predict band: atom %d moves by more than %g A besides ion %d", first,
-                       BAND_MOVE_TOL, *ion);
+      return mb__error(MB_ERR_GEOMETRY, "%s: atom %d moves by more than %g A besides ion %d",
+                       who, first, BAND_MOVE_TOL, *ion);
     if (!(mb__norm3(d) > BAND_MOVE_TOL))
-      return mb__error(MB_ERR_GEOMETRY, "predict band: ion %d moves only %g A", *ion,
-                       mb__norm3(d));
+      return mb__error(MB_ERR_GEOMETRY, "%s: ion %d moves only %g A", who, *ion, mb__norm3(d));
     return MB_OK;
   }
   if (moved == 0)
-    return mb__error(MB_ERR_GEOMETRY, "predict band: no atom moves more than %g A",
-                     BAND_MOVE_TOL);
+    return mb__error(MB_ERR_GEOMETRY, "%s: no atom moves more than %g A", who, BAND_MOVE_TOL);
   if (moved > 1)
     return mb__error(MB_ERR_GEOMETRY,
-                     "predict band: %d atoms move more than %g A (atoms %d and %d), exactly "
-                     "one must", moved, BAND_MOVE_TOL, first, second);
+                     "%s: %d atoms move more than %g A (atoms %d and %d), exactly one must",
+                     who, moved, BAND_MOVE_TOL, first, second);
   *ion = first;
   return MB_OK;
 }
@@ -84,11 +84,7 @@ MB_API mb_status mb_model_predict_band(const mb_model *m, const mb_structure *in
   if (!is_band)
     return mb__error(MB_ERR_INVALID_ARG, "predict band: the model reads plain crystals, "
                      "not migration bands");
-  if (ion < -1 || ion >= initial->natoms)
-    return mb__error(MB_ERR_RANGE, "predict band: ion %d outside -1..%d", ion,
-                     initial->natoms - 1);
-  mb_status st = check_pair(initial, final);
-  if (!st) st = find_ion(initial, final, &ion);
+  mb_status st = mb__gnn_hop_ion(initial, final, &ion, "predict band");
   if (st) return st;
   int nimg = m->cfg.band_images, nhost = initial->natoms - 1, n = nimg + nhost;
   double *frac = mb__malloc(3 * (size_t)n, sizeof *frac);
@@ -99,7 +95,7 @@ MB_API mb_status mb_model_predict_band(const mb_model *m, const mb_structure *in
     goto done;
   }
   double d[3], df[3];
-  displacement(initial, final, ion, d);
+  mb__gnn_hop_displacement(initial, final, ion, d);
   mb__vecmat3(d, initial->inverse, df);
   for (int k = 0; k < nimg; k++) {
     /* image k at initial + k/(n-1) of the minimum-image hop */

@@ -25,10 +25,6 @@
 #define ENS_VERSION 1
 #define ENS_MAX_MEMBERS 1024
 #define ENS_NELEMENTS 119
-/* The same hop rules as band.c: an atom that moves more than this (A) is the ion, and
- * lattices must agree within this, relative to the largest lattice component. */
-#define HOP_MOVE_TOL 0.1
-#define HOP_LATTICE_TOL 1e-6
 
 struct mb_ensemble {
   int nmembers;
@@ -399,65 +395,11 @@ MB_API mb_status mb_ensemble_predict_batch(const mb_ensemble *e, int n,
 
 /* ---- what the training data does not cover ------------------------------------------- */
 
-/* Minimum-image Cartesian displacement of atom i from initial to final. */
-static void displacement(const mb_structure *a, const mb_structure *b, int i, double d[3]) {
-  double df[3];
-  for (int c = 0; c < 3; c++) df[c] = b->frac[3 * i + c] - a->frac[3 * i + c];
-  mb__vecmat3(df, a->lattice, d);
-  mb__minimum_image(a->lattice, a->inverse, d);
-}
-
-/* The ion of a valid hop, with the rules and messages of mb_model_predict_band (band.c). */
-static mb_status hop_ion(const mb_structure *a, const mb_structure *b, int *ion) {
-  if (*ion < -1 || *ion >= a->natoms)
-    return mb__error(MB_ERR_RANGE, "check hop: ion %d outside -1..%d", *ion, a->natoms - 1);
-  if (a->natoms != b->natoms)
-    return mb__error(MB_ERR_INVALID_ARG, "check hop: initial has %d atoms, final %d",
-                     a->natoms, b->natoms);
-  double scale = 0;
-  for (int c = 0; c < 9; c++) scale = fmax(scale, fabs(a->lattice[c]));
-  for (int c = 0; c < 9; c++)
-    if (fabs(a->lattice[c] - b->lattice[c]) > HOP_LATTICE_TOL * scale)
-      return mb__error(MB_ERR_INVALID_ARG,
-                       "check hop: initial and final lattices differ (component %d: %g vs %g)",
-                       c, a->lattice[c], b->lattice[c]);
-  int moved = 0, first = -1, second = -1;
-  for (int i = 0; i < a->natoms; i++) {
-    if (a->numbers[i] != b->numbers[i])
-      return mb__error(MB_ERR_INVALID_ARG, "check hop: atom %d is Z = %d in initial but Z = %d "
-                       "in final", i, a->numbers[i], b->numbers[i]);
-    double d[3];
-    displacement(a, b, i, d);
-    if (mb__norm3(d) > HOP_MOVE_TOL && i != *ion) {
-      moved++;
-      if (first < 0) first = i;
-      else if (second < 0) second = i;
-    }
-  }
-  if (*ion >= 0) {
-    double d[3];
-    displacement(a, b, *ion, d);
-    if (moved)
-      return mb__error(MB_ERR_GEOMETRY, "check hop: atom %d moves by more than %g A besides "
-                       "ion %d", first, HOP_MOVE_TOL, *ion);
-    if (!(mb__norm3(d) > HOP_MOVE_TOL))
-      return mb__error(MB_ERR_GEOMETRY, "check hop: ion %d moves only %g A", *ion, mb__norm3(d));
-    return MB_OK;
-  }
-  if (moved == 0)
-    return mb__error(MB_ERR_GEOMETRY, "check hop: no atom moves more than %g A", HOP_MOVE_TOL);
-  if (moved > 1)
-    return mb__error(MB_ERR_GEOMETRY, "check hop: %d atoms move more than %g A (atoms %d and "
-                     "%d), exactly one must", moved, HOP_MOVE_TOL, first, second);
-  *ion = first;
-  return MB_OK;
-}
-
 MB_API mb_status mb_ensemble_check_hop(const mb_ensemble *e, const mb_structure *initial,
                                        const mb_structure *final, int ion, char **warnings) {
   if (!e || !initial || !final || !warnings)
     return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_check_hop: NULL argument");
-  mb_status st = hop_ion(initial, final, &ion);
+  mb_status st = mb__gnn_hop_ion(initial, final, &ion, "check hop");
   if (st) return st;
   mb_strbuf sb = {0};
   if (e->has_elements) {
@@ -480,7 +422,7 @@ MB_API mb_status mb_ensemble_check_hop(const mb_ensemble *e, const mb_structure 
   }
   if (e->max_hop > 0) {
     double d[3];
-    displacement(initial, final, ion, d);
+    mb__gnn_hop_displacement(initial, final, ion, d);
     double len = mb__norm3(d);
     if (len > e->max_hop)
       mb__sb_printf(&sb, "the hop of ion %d is %.2f A long, longer than any in the training "

@@ -130,6 +130,15 @@ struct mb_model {
 /* Build angle_table and gate_table of a loaded model (angle_table.c). */
 mb_status gnn_angle_tables(mb_model *m);
 
+/* A hop between two structures (band.c): the same atoms and lattice, exactly one
+ * atom (the given ion, or found when *ion == -1) moving more than 0.1 A. Messages
+ * start with who. */
+mb_status mb__gnn_hop_ion(const mb_structure *a, const mb_structure *b, int *ion,
+                          const char *who);
+/* Minimum-image Cartesian displacement of atom i from a to b, A. */
+void mb__gnn_hop_displacement(const mb_structure *a, const mb_structure *b, int i,
+                              double d[3]);
+
 /* Load from a buffer (the file's bytes); name is used in messages. tables = 0
  * skips the angle tables: predictions then compute the angle features and the
  * first edge gate directly (exact and slower; the parser's fuzz harness uses it,
