@@ -411,7 +411,8 @@ typedef struct mb_potential mb_potential;
 
 typedef enum mb_potential_kind {
   MB_POTENTIAL_LJ = 0,    /* Lennard-Jones, as ASE's LennardJones (3.22) */
-  MB_POTENTIAL_MORSE = 1, /* Morse with a smooth cutoff, as ASE's MorsePotential */
+  MB_POTENTIAL_MORSE = 1, /* Morse, as ASE's MorsePotential: cutoff smoothed from
+                             1.9 r0 to 2.7 r0 */
   MB_POTENTIAL_EMT = 2    /* effective-medium theory, as ASE's EMT: Al Cu Ag Au Ni
                              Pd Pt H C N O (Jacobsen, Stoltze, Norskov, Surf. Sci.
                              366, 394 (1996)) */

@@ -16,8 +16,8 @@
  * three fcc shells (12, 6, 24 neighbours) of each element's own reference lattice
  * to 1. An atom with no neighbour gets E_c = -E0 (the limit s -> infinity).
  *
- * Forces: dE/dr_ij collects four terms, the density and pair terms seen from i
- * and from j; the force on i is gathered from i's row of the full list only. */
+ * Forces: each directed pair i->j carries i's density and pair terms; their
+ * derivatives in r_ij, kept from the energy pass, act on both atoms. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +110,7 @@ mb_status mb__emt_compute(const mb_structure *s, double *energy, double *forces)
   mb_status st = mb_structure_natoms(s, &natoms);
   if (st != MB_OK) return st;
   mb_pairs pr = {0};
+  double *pw = NULL;
   emt_setup *t = mb__malloc(1, sizeof *t);
   int *spec = mb__malloc((size_t)natoms, sizeof *spec);
   double *sigma = mb__calloc((size_t)natoms, sizeof *sigma);
@@ -121,20 +122,35 @@ mb_status mb__emt_compute(const mb_structure *s, double *energy, double *forces)
   st = setup(s, natoms, spec, t);
   if (st == MB_OK) st = mb__pairs_build(s, t->rlist, &pr);
   if (st != MB_OK) goto cleanup;
+  /* Per pair, for the forces: i's density term, i's pair term, -theta'/theta. */
+  if (forces && !(pw = mb__malloc(3 * (pr.npairs ? pr.npairs : 1), sizeof *pw))) {
+    st = MB_ERR_NOMEM;
+    goto cleanup;
+  }
   const double rc = t->rc, rlist = t->rlist, acut = t->acut;
 
-  /* Pass 1: densities sigma_i and the pair energy. */
+  /* Pass 1: densities sigma_i and the pair energy, as seen from each atom i. */
   double e = 0.0;
   for (int i = 0; i < natoms; i++) {
     const int a = spec[i];
     double sig = 0.0, pair = 0.0;
     for (size_t k = pr.first[i]; k < pr.first[i + 1]; k++) {
       const double r = pr.distance[k];
-      if (r >= rlist) continue;
-      const int b = spec[pr.j[k]];
-      const double theta = 1.0 / (1.0 + exp(acut * (r - rc)));
-      sig += t->csig[a][b] * exp(-t->sp[b].eta2 * r) * theta;
-      pair += t->cpair[a][b] * exp(-t->sp[b].kappa / EMT_BETA * r) * theta;
+      double ds = 0.0, dp = 0.0, dth = 0.0;
+      if (r < rlist) {
+        const int b = spec[pr.j[k]];
+        const double x = exp(acut * (r - rc)), theta = 1.0 / (1.0 + x);
+        ds = t->csig[a][b] * exp(-t->sp[b].eta2 * r) * theta;
+        dp = t->cpair[a][b] * exp(-t->sp[b].kappa / EMT_BETA * r) * theta;
+        dth = acut * x * theta;
+        sig += ds;
+        pair += dp;
+      }
+      if (pw) {
+        pw[3 * k] = ds;
+        pw[3 * k + 1] = dp;
+        pw[3 * k + 2] = dth;
+      }
     }
     sigma[i] = sig;
     e -= pair;
@@ -155,38 +171,34 @@ mb_status mb__emt_compute(const mb_structure *s, double *energy, double *forces)
     deds[i] = (x * y * p->e0 * p->lambda + p->kappa * z) / (sigma[i] * EMT_BETA * p->eta2);
   }
 
-  /* Pass 2: forces, F_i = sum_j (dE/dr_ij) d_ij / r_ij with d_ij = r_j - r_i. */
+  /* Pass 2: forces. The terms of pair i->j seen from i depend on r_ij only; with
+   * g = their derivative in r and d = r_j - r_i, they push i by g d/r and j by
+   * -g d/r (the mirror pair j->i adds j's own terms). An atom's pairs with its
+   * own images come in +-d couples that cancel, as they must. */
   if (forces) {
+    memset(forces, 0, (size_t)natoms * 3 * sizeof *forces);
     for (int i = 0; i < natoms; i++) {
-      const int a = spec[i];
-      const species *pa = &t->sp[a];
-      double fi[3] = {0.0, 0.0, 0.0};
+      const double dedsi = deds[i];
       for (size_t k = pr.first[i]; k < pr.first[i + 1]; k++) {
-        const double r = pr.distance[k];
-        if (r >= rlist) continue;
-        const int j = pr.j[k], b = spec[j];
-        const species *pb = &t->sp[b];
-        const double x = exp(acut * (r - rc)), theta = 1.0 / (1.0 + x);
-        const double dth = acut * x * theta; /* -theta'/theta */
-        const double eb = exp(-pb->eta2 * r), kb = exp(-pb->kappa / EMT_BETA * r);
-        const double ea = a == b ? eb : exp(-pa->eta2 * r);
-        const double ka = a == b ? kb : exp(-pa->kappa / EMT_BETA * r);
-        const double aij = deds[i] * t->csig[a][b] * eb * theta;
-        const double aji = deds[j] * t->csig[b][a] * ea * theta;
-        const double bij = t->cpair[a][b] * kb * theta;
-        const double bji = t->cpair[b][a] * ka * theta;
-        const double g = -aij * (pb->eta2 + dth) - aji * (pa->eta2 + dth) +
-                         bij * (pb->kappa / EMT_BETA + dth) + bji * (pa->kappa / EMT_BETA + dth);
+        const double *w = pw + 3 * k;
+        if (w[0] == 0.0 && w[1] == 0.0) continue;
+        const int j = pr.j[k];
+        const species *pb = &t->sp[spec[j]];
+        const double g = (-dedsi * w[0] * (pb->eta2 + w[2]) +
+                          w[1] * (pb->kappa / EMT_BETA + w[2])) / pr.distance[k];
         const double *d = pr.vector + 3 * k;
-        for (int c = 0; c < 3; c++) fi[c] += g / r * d[c];
+        for (int c = 0; c < 3; c++) {
+          forces[3 * i + c] += g * d[c];
+          forces[3 * j + c] -= g * d[c];
+        }
       }
-      memcpy(forces + 3 * i, fi, sizeof fi);
     }
   }
   *energy = e;
 
 cleanup:
   mb__pairs_free(&pr);
+  free(pw);
   free(t);
   free(spec);
   free(sigma);

@@ -18,6 +18,7 @@ from .model import (Ensemble, ExtrapolationWarning, Graph, Model, default_model_
                     predict_barrier, predict_barriers)
 from .neb import Band
 from .neighbors import NeighborList
+from .potential import Potential
 from .structure import (Structure, element_mass, element_number, element_symbol,
                         format_code)
 
@@ -35,7 +36,14 @@ def version_number():
     return _lib.lib.mb_version_number()
 
 
-__all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Ensemble",
+__all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Potential", "Ensemble",
            "ExtrapolationWarning", "predict_barrier", "predict_barriers", "default_model_path", "MigbarError", "element_number",
            "element_symbol", "element_mass", "format_code", "version", "version_number",
            "library_path", "__version__"]
+
+
+def __getattr__(name):  # PEP 562: migbar.MigbarCalculator imports ASE only when asked
+    if name == "MigbarCalculator":
+        from .calculator import MigbarCalculator
+        return MigbarCalculator
+    raise AttributeError("module 'migbar' has no attribute %r" % name)

@@ -1,0 +1,2 @@
+/* placeholder: being written; skipped until then */
+int main(void) { return 77; }
