@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-#define TOOL_VERSION "0.1.0"
+#define TOOL_VERSION "0.2.0"
 
 typedef struct subcommand {
   const char *name;

@@ -1,1 +1,133 @@
-/* placeholder: being written */
+/* Plane-wave basis of one k-point: all G with |k+G|^2/2 <= ecut (ABINIT's kpgsph
+ * with istwfk 1, i.e. the full sphere), sorted by |k+G| and then by G so that the
+ * order does not depend on how the sphere was scanned, and mapped into the FFT box. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dft.h"
+
+typedef struct pw {
+  long long key; /* kinetic energy in units of 1e-10 Ha: ties up to rounding become exact */
+  int g[3];
+  double kin;
+} pw;
+
+static int pw_cmp(const void *pa, const void *pb) {
+  const pw *a = pa, *b = pb;
+  if (a->key != b->key) return a->key < b->key ? -1 : 1;
+  for (int d = 0; d < 3; d++)
+    if (a->g[d] != b->g[d]) return a->g[d] < b->g[d] ? -1 : 1;
+  return 0;
+}
+
+mb_status mb__basis_create(const double lattice[9], const double k[3], double ecut,
+                           const int n[3], mb__basis **out) {
+  if (!lattice || !k || !n || !out)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: NULL argument");
+  *out = NULL;
+  if (!(ecut > 0) || !isfinite(ecut))
+    return mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: ecut must be > 0 Ha (got %g)",
+                     ecut);
+  for (int d = 0; d < 3; d++) {
+    if (n[d] < 1)
+      return mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: FFT box n[%d] must be >= 1 "
+                       "(got %d)", d, n[d]);
+    if (!isfinite(k[d]))
+      return mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: k[%d] is not finite", d);
+  }
+  double inv[9], rec[9];
+  if (mb__inv3(lattice, inv))
+    return mb__error(MB_ERR_GEOMETRY, "mb__basis_create: singular lattice");
+  for (int i = 0; i < 3; i++) /* b_i = 2 pi (column i of A^-1) */
+    for (int c = 0; c < 3; c++) rec[3 * i + c] = 2 * M_PI * inv[3 * c + i];
+  /* |(k+G)_d| <= gmax |a_d| / 2 pi in reduced units */
+  double gmax = sqrt(2.0 * ecut);
+  int lo[3], hi[3];
+  long cap = 1;
+  for (int d = 0; d < 3; d++) {
+    double r = gmax * mb__norm3(lattice + 3 * d) / (2 * M_PI);
+    lo[d] = (int)ceil(-k[d] - r);
+    hi[d] = (int)floor(-k[d] + r);
+    cap *= hi[d] - lo[d] + 1;
+    if (cap > 100000000L)
+      return mb__error(MB_ERR_RANGE, "mb__basis_create: ecut %g Ha gives too many plane waves",
+                       ecut);
+  }
+  mb_status st = MB_OK;
+  mb__basis *b = NULL;
+  pw *list = mb__malloc((size_t)cap, sizeof *list);
+  if (!list) return MB_ERR_NOMEM;
+  int npw = 0, gmin[3] = {0}, gmaxi[3] = {0};
+  for (int g0 = lo[0]; g0 <= hi[0]; g0++)
+    for (int g1 = lo[1]; g1 <= hi[1]; g1++)
+      for (int g2 = lo[2]; g2 <= hi[2]; g2++) {
+        double q[3] = {k[0] + g0, k[1] + g1, k[2] + g2}, kg[3];
+        mb__vecmat3(q, rec, kg);
+        double kin = 0.5 * (kg[0] * kg[0] + kg[1] * kg[1] + kg[2] * kg[2]);
+        if (kin > ecut) continue;
+        pw *p = &list[npw++];
+        p->key = llround(kin * 1e10);
+        p->g[0] = g0, p->g[1] = g1, p->g[2] = g2;
+        p->kin = kin;
+        for (int d = 0; d < 3; d++) {
+          if (npw == 1 || p->g[d] < gmin[d]) gmin[d] = p->g[d];
+          if (npw == 1 || p->g[d] > gmaxi[d]) gmaxi[d] = p->g[d];
+        }
+      }
+  if (npw == 0) {
+    st = mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: no plane wave within ecut %g Ha "
+                   "at k = (%g, %g, %g)", ecut, k[0], k[1], k[2]);
+    goto done;
+  }
+  for (int d = 0; d < 3; d++)
+    if (gmaxi[d] - gmin[d] >= n[d]) { /* two G would share a box point */
+      st = mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: FFT box %dx%dx%d too small for "
+                     "ecut %g Ha (G_%d spans %d..%d)", n[0], n[1], n[2], ecut, d + 1,
+                     gmin[d], gmaxi[d]);
+      goto done;
+    }
+  qsort(list, (size_t)npw, sizeof *list, pw_cmp);
+  b = mb__calloc(1, sizeof *b);
+  if (!b) {
+    st = MB_ERR_NOMEM;
+    goto done;
+  }
+  b->npw = npw;
+  b->g = mb__malloc((size_t)npw, 3 * sizeof(int));
+  b->fft_index = mb__malloc((size_t)npw, sizeof(int));
+  b->kin = mb__malloc((size_t)npw, sizeof(double));
+  b->kg = mb__malloc((size_t)npw, 3 * sizeof(double));
+  if (!b->g || !b->fft_index || !b->kin || !b->kg) {
+    st = MB_ERR_NOMEM;
+    goto done;
+  }
+  for (int i = 0; i < npw; i++) {
+    const pw *p = &list[i];
+    int idx[3];
+    double q[3];
+    for (int d = 0; d < 3; d++) {
+      b->g[3 * i + d] = p->g[d];
+      idx[d] = ((p->g[d] % n[d]) + n[d]) % n[d];
+      q[d] = k[d] + p->g[d];
+    }
+    b->fft_index[i] = idx[0] + n[0] * (idx[1] + n[1] * idx[2]);
+    b->kin[i] = p->kin;
+    mb__vecmat3(q, rec, b->kg + 3 * i);
+  }
+  *out = b;
+  b = NULL;
+done:
+  free(list);
+  mb__basis_free(b);
+  return st;
+}
+
+void mb__basis_free(mb__basis *b) {
+  if (!b) return;
+  free(b->g);
+  free(b->fft_index);
+  free(b->kin);
+  free(b->kg);
+  free(b);
+}

@@ -1,1 +1,258 @@
-/* placeholder: being written */
+/* Lowest eigenpairs of the Kohn-Sham Hamiltonian at one k-point: LOBPCG with an
+ * explicitly orthonormalised search space [X W P] and the Teter-Payne-Allan
+ * preconditioner. Dense work (Gram matrices, Rayleigh-Ritz) by BLAS and LAPACKE. */
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <lapacke.h>
+
+#include "kohnsham.h"
+
+double mb__tpa_precond(double kin, double ekin) {
+  if (ekin <= 1e-12) ekin = 1e-12;
+  double x = kin / (1.5 * ekin);
+  double p = 27 + x * (18 + x * (12 + x * 8));
+  return p / (p + 16 * x * x * x * x);
+}
+
+void mb__eig_random_start(const mb__basis *basis, int nband, unsigned long long seed,
+                          double complex *psi) {
+  unsigned long long s = seed * 2862933555777941757ULL + 3037000493ULL;
+  if (!s) s = 88172645463325252ULL;
+  for (int n = 0; n < nband; n++)
+    for (int i = 0; i < basis->npw; i++) {
+      double u[2];
+      for (int j = 0; j < 2; j++) { /* xorshift64* */
+        s ^= s >> 12;
+        s ^= s << 25;
+        s ^= s >> 27;
+        u[j] = (double)((s * 2685821657736338717ULL) >> 11) / 9007199254740992.0 - 0.5;
+      }
+      psi[(size_t)n * basis->npw + i] = (u[0] + I * u[1]) / (1 + 2 * basis->kin[i]);
+    }
+}
+
+/* S = A^H B (ka x kb, leading dimension ka). */
+static void gram(int npw, int ka, int kb, const double complex *a, const double complex *b,
+                 double complex *s) {
+  const double complex one = 1, zero = 0;
+  cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, ka, kb, npw, &one, a, npw, b, npw,
+              &zero, s, ka);
+}
+
+/* C = A T (npw x kb) with T ka x kb, leading dimension ldt; beta 0 or 1. */
+static void combine(int npw, int ka, int kb, const double complex *a, const double complex *t,
+                    int ldt, double complex beta, double complex *c) {
+  const double complex one = 1;
+  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, kb, ka, &one, a, npw, t, ldt,
+              &beta, c, npw);
+}
+
+/* V -= Q (Q^H V), and the same combination on HV (HV -= HQ (Q^H V)) when given. */
+static void project_out(int npw, int kq, const double complex *q, const double complex *hq,
+                        int kv, double complex *v, double complex *hv, double complex *s) {
+  const double complex mone = -1, one = 1;
+  if (kq == 0 || kv == 0) return;
+  gram(npw, kq, kv, q, v, s);
+  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, kv, kq, &mone, q, npw, s, kq,
+              &one, v, npw);
+  if (hv)
+    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, kv, kq, &mone, hq, npw, s, kq,
+                &one, hv, npw);
+}
+
+/* Orthonormalise the k columns of V (and transform HV alike): Cholesky QR twice, or,
+ * when the Gram matrix is (numerically) singular, its eigen-decomposition with the
+ * directions of relative weight below 1e-12 dropped. Returns the columns kept
+ * (0..k); tmp holds npw*k, s and s2 k*k, w k. */
+static int orthonormalise(int npw, int k, double complex *v, double complex *hv,
+                          double complex *tmp, double complex *s, double complex *s2, double *w) {
+  const double complex one = 1;
+  if (k == 0) return 0;
+  for (int j = 0; j < k; j++) { /* unit columns first: norms may span many decades */
+    double nrm = cblas_dznrm2(npw, v + (size_t)npw * j, 1);
+    if (nrm == 0) continue;
+    double complex sc = 1 / nrm;
+    cblas_zscal(npw, &sc, v + (size_t)npw * j, 1);
+    if (hv) cblas_zscal(npw, &sc, hv + (size_t)npw * j, 1);
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    gram(npw, k, k, v, v, s);
+    double dmax = 0;
+    for (int i = 0; i < k; i++) dmax = fmax(dmax, creal(s[i * (k + 1)]));
+    if (dmax <= 0) return 0;
+    int ok = LAPACKE_zpotrf(LAPACK_COL_MAJOR, 'U', k, s, k) == 0;
+    for (int i = 0; ok && i < k; i++) /* R_ii^2: the weight left after projection */
+      if (creal(s[i * (k + 1)]) * creal(s[i * (k + 1)]) < 1e-10 * dmax) ok = 0;
+    if (ok) {
+      cblas_ztrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, npw, k,
+                  &one, s, k, v, npw);
+      if (hv)
+        cblas_ztrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, npw,
+                    k, &one, s, k, hv, npw);
+      continue;
+    }
+    /* S = U L U^H: V <- V U_kept L_kept^{-1/2} */
+    gram(npw, k, k, v, v, s);
+    if (LAPACKE_zheevd(LAPACK_COL_MAJOR, 'V', 'U', k, s, k, w) != 0) return 0;
+    int keep = 0;
+    for (int i = 0; i < k; i++) /* ascending: keep the largest */
+      if (w[i] > 1e-12 * w[k - 1]) {
+        double sc = 1 / sqrt(w[i]);
+        for (int j = 0; j < k; j++) s2[(size_t)keep * k + j] = s[(size_t)i * k + j] * sc;
+        keep++;
+      }
+    combine(npw, k, keep, v, s2, k, 0, tmp);
+    memcpy(v, tmp, (size_t)npw * keep * sizeof *v);
+    if (hv) {
+      combine(npw, k, keep, hv, s2, k, 0, tmp);
+      memcpy(hv, tmp, (size_t)npw * keep * sizeof *hv);
+    }
+    k = keep;
+    if (k == 0) return 0;
+  }
+  return k;
+}
+
+mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
+                         double complex *psi, double *eig, mb__eig_result *res) {
+  if (!h || !opt || !psi || !eig)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__eig_lobpcg: NULL argument");
+  const int npw = h->basis->npw, m = nband;
+  if (m < 1 || 3 * m > npw)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__eig_lobpcg: %d bands need at least %d plane "
+                     "waves (have %d)", m, 3 * m, npw);
+  if (!(opt->tol > 0) || opt->maxiter < 1)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__eig_lobpcg: tol %g, maxiter %d", opt->tol,
+                     opt->maxiter);
+  const int nconv = opt->nconv > 0 && opt->nconv < m ? opt->nconv : m;
+  const double *kin = h->basis->kin;
+  long napply0 = h->napply;
+  mb_status st = MB_OK;
+  size_t nz = (size_t)npw * 3 * m, ns = (size_t)9 * m * m;
+  double complex *z = mb__malloc(nz, sizeof *z), *hz = mb__malloc(nz, sizeof *hz);
+  double complex *tmp = mb__malloc(nz, sizeof *tmp), *htmp = mb__malloc(nz, sizeof *htmp);
+  double complex *s = mb__malloc(ns, sizeof *s), *s2 = mb__malloc(ns, sizeof *s2);
+  double *w = mb__malloc(3 * (size_t)m, sizeof *w), *rnorm = mb__malloc(m, sizeof *rnorm);
+  int *active = mb__calloc(m, sizeof *active);
+  if (!z || !hz || !tmp || !htmp || !s || !s2 || !w || !rnorm || !active) {
+    st = MB_ERR_NOMEM;
+    goto cleanup;
+  }
+  double complex *x = z, *hx = hz;
+  memcpy(x, psi, (size_t)npw * m * sizeof *x);
+
+  /* Start: orthonormal X (dependent start vectors are replaced by random ones). */
+  for (int attempt = 0;; attempt++) {
+    int k = orthonormalise(npw, m, x, NULL, tmp, s, s2, w);
+    if (k == m) break;
+    if (attempt == 3) {
+      st = mb__error(MB_ERR_NOT_CONVERGED, "mb__eig_lobpcg: cannot build %d independent "
+                     "start vectors from %d plane waves", m, npw);
+      goto cleanup;
+    }
+    double complex *r = tmp + (size_t)npw * m;
+    mb__eig_random_start(h->basis, m - k, 977 + (unsigned long long)attempt, r);
+    memcpy(x + (size_t)npw * k, r, (size_t)npw * (m - k) * sizeof *x);
+  }
+  if ((st = mb__ham_apply(h, m, x, hx)) != MB_OK) goto cleanup;
+
+  int nw = 0, np = 0, it = 0;
+  double maxres = INFINITY;
+  for (;; it++) {
+    /* Rayleigh-Ritz in span [X W P] (orthonormal): lowest m of Z^H H Z. */
+    int n = m + nw + np;
+    gram(npw, n, n, z, hz, s);
+    for (int i = 0; i < n; i++) /* Hermitian part */
+      for (int j = 0; j <= i; j++) {
+        double complex a = 0.5 * (s[(size_t)j * n + i] + conj(s[(size_t)i * n + j]));
+        s[(size_t)j * n + i] = a;
+        s[(size_t)i * n + j] = conj(a);
+      }
+    if (LAPACKE_zheevd(LAPACK_COL_MAJOR, 'V', 'L', n, s, n, w) != 0) {
+      st = mb__error(MB_ERR_INTERNAL, "mb__eig_lobpcg: zheevd failed on the %dx%d subspace",
+                     n, n);
+      goto cleanup;
+    }
+    memcpy(eig, w, (size_t)m * sizeof *eig);
+    /* new P = [W P] C_(W,P rows) for the active columns, before X is overwritten */
+    int npn = 0;
+    if (nw + np > 0) {
+      for (int j = 0; j < m; j++)
+        if (active[j]) {
+          memcpy(s2 + (size_t)npn * (nw + np), s + (size_t)j * n + m,
+                 (size_t)(nw + np) * sizeof *s2);
+          npn++;
+        }
+      combine(npw, nw + np, npn, z + (size_t)npw * m, s2, nw + np, 0, tmp + (size_t)npw * m);
+      combine(npw, nw + np, npn, hz + (size_t)npw * m, s2, nw + np, 0, htmp + (size_t)npw * m);
+    }
+    combine(npw, n, m, z, s, n, 0, tmp);
+    combine(npw, n, m, hz, s, n, 0, htmp);
+    memcpy(x, tmp, (size_t)npw * m * sizeof *x);
+    memcpy(hx, htmp, (size_t)npw * m * sizeof *hx);
+
+    /* Residuals R = HX - X diag(eig), their norms, convergence. */
+    double complex *wb = z + (size_t)npw * m, *hwb = hz + (size_t)npw * m;
+    maxres = 0;
+    nw = 0;
+    for (int j = 0; j < m; j++) {
+      const double complex *xj = x + (size_t)npw * j, *hxj = hx + (size_t)npw * j;
+      double r2 = 0, ek = 0;
+      double complex *rj = wb + (size_t)npw * nw;
+      for (int i = 0; i < npw; i++) {
+        rj[i] = hxj[i] - eig[j] * xj[i];
+        r2 += creal(rj[i]) * creal(rj[i]) + cimag(rj[i]) * cimag(rj[i]);
+        ek += kin[i] * (creal(xj[i]) * creal(xj[i]) + cimag(xj[i]) * cimag(xj[i]));
+      }
+      rnorm[j] = sqrt(r2);
+      if (j < nconv) maxres = fmax(maxres, rnorm[j]);
+      active[j] = rnorm[j] >= opt->tol;
+      if (!active[j]) continue;
+      for (int i = 0; i < npw; i++) rj[i] *= mb__tpa_precond(kin[i], ek);
+      nw++;
+    }
+    if (maxres < opt->tol || it >= opt->maxiter) break;
+    /* W: preconditioned residuals of the active bands, orthonormal and orthogonal to X */
+    for (int pass = 0; pass < 2; pass++) project_out(npw, m, x, NULL, nw, wb, NULL, s);
+    nw = orthonormalise(npw, nw, wb, NULL, tmp, s, s2, w);
+    if (nw == 0) break; /* stagnation: nothing new to search */
+    if ((st = mb__ham_apply(h, nw, wb, hwb)) != MB_OK) goto cleanup;
+    /* P: the previous step's direction, orthogonal to X and W */
+    double complex *pb = wb + (size_t)npw * nw, *hpb = hwb + (size_t)npw * nw;
+    np = npn;
+    if (np > 0) {
+      memmove(pb, tmp + (size_t)npw * m, (size_t)npw * np * sizeof *pb);
+      memmove(hpb, htmp + (size_t)npw * m, (size_t)npw * np * sizeof *hpb);
+      for (int pass = 0; pass < 2; pass++) {
+        project_out(npw, m, x, hx, np, pb, hpb, s);
+        project_out(npw, nw, wb, hwb, np, pb, hpb, s);
+      }
+      np = orthonormalise(npw, np, pb, hpb, tmp, s, s2, w);
+    }
+  }
+  memcpy(psi, x, (size_t)npw * m * sizeof *psi);
+  if (res) {
+    res->iterations = it;
+    res->napply = h->napply - napply0;
+    res->maxres = maxres;
+  }
+  if (maxres >= opt->tol)
+    st = mb__error(MB_ERR_NOT_CONVERGED, "mb__eig_lobpcg: largest residual %.3e > tol %.3e "
+                   "after %d iterations (%d bands, %d plane waves)", maxres, opt->tol, it, m,
+                   npw);
+cleanup:
+  free(z);
+  free(hz);
+  free(tmp);
+  free(htmp);
+  free(s);
+  free(s2);
+  free(w);
+  free(rnorm);
+  free(active);
+  return st;
+}
