@@ -1,6 +1,7 @@
 /* Plane-wave basis of one k-point: all G with |k+G|^2/2 <= ecut (ABINIT's kpgsph
  * with istwfk 1, i.e. the full sphere), sorted by |k+G| and then by G so that the
  * order does not depend on how the sphere was scanned, and mapped into the FFT box. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ mb_status mb__basis_create(const double lattice[9], const double k[3], double ec
     if (!isfinite(k[d]))
       return mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: k[%d] is not finite", d);
   }
+  if ((double)n[0] * n[1] * n[2] > INT_MAX)
+    return mb__error(MB_ERR_RANGE, "mb__basis_create: FFT box %dx%dx%d is too large", n[0],
+                     n[1], n[2]);
   double inv[9], rec[9];
   if (mb__inv3(lattice, inv))
     return mb__error(MB_ERR_GEOMETRY, "mb__basis_create: singular lattice");

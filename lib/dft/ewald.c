@@ -1,6 +1,7 @@
 /* Ewald energy, forces and stress of point ions in a uniform compensating
- * background (P. P. Ewald, Ann. Phys. 369, 253 (1921); the background and self
- * terms as in ABINIT's ewald.F90 and e.g. Martin, "Electronic Structure", app. F):
+ * background (P. P. Ewald, Ann. Phys. 369, 253 (1921); with the self and background
+ * terms as in R. M. Martin, "Electronic Structure" (2004), app. F; the same energy
+ * as ABINIT's "Ewald energy"):
  *
  *   E = 1/2 sum_ij sum_L' Z_i Z_j erfc(eta r)/r                      (real space)
  *     + 2 pi/omega sum_{G != 0} exp(-G^2/(4 eta^2))/G^2 |S(G)|^2     (reciprocal)
@@ -135,8 +136,9 @@ mb_status mb__ewald(const double lattice[9], int natoms, const double *frac,
   for (int i = 0; i < 3; i++) /* b_i = 2 pi (column i of A^-1) */
     for (int k = 0; k < 3; k++) rec[3 * i + k] = 2 * M_PI * inv[3 * k + i];
   double omega = fabs(mb__det3(lattice));
-  /* eta that balances the number of terms of both sums (both ~ 4/3 EW_S^3/sqrt(pi)) */
-  double eta = sqrt(M_PI) / cbrt(omega);
+  /* eta that balances the work of both sums: natoms^2 (EW_S/eta)^3 / omega pair terms
+   * against natoms (2 eta EW_S)^3 omega / (8 pi^3) structure-factor terms */
+  double eta = sqrt(M_PI) * pow((double)natoms / (omega * omega), 1.0 / 6.0);
   ew_acc acc = {0};
   if (forces) {
     memset(forces, 0, 3 * (size_t)natoms * sizeof *forces);

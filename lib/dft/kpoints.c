@@ -9,16 +9,13 @@
  * image of a point may fall off the grid, then it is not counted): each orbit
  * becomes one k-point whose weight is its size over the grid size. */
 #include <math.h>
-#include <pthread.h>
 #include <spglib.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../structure/structure.h"
 #include "dft.h"
 
-/* spglib 2.0 keeps its last error in a global variable written by every call, so
- * calls are serialised (as lib/structure/symmetry.c does for its own calls). */
-static pthread_mutex_t kpt_spglib_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Distinct rotations of the space group (reduced coordinates, x' = W x + t);
  * *rot is new (free()). */
@@ -30,9 +27,9 @@ static mb_status point_group(const double lattice[9], int natoms, const double *
   double(*pos)[3] = mb__malloc((size_t)natoms, sizeof *pos);
   if (!pos) return MB_ERR_NOMEM;
   memcpy(pos, frac, (size_t)natoms * sizeof *pos);
-  pthread_mutex_lock(&kpt_spglib_lock);
+  mb__spglib_lock(); /* spglib keeps global state: one lock for the whole library */
   SpglibDataset *ds = spg_get_dataset(lat, pos, types, natoms, symprec);
-  pthread_mutex_unlock(&kpt_spglib_lock);
+  mb__spglib_unlock();
   free(pos);
   mb_status st = MB_OK;
   if (!ds || ds->n_operations < 1) {

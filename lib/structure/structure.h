@@ -22,4 +22,9 @@ void mb__structure_cart(const mb_structure *s, int i, double cart[3]);
 /* Minimum-image reduction of a Cartesian vector, exact for any cell. */
 void mb__minimum_image(const double lattice[9], const double inverse[9], double v[3]);
 
+/* Serialise calls into spglib, which keeps global state (symmetry.c); every
+ * module that calls spglib takes this one lock. */
+void mb__spglib_lock(void);
+void mb__spglib_unlock(void);
+
 #endif

@@ -13,6 +13,9 @@
  * call: calls are serialised so that threads asking at once do not race on it. */
 static pthread_mutex_t spglib_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void mb__spglib_lock(void) { pthread_mutex_lock(&spglib_lock); }
+void mb__spglib_unlock(void) { pthread_mutex_unlock(&spglib_lock); }
+
 MB_API mb_status mb_structure_spacegroup(const mb_structure *s, double symprec,
                                          int *number, char *symbol, size_t size) {
   if (!s || !number)
@@ -25,9 +28,9 @@ MB_API mb_status mb_structure_spacegroup(const mb_structure *s, double symprec,
   double(*pos)[3] = mb__malloc((size_t)s->natoms, sizeof *pos);
   if (!pos) return MB_ERR_NOMEM;
   memcpy(pos, s->frac, (size_t)s->natoms * sizeof *pos);
-  pthread_mutex_lock(&spglib_lock);
+  mb__spglib_lock();
   SpglibDataset *ds = spg_get_dataset(lattice, pos, s->numbers, s->natoms, symprec);
-  pthread_mutex_unlock(&spglib_lock);
+  mb__spglib_unlock();
   free(pos);
   if (!ds || ds->spacegroup_number < 1) {
     if (ds) spg_free_dataset(ds);

@@ -30,21 +30,6 @@ static char *ref_text;
 static ref_input refs[8];
 static int nrefs;
 
-static const char *skip_value(const char *p) {
-  int depth = 0;
-  do {
-    if (*p == '"') {
-      for (p++; *p != '"'; p++)
-        if (*p == '\\') p++;
-    } else if (*p == '{' || *p == '[') {
-      depth++;
-    } else if (*p == '}' || *p == ']') {
-      depth--;
-    }
-    p++;
-  } while (depth > 0 && *p);
-  return p;
-}
 
 /* The number after "key": (its first element, for an array; skipping nested '[') */
 static const char *after_key(const ref_input *r, const char *key) {
@@ -79,7 +64,7 @@ static void load_refs(void) {
   p = strchr(p, '[') + 1;
   while (*p == '{' && nrefs < 8) {
     ref_input *r = &refs[nrefs++];
-    const char *end = skip_value(p);
+    const char *end = mb_test_json_skip(p);
     r->text = p;
     r->len = (size_t)(end - p);
     char *q;

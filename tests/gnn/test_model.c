@@ -27,22 +27,6 @@ static char *ref_text;
 static ref_entry refs[256];
 static int nrefs;
 
-/* End of the JSON value starting at p (object, array or string). */
-static const char *skip_value(const char *p) {
-  int depth = 0;
-  do {
-    if (*p == '"') {
-      for (p++; *p != '"'; p++)
-        if (*p == '\\') p++;
-    } else if (*p == '{' || *p == '[') {
-      depth++;
-    } else if (*p == '}' || *p == ']') {
-      depth--;
-    }
-    p++;
-  } while (depth > 0 && *p);
-  return p;
-}
 
 static const char *field(const ref_entry *e, const char *key) {
   char k[64];
@@ -73,7 +57,7 @@ static void load_refs(void) {
     while (*p == ' ' || *p == '\n' || *p == ',') p++;
     if (*p != '{') break;
     ref_entry *e = &refs[nrefs++];
-    const char *end = skip_value(p);
+    const char *end = mb_test_json_skip(p);
     e->text = p;
     e->len = (size_t)(end - p);
     ck_assert_int_eq(sscanf(field(e, "model"), "\"%63[^\"]\"", e->model), 1);

@@ -38,22 +38,6 @@ static char *ref_text;
 static ref_entry refs[64];
 static int nrefs;
 
-/* End of the JSON value starting at p (object, array or string). */
-static const char *skip_value(const char *p) {
-  int depth = 0;
-  do {
-    if (*p == '"') {
-      for (p++; *p != '"'; p++)
-        if (*p == '\\') p++;
-    } else if (*p == '{' || *p == '[') {
-      depth++;
-    } else if (*p == '}' || *p == ']') {
-      depth--;
-    }
-    p++;
-  } while (depth > 0 && *p);
-  return p;
-}
 
 /* The value of "key" inside [text, text+len), or NULL when absent. */
 static const char *find(const char *text, size_t len, const char *key) {
@@ -107,7 +91,7 @@ static void load_refs(void) {
     if (*p != '{') break;
     ck_assert_int_lt(nrefs, 64);
     ref_entry *e = &refs[nrefs++];
-    const char *end = skip_value(p);
+    const char *end = mb_test_json_skip(p);
     e->text = p;
     e->len = (size_t)(end - p);
     ck_assert_int_eq(sscanf(field(e, "name"), "\"%63[^\"]\"", e->name), 1);
@@ -157,7 +141,7 @@ static mb_potential *ref_potential(const ref_entry *e) {
   mb_potential *p = NULL;
   MB_OK_OR_FAIL(mb_potential_create(kind, &p));
   const char *params = field(e, "params");
-  size_t plen = (size_t)(skip_value(params) - params);
+  size_t plen = (size_t)(mb_test_json_skip(params) - params);
   for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
     const char *v = find(params, plen, map[k].ase);
     if (!v) continue;

@@ -37,47 +37,7 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/migbar-cli.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT HUP INT TERM
 
-failures=0
-checks=0
-fail() {
-  failures=$((failures + 1))
-  echo "FAIL: $*"
-}
-
-# run CMD...: runs migbar with the arguments, output in $TMP/out, $TMP/err, status in $rc.
-run() {
-  "$MIGBAR" "$@" >"$TMP/out" 2>"$TMP/err"
-  rc=$?
-  last="migbar $*"
-}
-show() {
-  echo "  --- stdout of '$last':"
-  sed -n '1,15p' "$TMP/out" | sed 's/^/  | /'
-  echo "  --- stderr:"
-  sed -n '1,15p' "$TMP/err" | sed 's/^/  | /'
-}
-expect_rc() {
-  checks=$((checks + 1))
-  if [ "$rc" -ne "$1" ]; then
-    fail "'$last' exited with $rc, expected $1"
-    show
-  fi
-}
-# expect_out FILE FIXED-STRING: FILE (out or err) contains the string.
-expect_in() {
-  checks=$((checks + 1))
-  if ! grep -F -q -- "$2" "$TMP/$1"; then
-    fail "std$1 of '$last' lacks '$2'"
-    show
-  fi
-}
-expect_empty() {
-  checks=$((checks + 1))
-  if [ -s "$TMP/$1" ]; then
-    fail "std$1 of '$last' is not empty"
-    show
-  fi
-}
+. "$(dirname "$0")/cliutil.sh"
 
 # json_check FILE PYTHON-EXPR: the JSON object in FILE (as d) satisfies the expression.
 json_check() {

@@ -36,45 +36,12 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/migbar-neb.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT HUP INT TERM
 
-failures=0
-checks=0
-fail() {
-  failures=$((failures + 1))
-  echo "FAIL: $*"
-}
-
-# run ARGS...: migbar neb with the arguments, output in $TMP/out, $TMP/err, status in $rc.
+. "$(dirname "$0")/cliutil.sh"
+# run ARGS...: migbar neb with the arguments (cliutil.sh has the rest).
 run() {
   "$MIGBAR" neb "$@" >"$TMP/out" 2>"$TMP/err"
   rc=$?
   last="migbar neb $*"
-}
-show() {
-  echo "  --- stdout of '$last':"
-  sed -n '1,15p' "$TMP/out" | sed 's/^/  | /'
-  echo "  --- stderr:"
-  sed -n '1,15p' "$TMP/err" | sed 's/^/  | /'
-}
-expect_rc() {
-  checks=$((checks + 1))
-  if [ "$rc" -ne "$1" ]; then
-    fail "'$last' exited with $rc, expected $1"
-    show
-  fi
-}
-expect_in() {
-  checks=$((checks + 1))
-  if ! grep -F -q -- "$2" "$TMP/$1"; then
-    fail "std$1 of '$last' lacks '$2'"
-    show
-  fi
-}
-expect_empty() {
-  checks=$((checks + 1))
-  if [ -s "$TMP/$1" ]; then
-    fail "std$1 of '$last' is not empty"
-    show
-  fi
 }
 # py_check DIR PYTHON-CODE: the code (asserts) passes with d = DIR/neb.json loaded, ref =
 # examples/neb/reference.json, D = DIR, and ase.io imported.

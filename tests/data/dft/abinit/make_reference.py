@@ -8,7 +8,7 @@ the Ewald energy (" Ewald energy :" of the energy components, nstep 1), the FFT 
 number of plane waves per k-point (log "npw=... for ikpt=", istwfk 1 everywhere so
 that no k-point uses the time-reversal half sphere). Results go to reference.txt.
 
-Usage: python3 make_reference.py   (about 30 s on one core)
+Usage: python3 make_reference.py   (about 1.5 min on one core)
 """
 import os
 import re
@@ -56,7 +56,7 @@ SYSTEMS = {
                   [14, 8], ["Si.psp8", "O.psp8"], DOJO, 8.0, [(3, 3, 2)],
                   [3.3, 5.6, 12.0, 15.9, 21.5, 28.8]),
     # a3 almost along a1 + a2: angles of 15-25 degrees between the lattice vectors
-    "triclinic_flat": ([[5.0, 0.0, 0.0], [4.6, 1.5, 0.0], [4.2, 1.0, 2.0]],
+    "triclinic_flat": ([[10.0, 0.0, 0.0], [9.2, 3.0, 0.0], [8.4, 2.0, 4.0]],
                        [(1, (0.0, 0.0, 0.0)), (1, (0.4, 0.3, 0.55))], [13], ["Al.psp8"], DOJO, 6.0,
                        [(2, 3, 2)], [2.2, 4.7, 9.9, 14.1]),
 }
@@ -121,9 +121,9 @@ def main():
                 inp = os.path.join(indir, tag + ".abi")
                 write_input(inp, name, ecut, kgrid, shift, 1)
                 abo, echo, log = run(inp)
-                zs = [float(z) for z in re.findall(r"^-\s*\S+\s+(\S+)\s+\S+\s+znucl, zion", abo, re.M)]
-                zs = zs or [float(z) for z in
-                            re.findall(r"^-\s*\S+\s+(\S+)\s+\S+\s+zatom,zion", abo, re.M)]
+                # zion from the psp header lines ABINIT echoes ("znucl, zion, pspdat")
+                zs = [float(z) for z in
+                      re.findall(r"^-\s*\S+\s+(\S+)\s+\S+\s+z\w+, ?zion", abo, re.M)]
                 if zion is None:
                     zion = zs[:len(znucl)]
                     out.append(f"natoms {len(atoms)}")
