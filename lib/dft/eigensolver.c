@@ -12,7 +12,7 @@
 #include "kohnsham.h"
 
 double mb__tpa_precond(double kin, double ekin) {
-  if (ekin <= 1e-12) ekin = 1e-12;
+  if (ekin < 1e-10) ekin = 0.1; /* as ABINIT's cg_precon for a vanishing ekin */
   double x = kin / (1.5 * ekin);
   double p = 27 + x * (18 + x * (12 + x * 8));
   return p / (p + 16 * x * x * x * x);

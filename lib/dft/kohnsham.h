@@ -143,14 +143,16 @@ typedef struct mb__eig_result {
  * psi (npw x nband) is the start on entry (warm start: the previous SCF step's
  * vectors; cold start: mb__eig_random_start) and the eigenvectors on exit,
  * orthonormal; eig[nband] ascending. MB_ERR_NOT_CONVERGED (with the vectors and the
- * best values so far written) when maxiter is reached. */
+ * best values so far written) when maxiter is reached; MB_ERR_INVALID_ARG when
+ * 3 nband > npw. The search space is orthonormal, so the Rayleigh-Ritz step is a
+ * standard problem (zheevd); no generalised solve is needed. */
 mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
                          double complex *psi, double *eig, mb__eig_result *res);
 /* Deterministic random start vectors damped as 1/(1 + |k+G|^2) (seed any value). */
 void mb__eig_random_start(const mb__basis *basis, int nband, unsigned long long seed,
                           double complex *psi);
-/* Teter-Payne-Allan, PRB 40, 12255 (1989), in ABINIT's form (cgwf/precon): with
- * x = kin / (1.5 ekin) and ekin the band's kinetic energy,
+/* Teter-Payne-Allan, PRB 40, 12255 (1989), in ABINIT's form (cg_precon, optekin 1):
+ * with x = kin / (1.5 ekin) and ekin the band's kinetic energy (0.1 Ha if it vanishes),
  * K(x) = (27 + 18x + 12x^2 + 8x^3) / (27 + 18x + 12x^2 + 8x^3 + 16x^4). */
 double mb__tpa_precond(double kin, double ekin);
 

@@ -162,8 +162,10 @@ START_TEST(test_fft_roundtrip) {
     ck_assert(cabs(a[r] - cexp(I * phase)) < 1e-13);
   }
   double gref[3];
-  for (int c2 = 0; c2 < 3; c2++) gref[c2] = f->recip[c2] - 2 * f->recip[3 + c2] + 3 * f->recip[6 + c2];
-  for (int c2 = 0; c2 < 3; c2++) ck_assert(fabs(gv[c2] - gref[c2]) < 1e-12);
+  for (int c2 = 0; c2 < 3; c2++) {
+    gref[c2] = f->recip[c2] - 2 * f->recip[3 + c2] + 3 * f->recip[6 + c2];
+    ck_assert(fabs(gv[c2] - gref[c2]) < 1e-12);
+  }
   free(raw);
   mb__fft_array_free(b);
   mb__fft_array_free(c);
