@@ -30,7 +30,7 @@
 /* ---- pseudopotentials (psp.c, psp_psp8.c, psp_hgh.c) ------------------------ */
 
 #define MB_PSP_LMAX 3      /* s, p, d, f */
-#define MB_PSP_MAXPROJ 3   /* projectors per angular momentum */
+#define MB_PSP_MAXPROJ 4   /* projectors per angular momentum (fully relativistic psp8: 4) */
 
 typedef enum mb__psp_format { MB__PSP_PSP8 = 8, MB__PSP_HGH = 3 } mb__psp_format;
 

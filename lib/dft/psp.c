@@ -8,19 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dft.h"
-
-/* Shared by psp.c, psp_psp8.c and psp_hgh.c; the same declarations open those files
- * (there is no private header for them yet). */
-int mb__psp_line(const char *data, size_t size, size_t *pos, long *lineno,
-                 const char **line, size_t *len);
-int mb__psp_numbers(const char *line, size_t len, double *out, int max);
-mb_status mb__psp8_parse(const char *data, size_t size, mb__psp *p);
-double mb__psp8_eval(const mb__psp *p, int what, int l, int i, double q);
-double mb__psp8_qmax(const mb__psp *p);
-void mb__psp8_free(void *impl);
-mb_status mb__hgh_parse(const char *data, size_t size, mb__psp *p);
-double mb__hgh_eval(const mb__psp *p, int what, int l, int i, double q);
+#include "psp_impl.h"
 
 /* ---- text helpers ------------------------------------------------------------- */
 

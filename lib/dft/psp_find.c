@@ -1,8 +1,9 @@
 /* The pseudopotential file for an element, among those Debian's abinit-data installs
  * in /usr/share/abinit/psp:
  *   psp8 (PBE, ONCVPSP PseudoDojo v0.4 standard): Pseudodojo_nc_sr_04_pbe_standard_psp8/
- *     <El>.psp8, or a variant <El>-<tag>.psp8 (Zn-sp, Se-d; the first by name);
- *     <dir>/<El>.psp8 and its variants directly in dir are taken too.
+ *     <El>.psp8, or a variant <El>-<tag>.psp8 (Zn-sp, Se-d; the first by name).
+ *     The other psp8 files directly in /usr/share/abinit/psp (ABINIT's test files,
+ *     LDA and PBE mixed) are not considered.
  *   HGH (LDA, pspcod 3): <Z><el>.<zion>.hgh. Where there are two (3li.1.hgh and
  *     3li.3.hgh, 26fe.8.hgh and 26fe.16.hgh) the one with the larger zion, the
  *     semicore potential, is taken: it is the more transferable and accurate one, at the
@@ -88,15 +89,15 @@ mb_status mb__psp_find(int z, const char *dir, int prefer_lda, char **path) {
   int found = 0;
   for (int pass = 0; pass < 2 && !found; pass++) {
     if ((pass == 0) != (prefer_lda != 0))
-      found = find_psp8(dojo, sym, buf, sizeof buf) || find_psp8(dir, sym, buf, sizeof buf);
+      found = find_psp8(dojo, sym, buf, sizeof buf);
     else
       found = find_hgh(dir, z, sym, buf, sizeof buf);
   }
   if (!found)
     return mb__error(MB_ERR_IO,
-                     "no pseudopotential for %s (Z = %d) in %s (looked for %s/%s.psp8, "
-                     "%s/%s.psp8 and HGH files like %d%c%s.N.hgh)",
-                     sym, z, dir, DOJO_DIR, sym, dir, sym, z, tolower((unsigned char)sym[0]),
+                     "no pseudopotential for %s (Z = %d) in %s (looked for %s/%s.psp8 and "
+                     "HGH files like %d%c%s.N.hgh)",
+                     sym, z, dir, DOJO_DIR, sym, z, tolower((unsigned char)sym[0]),
                      sym + 1);
   *path = mb__strdup(buf);
   return *path ? MB_OK : MB_ERR_NOMEM;

@@ -19,13 +19,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "dft.h"
+#include "psp_impl.h"
 
-int mb__psp_line(const char *data, size_t size, size_t *pos, long *lineno,
-                 const char **line, size_t *len);
-int mb__psp_numbers(const char *line, size_t len, double *out, int max);
-mb_status mb__hgh_parse(const char *data, size_t size, mb__psp *p);
-double mb__hgh_eval(const mb__psp *p, int what, int l, int i, double q);
 
 typedef struct hgh_impl {
   double rloc, c[4];

@@ -1,0 +1,26 @@
+/* Private to the pseudopotential readers (psp.c, psp_psp8.c, psp_hgh.c): the line
+ * and number scanner shared by both formats and each format's parse/evaluate
+ * entry points, dispatched from psp.c. */
+#ifndef MB_DFT_PSP_IMPL_H
+#define MB_DFT_PSP_IMPL_H
+
+#include "dft.h"
+
+/* Next line of data from *pos (1-based *lineno advanced); 0 at the end. */
+int mb__psp_line(const char *data, size_t size, size_t *pos, long *lineno,
+                 const char **line, size_t *len);
+/* Up to max numbers at the start of a line (Fortran D exponents accepted);
+ * returns how many were read. */
+int mb__psp_numbers(const char *line, size_t len, double *out, int max);
+
+/* psp8 (psp_psp8.c); what: 0 local, 1 projector, 2 core charge. */
+mb_status mb__psp8_parse(const char *data, size_t size, mb__psp *p);
+double mb__psp8_eval(const mb__psp *p, int what, int l, int i, double q);
+double mb__psp8_qmax(const mb__psp *p);
+void mb__psp8_free(void *impl);
+
+/* HGH (psp_hgh.c), analytic in q. */
+mb_status mb__hgh_parse(const char *data, size_t size, mb__psp *p);
+double mb__hgh_eval(const mb__psp *p, int what, int l, int i, double q);
+
+#endif
