@@ -92,6 +92,15 @@ void cli_json_number(FILE *f, double x);
 int cmd_info(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+
+/* MPI (cli_mpi.c; no-ops in builds without MPI): start (MPI_Init unless done)
+ * and return the number of ranks, this one in *rank; the communicator as an
+ * MPI Fortran handle for mb_band_set_mpi; whether flag is set on any rank (a
+ * collective call: every rank must make it); finish (MPI_Finalize). */
+int cli_mpi_start(int *rank);
+int cli_mpi_comm(void);
+int cli_mpi_any(int flag);
+void cli_mpi_finish(void);
 int cmd_neb(int argc, char **argv);
 extern const char cmd_info_help[];
 extern const char cmd_convert_help[];

@@ -127,6 +127,7 @@ typedef struct request {
   int has_option[NBAND_OPTIONS];
   double option[NBAND_OPTIONS];
   int checkpoint_every, quiet, json;
+  int rank, nranks; /* under mpirun: this process and how many share the images */
   /* From an earlier run (restart): the end-point files as JSON string literals, the
    * totals so far and the number of restarts. */
   char *initial_json, *final_json;
@@ -447,12 +448,18 @@ static void log_line(mb_log_level level, const char *message, void *user) {
   fprintf(stderr, "%s\n", message);
 }
 
+/* Under mpirun the ranks decide together (cli_mpi_any): a signal may reach them at
+ * different steps, and only rank 0 writes checkpoints. */
 static int on_step(const mb_band *b, int step, void *user) {
   run_ctx *ctx = user;
-  if (stop_signal) return 1;
-  int every = ctx->req->checkpoint_every;
-  if (every > 0 && step > 0 && step % every == 0 &&
-      write_outputs(ctx->cmd, ctx->req, b, "running", NULL)) {
+  if (cli_mpi_any(stop_signal != 0)) {
+    if (!stop_signal) stop_signal = SIGINT; /* another rank was interrupted */
+    return 1;
+  }
+  int every = ctx->req->checkpoint_every, failed = 0;
+  if (every > 0 && step > 0 && step % every == 0 && ctx->req->rank == 0)
+    failed = write_outputs(ctx->cmd, ctx->req, b, "running", NULL) != 0;
+  if (cli_mpi_any(failed)) {
     ctx->write_failed = 1;
     return 1;
   }
@@ -704,7 +711,16 @@ static void install_handlers(struct sigaction *old) {
   sigaction(SIGTERM, &sa, &old[1]);
 }
 
+static int run_neb(int argc, char **argv, int rank, int nranks);
+
 int cmd_neb(int argc, char **argv) {
+  int rank = 0, nranks = cli_mpi_start(&rank);
+  int rc = run_neb(argc, argv, rank, nranks);
+  cli_mpi_finish();
+  return rc;
+}
+
+static int run_neb(int argc, char **argv, int rank, int nranks) {
   static const char cmd[] = "neb";
   request req;
   memset(&req, 0, sizeof req);
@@ -720,8 +736,11 @@ int cmd_neb(int argc, char **argv) {
   struct sigaction old[2];
   int rc, done = 0, nimages = 0, handlers = 0;
   mb_status st;
+  req.rank = rank;
+  req.nranks = nranks;
   rc = parse_args(cmd, argc, argv, &req, &done);
   if (rc || done) goto cleanup;
+  if (rank > 0) req.quiet = 1; /* rank 0 speaks for all */
   if (req.restart && (rc = read_restart(cmd, &req, &nimages))) goto cleanup;
   if (req.checkpoint_every < 0) req.checkpoint_every = 10;
   if (!req.restart) req.relaxed = req.has_option[MB_BAND_RELAX_ENDPOINTS];
@@ -748,11 +767,12 @@ int cmd_neb(int argc, char **argv) {
   run_ctx ctx = {cmd, &req, 0};
   if (st || (st = mb_band_set_potential(b, pot)) ||
       (!req.quiet && (st = mb_band_set_log(b, log_line, NULL))) ||
-      (st = mb_band_set_step_callback(b, on_step, &ctx))) {
+      (st = mb_band_set_step_callback(b, on_step, &ctx)) ||
+      (nranks > 1 && (st = mb_band_set_mpi(b, cli_mpi_comm())))) {
     cli_fail(cmd, st);
     goto cleanup;
   }
-  if (make_dirs(cmd, req.outdir)) goto cleanup;
+  if (cli_mpi_any(rank == 0 && make_dirs(cmd, req.outdir))) goto cleanup;
 
   stop_signal = 0;
   install_handlers(old);
@@ -761,7 +781,7 @@ int cmd_neb(int argc, char **argv) {
   if (st == MB_ERR_STOPPED && ctx.write_failed) goto cleanup; /* the message is out */
   if (st == MB_ERR_STOPPED && stop_signal) {
     int sig = stop_signal;
-    if (write_outputs(cmd, &req, b, "interrupted", NULL) == 0)
+    if (rank == 0 && write_outputs(cmd, &req, b, "interrupted", NULL) == 0)
       fprintf(stderr, "migbar neb: interrupted by %s; checkpoint written to %s; continue with "
               "'migbar neb --restart %s'\n", sig == SIGINT ? "SIGINT" : "SIGTERM", req.outdir,
               req.outdir);
@@ -775,6 +795,10 @@ int cmd_neb(int argc, char **argv) {
   int converged = st == MB_OK;
   char message[1024];
   snprintf(message, sizeof message, "%s", converged ? "" : mb_last_error());
+  if (rank > 0) {
+    rc = converged ? CLI_EXIT_OK : CLI_EXIT_NOT_CONVERGED;
+    goto cleanup;
+  }
   if (write_outputs(cmd, &req, b, converged ? "converged" : "not_converged", &merged))
     goto cleanup;
   if (req.json)

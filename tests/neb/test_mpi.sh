@@ -17,3 +17,20 @@ if [ "$(echo "$one" | grep -v '^ranks agree')" != "$(echo "$two" | grep -v '^ran
 fi
 echo "$two" | grep -q "ranks agree: 1 (of 2)" || { echo "FAIL: ranks disagree"; echo "$two"; exit 1; }
 echo "ok: mpirun -np 2 gives the same band as one process"
+
+# The tool: migbar neb under mpirun -np 2 writes the same neb.json as one process
+# (rank 0 writes; the energies to the last digit).
+migbar="$MB_BUILDDIR/tools/migbar"
+ex="$MB_SRCDIR/examples/neb"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/migbar-mpi.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+for np in 1 2; do
+  mpirun --oversubscribe --allow-run-as-root -np $np "$migbar" neb --initial "$ex/POSCAR_initial" \
+    --final "$ex/POSCAR_final" --images 3 --potential emt --climb --quiet -o "$tmp/np$np" \
+    >"$tmp/out$np" 2>&1 || { echo "FAIL: mpirun -np $np migbar neb"; cat "$tmp/out$np"; exit 1; }
+done
+e1=$(grep -A6 '"energies"' "$tmp/np1/neb.json")
+e2=$(grep -A6 '"energies"' "$tmp/np2/neb.json")
+[ -n "$e1" ] && [ "$e1" = "$e2" ] || { echo "FAIL: migbar neb energies differ:"; echo "$e1"; echo "$e2"; exit 1; }
+[ "$(grep -c 'forward barrier' "$tmp/out2")" = 1 ] || { echo "FAIL: not exactly one rank printed"; cat "$tmp/out2"; exit 1; }
+echo "ok: mpirun -np 2 migbar neb writes the same band as one process"
