@@ -14,7 +14,8 @@
  *   6. ensembles of models: E_m with an uncertainty (mb_ensemble)
  *   7. force providers: built-in potentials (mb_potential) and callbacks
  *   8. nudged-elastic-band runs (mb_band)
- *   9. handles filled in by later releases (functional, dft)
+ *   9. plane-wave Kohn-Sham DFT (mb_dft)
+ *  10. handles filled in by later releases (functional)
  *
  * Conventions, the same for every function:
  *   - Units at the API are Angstrom and eV. Lattices are 3x3 row-major arrays of
@@ -587,11 +588,96 @@ MB_API mb_status mb_band_write(const mb_band *b, const char *path, mb_band_file 
 MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm);
 
 /* ---------------------------------------------------------------------------
- * 9. Handles of later releases (declared now so that the names are reserved)
+ * 9. Plane-wave Kohn-Sham DFT
+ *
+ * An mb_dft is a ground-state calculation of one structure: plane waves up to a
+ * cutoff, norm-conserving pseudopotentials (psp8 and HGH, found by element in
+ * Debian's abinit-data when none is named), a Monkhorst-Pack k-point grid reduced
+ * by symmetry, LDA or PBE through libxc, fixed or smeared occupations. Its
+ * numbers match ABINIT 9.6 on the same inputs (tests/dft). Energies in eV,
+ * forces in eV/A at the API; Hartree atomic units inside. A new geometry (the
+ * same atoms and lattice) starts from the previous wavefunctions and density.
+ * ------------------------------------------------------------------------- */
+
+typedef struct mb_dft mb_dft;
+
+typedef enum mb_xc {
+  MB_XC_AUTO = 0, /* the pseudopotentials' own functional (psp8 PBE, HGH LDA) */
+  MB_XC_LDA = 1,  /* Perdew-Wang 92 LDA (libxc LDA_X + LDA_C_PW) */
+  MB_XC_PBE = 2   /* PBE GGA (libxc GGA_X_PBE + GGA_C_PBE) */
+} mb_xc;
+
+typedef enum mb_smearing {
+  MB_SMEARING_NONE = 0,        /* fixed occupations: insulators (default) */
+  MB_SMEARING_FERMI_DIRAC = 1, /* ABINIT occopt 3 */
+  MB_SMEARING_GAUSSIAN = 2,    /* ABINIT occopt 7 */
+  MB_SMEARING_COLD = 3         /* Marzari-Vanderbilt cold smearing, ABINIT occopt 4 */
+} mb_smearing;
+
+typedef enum mb_dft_option {
+  MB_DFT_ECUT = 0,        /* plane-wave kinetic-energy cutoff, eV (default 400) */
+  MB_DFT_SCF_TOL = 1,     /* converged when the total energy changes less than this
+                             between SCF steps, eV (default 1e-6) */
+  MB_DFT_MAX_SCF = 2,     /* SCF steps before MB_ERR_NOT_CONVERGED (default 100) */
+  MB_DFT_THREADS = 3,     /* threads over k-points; 0 = one per core (default 1) */
+  MB_DFT_EXTRA_BANDS = 4, /* bands beyond the occupied ones (default: 0 without
+                             smearing, else 20 % more, at least 4) */
+  MB_DFT_MIXING = 5,      /* density mixing fraction, 0 < x <= 1 (default 0.6) */
+  MB_DFT_SYMMETRY = 6     /* 1 = reduce k-points by the crystal's symmetry (default) */
+} mb_dft_option;
+
+/* A calculation of structure s (copied). Nothing is computed yet. */
+MB_API mb_status mb_dft_create(const mb_structure *s, mb_dft **out);
+MB_API void mb_dft_free(mb_dft *d);
+/* A copy with the same settings, structure and, when computed, wavefunctions and
+ * density (a warm start for a neighbouring geometry, e.g. one per NEB image). */
+MB_API mb_status mb_dft_copy(const mb_dft *d, mb_dft **out);
+
+MB_API mb_status mb_dft_set_option(mb_dft *d, mb_dft_option key, double value);
+MB_API mb_status mb_dft_get_option(const mb_dft *d, mb_dft_option key, double *value);
+/* Monkhorst-Pack grid (each >= 1; default 1 1 1) and shift (each 0 or 0.5, in
+ * units of the grid step, as ABINIT's ngkpt and shiftk; NULL = no shift). */
+MB_API mb_status mb_dft_set_kpoints(mb_dft *d, const int grid[3], const double shift[3]);
+/* Smearing of the occupations and its width (eV; ignored for MB_SMEARING_NONE). */
+MB_API mb_status mb_dft_set_smearing(mb_dft *d, mb_smearing kind, double width_eV);
+MB_API mb_status mb_dft_set_functional(mb_dft *d, mb_xc xc);
+/* The pseudopotential file of an element ("Si"), or a directory searched by
+ * element (PseudoDojo psp8 <El>.psp8 first, then HGH <Z><el>.<zion>.hgh). */
+MB_API mb_status mb_dft_set_pseudo(mb_dft *d, const char *element, const char *path);
+MB_API mb_status mb_dft_set_pseudo_dir(mb_dft *d, const char *dir);
+/* Progress: one MB_LOG_INFO line per SCF step (step, energy, change, residual). */
+MB_API mb_status mb_dft_set_log(mb_dft *d, mb_log_fn fn, void *user);
+/* A new geometry: the same atoms in the same order and the same lattice (else
+ * MB_ERR_INVALID_ARG); the next compute starts from the last solution. */
+MB_API mb_status mb_dft_set_structure(mb_dft *d, const mb_structure *s);
+
+/* Solve: the total energy (eV), the free energy E - TS (eV; equal to the energy
+ * without smearing) and the forces (3*natoms, eV/A); any output may be NULL. An
+ * SCF that does not converge within MB_DFT_MAX_SCF steps returns
+ * MB_ERR_NOT_CONVERGED with the last energy change and density residual in the
+ * message (the outputs are then left untouched). */
+MB_API mb_status mb_dft_compute(mb_dft *d, double *energy, double *free_energy,
+                                double *forces);
+/* The last SCF: steps, density residual, Fermi level (eV; the highest occupied
+ * eigenvalue without smearing) and whether it converged. Any pointer may be NULL. */
+MB_API mb_status mb_dft_scf_report(const mb_dft *d, int *steps, double *residual,
+                                   double *fermi, int *converged);
+/* Eigenvalues (eV) of the irreducible k-points: nkpoints*nbands values, the bands
+ * of k-point 0 first; kpoints (3*nkpoints, reduced) and weights (nkpoints) may be
+ * NULL; with eigenvalues NULL only the counts are written. */
+MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
+                                    double *eigenvalues, double *kpoints, double *weights);
+
+/* The DFT engine as the force provider of a band: each moving image gets its own
+ * copy of d (mb_dft_copy), so that every image warm-starts from its own last
+ * solution. d is copied at once and may be freed after the call. */
+MB_API mb_status mb_band_set_dft(mb_band *b, const mb_dft *d);
+
+/* ---------------------------------------------------------------------------
+ * 10. Handles of later releases (declared now so that the names are reserved)
  * ------------------------------------------------------------------------- */
 
 typedef struct mb_functional mb_functional; /* an exchange-correlation functional */
-typedef struct mb_dft mb_dft;               /* a plane-wave Kohn-Sham DFT run */
 
 #ifdef __cplusplus
 }

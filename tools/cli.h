@@ -18,7 +18,8 @@ enum {
   CLI_EXIT_OK = 0,     /* success */
   CLI_EXIT_FAIL = 1,   /* the operation failed: unreadable or malformed file, write error */
   CLI_EXIT_USAGE = 2,  /* unknown subcommand or option, missing or bad argument */
-  CLI_EXIT_NOT_CONVERGED = 3 /* neb: no convergence within --max-steps (outputs written) */
+  CLI_EXIT_NOT_CONVERGED = 3 /* neb: no convergence within --max-steps (outputs written);
+                                dft: the SCF did not converge within --max-scf */
 };
 
 /* "migbar CMD: <mb_last_error()>" on stderr (the strerror of st when the library
@@ -102,9 +103,39 @@ int cli_mpi_comm(void);
 int cli_mpi_any(int flag);
 void cli_mpi_finish(void);
 int cmd_neb(int argc, char **argv);
+int cmd_dft(int argc, char **argv);
+
+/* ---- DFT options (cmd_dft.c), shared by dft and neb --potential dft ------- */
+#define CLI_DFT_MAX_PSEUDO 16
+typedef struct cli_dft_request {
+  int has_ecut, has_kpts;
+  double ecut;           /* eV */
+  int kpts[3];
+  double kshift[3];
+  int xc;                /* an mb_xc; -1 = not given */
+  int smearing;          /* an mb_smearing */
+  double width;          /* eV */
+  const char *pseudo[CLI_DFT_MAX_PSEUDO]; /* "EL=FILE" arguments */
+  int npseudo;
+  const char *pseudo_dir;
+  double scf_tol;        /* eV; 0 = default */
+  int max_scf, extra_bands, threads; /* -1 = default */
+} cli_dft_request;
+void cli_dft_init(cli_dft_request *r);
+/* The DFT option of long name name ("ecut", "kpts", "kshift", "functional",
+ * "smearing", "pseudo", "pseudo-dir", "scf-tol", "max-scf", "extra-bands", "threads"
+ * or "dft-threads") into r: 0, CLI_EXIT_USAGE after a message, or -1 when name is
+ * not a DFT option. */
+int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r);
+/* The required options are there (--ecut, --kpts, --functional): 0 or CLI_EXIT_USAGE. */
+int cli_dft_check(const char *cmd, const cli_dft_request *r);
+/* An mb_dft of s with the options of r. */
+mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft **out);
+
 extern const char cmd_info_help[];
 extern const char cmd_convert_help[];
 extern const char cmd_predict_help[];
 extern const char cmd_neb_help[];
+extern const char cmd_dft_help[];
 
 #endif

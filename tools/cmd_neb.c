@@ -22,7 +22,8 @@ const char cmd_neb_help[] =
     "       migbar neb --restart OUTDIR [OPTION]...\n"
     "\n"
     "Find the minimum-energy path and barrier between the structures A and B (same cell,\n"
-    "same atoms in the same order) by nudged-elastic-band with a built-in potential.\n"
+    "same atoms in the same order) by nudged-elastic-band with a built-in potential or\n"
+    "plane-wave DFT (--potential dft; each image warm-starts from its last SCF).\n"
     "A coordinate fixed in A by selective dynamics stays fixed. One progress line per\n"
     "step goes to stderr; the result to stdout:\n"
     "  forward barrier, backward barrier (eV), saddle image, steps, force calls.\n"
@@ -44,7 +45,8 @@ const char cmd_neb_help[] =
     "      --format F         read A and B as F: poscar, xyz, cif or json\n"
     "      --relax-endpoints  relax A and B first with the same optimiser\n"
     "Potential:\n"
-    "  -p, --potential P      emt (ASE's EMT: Al Cu Ag Au Ni Pd Pt H C N O), lj, morse\n"
+    "  -p, --potential P      emt (ASE's EMT: Al Cu Ag Au Ni Pd Pt H C N O), lj, morse,\n"
+    "                         dft (the free energy and forces of 'migbar dft')\n"
     "      --epsilon E        lj, morse: well depth, eV (default 1)\n"
     "      --sigma S          lj: length, A (default 1)\n"
     "      --cutoff RC        lj: cutoff, A (default 3 sigma)\n"
@@ -52,6 +54,11 @@ const char cmd_neb_help[] =
     "      --smooth           lj: smooth cutoff between RO and RC (default: shifted)\n"
     "      --r0 R             morse: equilibrium distance, A (default 1)\n"
     "      --rho0 X           morse: exponent a*r0 (default 6)\n"
+    "DFT (--potential dft; the options of 'migbar dft', see 'migbar dft --help'):\n"
+    "      --ecut EV --kpts AxBxC --functional LDA|PBE|auto (required), --kshift SX,SY,SZ,\n"
+    "      --smearing KIND[:WIDTH_EV], --pseudo EL=FILE, --pseudo-dir DIR, --scf-tol EV,\n"
+    "      --max-scf N, --extra-bands N, --dft-threads N (threads over k-points per\n"
+    "      image; --threads is images at once). A restart of a DFT run needs them again.\n"
     "Optimisation:\n"
     "      --climb            climbing image (from the start, or see --climb-fmax)\n"
     "      --climb-fmax F     climb once the largest force is below F eV/A (implies\n"
@@ -86,7 +93,7 @@ enum {
   OPT_EPSILON, OPT_SIGMA, OPT_CUTOFF, OPT_ONSET, OPT_SMOOTH, OPT_R0, OPT_RHO0, OPT_CLIMB,
   OPT_CLIMB_FMAX, OPT_FMAX, OPT_OPTIMIZER, OPT_MAX_STEPS, OPT_SPRING, OPT_SPRING_MIN,
   OPT_MAX_MOVE, OPT_THREADS, OPT_OUTPUT, OPT_RESTART, OPT_CHECKPOINT, OPT_QUIET, OPT_JSON,
-  OPT_HELP
+  OPT_HELP, OPT_DFT_FIRST /* the DFT options follow, up to the end of the table */
 };
 /* In the order of the ids: options[id - 1] is the option of id. */
 static const cli_option options[] = {
@@ -104,13 +111,22 @@ static const cli_option options[] = {
     {"threads", 0, 1, OPT_THREADS},     {"output", 'o', 1, OPT_OUTPUT},
     {"restart", 0, 1, OPT_RESTART},     {"checkpoint-every", 0, 1, OPT_CHECKPOINT},
     {"quiet", 'q', 0, OPT_QUIET},       {"json", 'j', 0, OPT_JSON},
-    {"help", 'h', 0, OPT_HELP},         {NULL, 0, 0, 0}};
+    {"help", 'h', 0, OPT_HELP},
+    {"ecut", 0, 1, OPT_DFT_FIRST},      {"kpts", 0, 1, OPT_DFT_FIRST + 1},
+    {"kshift", 0, 1, OPT_DFT_FIRST + 2}, {"functional", 0, 1, OPT_DFT_FIRST + 3},
+    {"smearing", 0, 1, OPT_DFT_FIRST + 4}, {"pseudo", 0, 1, OPT_DFT_FIRST + 5},
+    {"pseudo-dir", 0, 1, OPT_DFT_FIRST + 6}, {"scf-tol", 0, 1, OPT_DFT_FIRST + 7},
+    {"max-scf", 0, 1, OPT_DFT_FIRST + 8}, {"extra-bands", 0, 1, OPT_DFT_FIRST + 9},
+    {"dft-threads", 0, 1, OPT_DFT_FIRST + 10}, {NULL, 0, 0, 0}};
 
 /* The potential parameters as options, in mb_potential_param order. */
 static const char *const param_names[] = {"epsilon", "sigma", "cutoff", "onset",
                                           "smooth",  "r0",    "rho0"};
 #define NPARAMS 7
-static const char *const potential_names[] = {"lj", "morse", "emt"};
+/* The built-in potentials (mb_potential_kind values), then "dft" (index POTENTIAL_DFT). */
+static const char *const potential_names[] = {"lj", "morse", "emt", "dft"};
+#define NPOTENTIALS 4
+#define POTENTIAL_DFT 3
 static const char *const optimizer_names[] = {"fire", "lbfgs", "ode"};
 /* Band options a command line may set (mb_band_option values), and the JSON names. */
 static const char *const band_option_names[] = {
@@ -127,6 +143,8 @@ typedef struct request {
   int has_option[NBAND_OPTIONS];
   double option[NBAND_OPTIONS];
   int checkpoint_every, quiet, json;
+  cli_dft_request dft; /* --potential dft */
+  int any_dft;         /* a DFT option was given */
   int rank, nranks; /* under mpirun: this process and how many share the images */
   /* From an earlier run (restart): the end-point files as JSON string literals, the
    * totals so far and the number of restarts. */
@@ -192,8 +210,8 @@ static int take_option(const char *cmd, int id, const char *value, request *req,
   case OPT_FORMAT: return cli_parse_format(cmd, "--format", value, &req->format);
   case OPT_RELAX: return set_option(req, MB_BAND_RELAX_ENDPOINTS, 1);
   case OPT_POTENTIAL:
-    if ((req->potential = choice(value, potential_names, 3)) < 0)
-      return cli_usage_error(cmd, "--potential: '%s' is not emt, lj or morse", value);
+    if ((req->potential = choice(value, potential_names, NPOTENTIALS)) < 0)
+      return cli_usage_error(cmd, "--potential: '%s' is not emt, lj, morse or dft", value);
     return 0;
   case OPT_SMOOTH:
     req->has_param[MB_POTENTIAL_SMOOTH] = 1;
@@ -244,6 +262,10 @@ static int take_option(const char *cmd, int id, const char *value, request *req,
   case OPT_QUIET: req->quiet = 1; return 0;
   case OPT_JSON: req->json = 1; return 0;
   default:
+    if (id >= OPT_DFT_FIRST) {
+      req->any_dft = 1;
+      return cli_dft_take(cmd, options[id - 1].name, value, &req->dft) ? CLI_EXIT_USAGE : 0;
+    }
     return cli_usage_error(cmd, "unexpected argument '%s' (the structures are given by "
                            "--initial and --final)", value);
   }
@@ -266,7 +288,10 @@ static int check_combination(const char *cmd, const request *req, int given_imag
   }
   if (!req->initial || !req->final)
     return cli_usage_error(cmd, "give --initial and --final (or --restart OUTDIR)");
-  if (req->potential < 0) return cli_usage_error(cmd, "give --potential emt, lj or morse");
+  if (req->potential < 0) return cli_usage_error(cmd, "give --potential emt, lj, morse or dft");
+  if (req->potential == POTENTIAL_DFT && cli_dft_check(cmd, &req->dft)) return CLI_EXIT_USAGE;
+  if (req->potential != POTENTIAL_DFT && req->any_dft)
+    return cli_usage_error(cmd, "the DFT options (--ecut, --kpts, ...) need --potential dft");
   if (!req->outdir) return cli_usage_error(cmd, "give the output directory with -o OUTDIR");
   for (int k = 0; k < NPARAMS; k++) {
     int lj = k <= MB_POTENTIAL_SMOOTH, morse = k == MB_POTENTIAL_EPSILON || k >= MB_POTENTIAL_R0;
@@ -344,6 +369,21 @@ static void put_run_object(FILE *f, const request *req, const mb_band *b, const 
           potential_names[req->potential]);
   for (int k = 0; k < NPARAMS; k++)
     if (req->has_param[k]) fprintf(f, ", \"%s\": %.17g", param_names[k], req->param[k]);
+  if (req->potential == POTENTIAL_DFT) {
+    static const char *const xc[] = {"auto", "LDA", "PBE"};
+    static const char *const smear[] = {"none", "fermi-dirac", "gaussian", "mv"};
+    const cli_dft_request *r = &req->dft;
+    fprintf(f, ", \"ecut\": %.17g, \"kpts\": [%d, %d, %d], \"kshift\": [%g, %g, %g], "
+            "\"functional\": \"%s\", \"smearing\": \"%s\", \"width\": %.17g", r->ecut,
+            r->kpts[0], r->kpts[1], r->kpts[2], r->kshift[0], r->kshift[1], r->kshift[2],
+            r->xc >= 0 ? xc[r->xc] : "auto", smear[r->smearing], r->width);
+    fputs(", \"pseudo\": [", f);
+    for (int k = 0; k < r->npseudo; k++) {
+      if (k) fputs(", ", f);
+      cli_json_string(f, r->pseudo[k]);
+    }
+    fputc(']', f);
+  }
   fputs("},\n", f);
   if (req->initial) {
     fputs("\t\t\"initial\": ", f);
@@ -594,7 +634,7 @@ static int read_restart(const char *cmd, request *req, int *nimages) {
   const char *pot = member(run, "potential"), *opts = member(root, "options");
   double v = 0;
   int rc = 0;
-  if (!opts || (req->potential = choice_at(pot, "kind", potential_names, 3)) < 0 ||
+  if (!opts || (req->potential = choice_at(pot, "kind", potential_names, NPOTENTIALS)) < 0 ||
       !number_at(root, "nimages", &v) || v < 3 || v > 100000) {
     rc = cli_error(cmd, "%s is not the neb.json of a migbar neb run (it lacks run.potential."
                    "kind, options or nimages)", path);
@@ -713,6 +753,17 @@ static void install_handlers(struct sigaction *old) {
 
 static int run_neb(int argc, char **argv, int rank, int nranks);
 
+/* 1 when every image has a finite energy, else 0. */
+static int nimages_finite(const mb_band *b) {
+  int n = 0, ok = 1;
+  mb_band_nimages(b, &n);
+  double *e = calloc((size_t)n, sizeof *e);
+  if (!e || mb_band_energies(b, e) != MB_OK) ok = 0;
+  for (int i = 0; ok && i < n; i++) ok = isfinite(e[i]);
+  free(e);
+  return ok;
+}
+
 int cmd_neb(int argc, char **argv) {
   int rank = 0, nranks = cli_mpi_start(&rank);
   int rc = run_neb(argc, argv, rank, nranks);
@@ -724,6 +775,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   static const char cmd[] = "neb";
   request req;
   memset(&req, 0, sizeof req);
+  cli_dft_init(&req.dft);
   req.nintermediate = 5;
   req.interpolation = MB_INTERPOLATION_IDPP;
   req.potential = -1;
@@ -745,8 +797,13 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   if (req.checkpoint_every < 0) req.checkpoint_every = 10;
   if (!req.restart) req.relaxed = req.has_option[MB_BAND_RELAX_ENDPOINTS];
 
+  /* a DFT run restarts with its DFT options given again */
+  if (req.potential == POTENTIAL_DFT && cli_dft_check(cmd, &req.dft)) {
+    rc = CLI_EXIT_USAGE;
+    goto cleanup;
+  }
   rc = CLI_EXIT_FAIL;
-  if ((st = make_potential(&req, &pot))) {
+  if (req.potential != POTENTIAL_DFT && (st = make_potential(&req, &pot))) {
     cli_fail(cmd, st);
     goto cleanup;
   }
@@ -765,7 +822,17 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   for (int k = 0; k < NBAND_OPTIONS && !st; k++)
     if (req.has_option[k]) st = mb_band_set_option(b, (mb_band_option)k, req.option[k]);
   run_ctx ctx = {cmd, &req, 0};
-  if (st || (st = mb_band_set_potential(b, pot)) ||
+  if (!st && req.potential == POTENTIAL_DFT) {
+    mb_structure *first = NULL;
+    mb_dft *d = NULL;
+    if (!(st = mb_band_image(b, 0, &first)) && !(st = cli_dft_make(&req.dft, first, &d)))
+      st = mb_band_set_dft(b, d);
+    mb_dft_free(d);
+    mb_structure_free(first);
+  } else if (!st) {
+    st = mb_band_set_potential(b, pot);
+  }
+  if (st ||
       (!req.quiet && (st = mb_band_set_log(b, log_line, NULL))) ||
       (st = mb_band_set_step_callback(b, on_step, &ctx)) ||
       (nranks > 1 && (st = mb_band_set_mpi(b, cli_mpi_comm())))) {
@@ -786,6 +853,11 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
               "'migbar neb --restart %s'\n", sig == SIGINT ? "SIGINT" : "SIGTERM", req.outdir,
               req.outdir);
     rc = 128 + sig;
+    goto cleanup;
+  }
+  /* a provider's own MB_ERR_NOT_CONVERGED (a DFT SCF) leaves energies uncomputed */
+  if (st == MB_ERR_NOT_CONVERGED && nimages_finite(b) == 0) {
+    cli_fail(cmd, st);
     goto cleanup;
   }
   if (st != MB_OK && st != MB_ERR_NOT_CONVERGED) {

@@ -705,7 +705,10 @@ int cmd_predict(int argc, char **argv) {
     const mb_structure *list[1] = {s[0]};
     int nb = req.nband < 0 ? 0 : req.nband;
     st = mb_ensemble_predict_batch(model, 1, list, &nb, 1, req.outputs, req.std);
-    if (!st && req.is_band) st = band_warnings(model, s[0], nb, &req.warnings);
+    /* a band whose end images do not make a valid hop still gets its prediction;
+     * it just has no domain warnings (as for --dataset entries) */
+    if (!st && req.is_band && band_warnings(model, s[0], nb, &req.warnings) != MB_OK)
+      req.warnings = NULL;
   } else {
     st = mb_ensemble_check_hop(model, s[0], s[1], req.ion, &req.warnings);
     if (!st) st = mb_ensemble_predict_band(model, s[0], s[1], req.ion, req.outputs, req.std);

@@ -20,8 +20,10 @@ static const subcommand subcommands[] = {
      cmd_convert, cmd_convert_help},
     {"predict", "predict a migration barrier or properties with a graph-network model",
      cmd_predict, cmd_predict_help},
-    {"neb", "nudged-elastic-band barrier with a built-in potential (emt, lj, morse)", cmd_neb,
+    {"neb", "nudged-elastic-band barrier: built-in potential (emt, lj, morse) or dft", cmd_neb,
      cmd_neb_help},
+    {"dft", "plane-wave DFT energy and forces of a structure (LDA, PBE; as ABINIT 9.6)",
+     cmd_dft, cmd_dft_help},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 
@@ -60,7 +62,7 @@ static const subcommand *find(const char *name) {
 }
 
 static int unknown_subcommand(const char *name) {
-  return cli_usage_error(NULL, "unknown subcommand '%s' (known: info, convert, predict, neb, help)",
+  return cli_usage_error(NULL, "unknown subcommand '%s' (known: info, convert, predict, neb, dft, help)",
                          name);
 }
 

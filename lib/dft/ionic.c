@@ -89,3 +89,49 @@ double mb__ionic_pspcore(double omega, int natoms, const int *types, mb__psp *co
   }
   return z * eps / omega;
 }
+
+/* E = sum_G conj(f(G)) sum_a e^{-iG.R_a} form_a(|G|) with f(G) the Fourier coefficients
+ * of the real field (the discrete energy omega/N sum_r V(r) f(r) of the fields above);
+ * -dE/dR_a = Re sum_G i G e^{-iG.R_a} form_a(|G|) conj(f(G)), with G as the phases of
+ * ionic_field use them (components in (-n/2, n/2]). */
+mb_status mb__ionic_forces(const mb__fft *fft, int natoms, const double *frac,
+                           const int *types, mb__psp *const *psp, int what,
+                           const double *field, double *forces) {
+  if (!fft || natoms < 1 || !frac || !types || !psp || !field || !forces)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__ionic_forces: NULL argument or no atoms");
+  double complex *fg = mb__fft_array(fft->ntot);
+  if (!fg) return mb__error(MB_ERR_NOMEM, "mb__ionic_forces: out of memory");
+  mb__fft_r2g(fft, field, fg);
+  const double *b = fft->recip;
+  for (size_t idx = 1; idx < fft->ntot; idx++) {
+    int m[3];
+    size_t r = idx;
+    for (int j = 0; j < 3; j++) {
+      int i = (int)(r % (size_t)fft->n[j]);
+      r /= (size_t)fft->n[j];
+      m[j] = i > fft->n[j] / 2 ? i - fft->n[j] : i;
+    }
+    double g[3];
+    for (int c = 0; c < 3; c++) g[c] = m[0] * b[c] + m[1] * b[3 + c] + m[2] * b[6 + c];
+    double q = sqrt(mb__dot3(g, g));
+    double complex cf = conj(fg[idx]);
+    if (cf == 0) continue;
+    const mb__psp *last = NULL;
+    double form = 0;
+    for (int a = 0; a < natoms; a++) {
+      const mb__psp *p = psp[types[a]];
+      if (p != last) {
+        form = what == 0 ? -4 * M_PI * p->zion / (q * q) + mb__psp_vloc_short(p, q)
+                         : mb__psp_core(p, q);
+        last = p;
+      }
+      if (form == 0.0) continue;
+      double ph = 2 * M_PI * (m[0] * frac[3 * a] + m[1] * frac[3 * a + 1] + m[2] * frac[3 * a + 2]);
+      /* Re[i e^{-i ph} form cf] */
+      double t = creal(I * cexp(-I * ph) * cf) * form;
+      for (int c = 0; c < 3; c++) forces[3 * a + c] += g[c] * t;
+    }
+  }
+  mb__fft_array_free(fg);
+  return MB_OK;
+}

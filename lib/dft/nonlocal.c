@@ -11,7 +11,7 @@
 #include "scf.h"
 
 typedef struct nl_group { /* one (atom, l, m): its projectors i = 0..n-1 */
-  int first, n;
+  int first, n, atom;
   const double (*d)[MB_PSP_MAXPROJ]; /* D_l,ij */
 } nl_group;
 
@@ -126,6 +126,7 @@ mb_status mb__nonlocal_create(const mb__basis *basis, double omega, int natoms,
       for (int mm = 0; mm < 2 * l + 1; mm++) {
         nl->group[ig].first = first_of_l + mm * p->nproj[l];
         nl->group[ig].n = p->nproj[l];
+        nl->group[ig].atom = a;
         nl->group[ig].d = p->d[l];
         ig++;
       }
@@ -193,4 +194,55 @@ double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double comple
     e += weight[v] * ev;
   }
   return e;
+}
+
+/* E = sum_n w_n sum_groups sum_ij D_ij conj(c_i) c_j with c_i = sum_G conj(beta_i(G)) psi(G)
+ * and beta_i(G) proportional to e^{-iG.R_a}: dc_i/dR_a = sum_G i G conj(beta_i(G)) psi(G),
+ * so dE/dR_a = 2 Re sum_ij D_ij conj(c_i) dc_j (D real symmetric). The phase e^{-ik.R_a}
+ * left out of beta would add i k to the derivative, whose contribution i k (real form)
+ * has no real part. */
+mb_status mb__nonlocal_forces(const mb__nonlocal *nl, const mb__basis *basis,
+                         const double recip[9], int nvec, const double complex *psi,
+                         const double *weight, double *forces) {
+  int npw = nl->npw, np = nl->nproj;
+  if (np == 0) return MB_OK;
+  double complex *c = malloc((size_t)np * 4 * sizeof(double complex));
+  double *gc = malloc((size_t)npw * 3 * sizeof(double));
+  if (!c || !gc) {
+    free(c), free(gc);
+    return mb__error(MB_ERR_NOMEM, "mb__nonlocal_forces: out of memory");
+  }
+  for (int g = 0; g < npw; g++) {
+    const int *m = basis->g + 3 * g;
+    for (int x = 0; x < 3; x++)
+      gc[3 * g + x] = m[0] * recip[x] + m[1] * recip[3 + x] + m[2] * recip[6 + x];
+  }
+  for (int v = 0; v < nvec; v++) {
+    if (weight[v] == 0) continue;
+    const double complex *x = psi + (size_t)v * npw;
+    for (int i = 0; i < np; i++) {
+      const double complex *pr = nl->proj + (size_t)i * npw;
+      double complex s = 0, d0 = 0, d1 = 0, d2 = 0;
+      for (int g = 0; g < npw; g++) {
+        double complex t = conj(pr[g]) * x[g];
+        s += t;
+        d0 += gc[3 * g] * t, d1 += gc[3 * g + 1] * t, d2 += gc[3 * g + 2] * t;
+      }
+      c[4 * i] = s, c[4 * i + 1] = I * d0, c[4 * i + 2] = I * d1, c[4 * i + 3] = I * d2;
+    }
+    for (int gi = 0; gi < nl->ngroup; gi++) {
+      const nl_group *gr = nl->group + gi;
+      for (int i = 0; i < gr->n; i++)
+        for (int j = 0; j < gr->n; j++) {
+          double dij = gr->d[i][j];
+          if (dij == 0) continue;
+          const double complex *ci = c + 4 * (gr->first + i), *cj = c + 4 * (gr->first + j);
+          for (int xx = 0; xx < 3; xx++)
+            forces[3 * gr->atom + xx] -= weight[v] * 2 * dij * creal(conj(ci[0]) * cj[1 + xx]);
+        }
+    }
+  }
+  free(c);
+  free(gc);
+  return MB_OK;
 }

@@ -75,7 +75,78 @@ typedef struct mb__scf_result {
   int steps;
 } mb__scf_result;
 
-/* Ground state by density mixing; MB_ERR_NOT_CONVERGED (result filled with the last
+/* ---- the persistent ground state (scf.c, forces.c) -----------------------------------
+ * One calculation that survives geometry changes: FFT box, bases, wavefunctions and
+ * density are kept, so a new set of positions (same lattice and atoms) starts warm.
+ * This is what the public mb_dft handle (dft_api.c) drives. */
+typedef struct mb__scf mb__scf;
+
+/* A calculation of in (everything copied, including frac and types; psp pointers
+ * are borrowed and must outlive it). nthreads: threads over k-points (>= 1). */
+mb_status mb__scf_create(const mb__scf_input *in, int nthreads, mb__scf **out);
+void mb__scf_free(mb__scf *s);
+/* A deep copy (settings, positions, wavefunctions, density) for warm starts. */
+mb_status mb__scf_copy(const mb__scf *s, mb__scf **out);
+/* New reduced positions (3*natoms); the next solve starts from the last solution. */
+mb_status mb__scf_set_positions(mb__scf *s, const double *frac);
+/* Progress: one MB_LOG_INFO line per SCF step through the logger (may be NULL). */
+void mb__scf_set_logger(mb__scf *s, const mb_logger *log);
+/* Solve for the current positions (warm if solved before). */
+mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res);
+/* Forces after a converged solve: 3*natoms Cartesian, Hartree/Bohr (local,
+ * non-local, core correction, Ewald). */
+mb_status mb__scf_forces(mb__scf *s, double *forces);
+/* Eigenvalues (Hartree) of the irreducible k-points after a solve: *eig is
+ * nk*nband values (k-point after k-point), *kpt 3*nk reduced, *wtk nk; borrowed,
+ * valid until the next solve or free. */
+mb_status mb__scf_eigenvalues(const mb__scf *s, int *nk, int *nband, const double **eig,
+                              const double **kpt, const double **wtk);
+
+/* The state behind an mb__scf, shared by scf.c and forces.c only (treat as opaque
+ * elsewhere). */
+typedef struct mb__scf_kpoint {
+  mb__basis *basis;
+  mb__nonlocal *nl;
+  double complex *psi;     /* npw * nband, the last solution */
+} mb__scf_kpoint;
+
+struct mb__scf {
+  mb__scf_input in;        /* in.frac and in.types point at frac and types below */
+  double *frac;            /* 3*natoms, owned */
+  int *types;              /* natoms, owned */
+  double *zion;            /* natoms */
+  int nthreads;
+  mb_logger log;
+  mb__fft *fft;
+  mb__kpoints *kp;
+  mb__scf_kpoint *kd;      /* kp->nk */
+  mb__xc *xc;
+  mb__mixer *mixer;
+  double nelect, ewald, pspcore;
+  int has_core;
+  double *vion, *core;     /* ionic local potential, model core density (ntot) */
+  double *rho;             /* next input density (ntot) */
+  double *rho_out;         /* output density of the last step (ntot) */
+  double *vxc;             /* V_xc[rho_out + core] of the last step (ntot) */
+  double *eig, *occ;       /* nk * nband */
+  int solved;              /* wavefunctions and densities hold a solution */
+  int converged;           /* ... for the current positions */
+  mb__scf_result last;
+};
+
+/* Forces from the non-local part at one k-point: forces[3a+c] += -dE_nl/dR_a,c for
+ * sum_n weight[n] <psi_n|V_nl|psi_n>; recip: rows b_i (Bohr^-1). */
+mb_status mb__nonlocal_forces(const mb__nonlocal *nl, const mb__basis *basis,
+                         const double recip[9], int nvec, const double complex *psi,
+                         const double *weight, double *forces);
+/* Forces -dE/dR of E = omega sum_G conj(f(G)) sum_a(of psp) e^{-iG.R_a} form_a(G)/omega
+ * where f is a real field on the box (ntot) and form is the local potential (what 0,
+ * f = rho) or the model core density (what 1, f = V_xc); added to forces. */
+mb_status mb__ionic_forces(const mb__fft *fft, int natoms, const double *frac,
+                           const int *types, mb__psp *const *psp, int what,
+                           const double *field, double *forces);
+
+/* Ground state by density mixing (one-shot: create, solve, free); MB_ERR_NOT_CONVERGED (result filled with the last
  * step) when maxstep is reached. No symmetry: k-points reduced by time reversal only. */
 mb_status mb__scf_run(const mb__scf_input *in, mb__scf_result *res);
 

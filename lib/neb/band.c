@@ -138,6 +138,7 @@ MB_API mb_status mb_band_create_from_images(int nimages,
 
 MB_API void mb_band_free(mb_band *b) {
   if (!b) return;
+  mb__band_drop_dft(b);
   if (b->work)
     for (int i = 0; i < b->nimages; i++) mb_structure_free(b->work[i]);
   mb__opt_free(b->opt);
@@ -293,6 +294,7 @@ MB_API mb_status mb_band_set_potential(mb_band *b, const mb_potential *p) {
   b->potential = p;
   b->fn = NULL, b->batch_fn = NULL, b->user = NULL;
   b->thread_safe = 1;
+  mb__band_drop_dft(b);
   forget_results(b);
   return MB_OK;
 }
@@ -305,6 +307,7 @@ MB_API mb_status mb_band_set_callback(mb_band *b, mb_force_fn fn, void *user,
   b->potential = NULL, b->batch_fn = NULL;
   b->fn = fn, b->user = user;
   b->thread_safe = thread_safe != 0;
+  mb__band_drop_dft(b);
   forget_results(b);
   return MB_OK;
 }
@@ -316,6 +319,7 @@ MB_API mb_status mb_band_set_batch_callback(mb_band *b, mb_force_batch_fn fn, vo
   b->potential = NULL, b->fn = NULL;
   b->batch_fn = fn, b->user = user;
   b->thread_safe = 0;
+  mb__band_drop_dft(b);
   forget_results(b);
   return MB_OK;
 }

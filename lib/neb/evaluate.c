@@ -28,14 +28,16 @@ static mb_status check_finite(const mb_band *b, int image, double e, const doubl
   if (!isfinite(e)) {
     snprintf(msg, MSG_SIZE, "the force provider returned a non-finite energy (%g) for image %d",
              e, image);
-    return b->provider == MB__PROVIDER_POTENTIAL ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
+    return b->provider == MB__PROVIDER_POTENTIAL || b->provider == MB__PROVIDER_DFT
+                 ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
   }
   for (int c = 0; c < 3 * b->natoms; c++)
     if (!isfinite(f[c])) {
       snprintf(msg, MSG_SIZE,
                "the force provider returned a non-finite force on atom %d of image %d", c / 3,
                image);
-      return b->provider == MB__PROVIDER_POTENTIAL ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
+      return b->provider == MB__PROVIDER_POTENTIAL || b->provider == MB__PROVIDER_DFT
+                 ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
     }
   return MB_OK;
 }
@@ -52,6 +54,9 @@ static mb_status compute_one(mb_band *b, int image, double *e, double *f, char *
       snprintf(msg, MSG_SIZE, "image %d: %s", image, mb_last_error());
       return st;
     }
+  } else if (b->provider == MB__PROVIDER_DFT) {
+    mb_status st = mb__band_dft_compute(b, image, e, f, msg);
+    if (st) return st;
   } else {
     int rc = b->fn(b->lattice, b->natoms, b->numbers, x, e, f, b->user);
     if (rc) {
@@ -102,6 +107,8 @@ static mb_status compute_images(mb_band *b, const int *idx, int count, double *e
                                   MB_COORDS_CARTESIAN, b->numbers, &b->work[i])))
         goto cleanup;
     }
+  if (b->provider == MB__PROVIDER_DFT && (st = mb__band_dft_prepare(b, idx, count)))
+    goto cleanup;
   for (int t = 0; t < nthreads; t++)
     jobs[t] = (job){b, idx, count, t, nthreads, energy, force, status, msg};
   for (int t = 1; t < nthreads; t++) created[t] = !pthread_create(&tids[t], NULL, worker, &jobs[t]);
@@ -158,7 +165,8 @@ mb_status mb__band_compute(mb_band *b, const int *idx, int count, long *calls) {
   if (b->provider == MB__PROVIDER_NONE)
     return mb__error(MB_ERR_INVALID_ARG,
                      "the band has no force provider: call mb_band_set_potential, "
-                     "mb_band_set_callback or mb_band_set_batch_callback first");
+                     "mb_band_set_callback, mb_band_set_batch_callback or mb_band_set_dft "
+                     "first");
   size_t n = 3 * (size_t)b->natoms;
   mb_status st;
   double *energy = mb__malloc((size_t)count, sizeof(double));

@@ -14,7 +14,8 @@ typedef enum mb__provider {
   MB__PROVIDER_NONE = 0,
   MB__PROVIDER_POTENTIAL = 1,
   MB__PROVIDER_CALLBACK = 2,
-  MB__PROVIDER_BATCH = 3
+  MB__PROVIDER_BATCH = 3,
+  MB__PROVIDER_DFT = 4
 } mb__provider;
 
 /* Optimiser state over a flat vector of n = 3*(number of atoms) coordinates
@@ -62,6 +63,8 @@ struct mb_band {
   mb_force_batch_fn batch_fn;
   void *user;
   int thread_safe;
+  mb_dft *dft;         /* DFT provider: the template (owned) ... */
+  mb_dft **dft_images; /* ... and one copy per image, made on first use (nimages) */
   /* progress */
   mb_logger log;
   mb_band_step_fn step_fn;
@@ -112,6 +115,17 @@ mb_status mb__band_refresh(mb_band *b);
 void mb__band_update_neb(mb_band *b);
 /* Whether the climbing image is active now. */
 int mb__band_climb_active(const mb_band *b);
+
+/* ---- provider_dft.c ------------------------------------------------------ */
+/* Free the DFT template and the per-image copies (when another provider is set and
+ * in mb_band_free). */
+void mb__band_drop_dft(mb_band *b);
+/* Make the per-image copies of the listed images that do not exist yet (called
+ * before images are shared out over threads). */
+mb_status mb__band_dft_prepare(mb_band *b, const int *idx, int count);
+/* Energy (the free energy, whose derivatives the forces are) and forces of one image
+ * by its own mb_dft; msg (512 bytes) receives the reason of a failure. */
+mb_status mb__band_dft_compute(mb_band *b, int image, double *e, double *f, char *msg);
 
 /* ---- mpi.c ---------------------------------------------------------------- */
 /* With MPI: compute the listed images shared out over the ranks (every rank ends

@@ -123,7 +123,7 @@ GNN="${MB_TEST_DATA:-$MB_SRCDIR/tests/data}/gnn"
 printf '\020\000\000\000\000\000\000\000{"broken": tru' >"$TMP/broken.safetensors"
 vg 0 predict --help
 vg 0 help predict
-vg 2 predict "$EX/NaCl/POSCAR"
+vg 1 predict "$EX/NaCl/POSCAR"  # no --model and no shipped model here
 vg 2 predict --model "$GNN/tiny_band.safetensors"
 vg 2 predict --model "$GNN/tiny_band.safetensors" --nband x "$EX/NaCl/POSCAR"
 vg 2 predict --model "$GNN/tiny_band.safetensors" --ion 1 "$EX/NaCl/POSCAR"
@@ -146,6 +146,21 @@ if [ -f "$GNN/tiny_band.safetensors" ] && [ -f "$GNN/tiny_mpt.safetensors" ]; th
   vg 1 predict --model "$GNN/tiny_band.safetensors" --nband 500 "$EX/NaCl/POSCAR"
   vg 1 predict --model "$GNN/tiny_mpt.safetensors" "$TMP/bad.json"
 fi
+
+# ---- predict with an ensemble; neb: a short run, a restart, failures -------------
+ENS="$GNN/ensemble/ensemble.json"
+vg 0 predict --model "$ENS" --temperature 300 --d0 1e-3 "$EX/LiFePO4/POSCAR_initial" \
+  "$EX/LiFePO4/POSCAR_final"
+vg 1 predict --model "$TMP/does-not-exist.json" "$EX/NaCl/POSCAR"
+NEB="$EX/neb"
+vg 0 neb --help
+vg 2 neb --initial "$NEB/POSCAR_initial"
+vg 1 neb --initial "$NEB/POSCAR_initial" --final "$EX/NaCl/POSCAR" --potential emt -o "$TMP/nebx"
+vg 0 neb --initial "$NEB/POSCAR_initial" --final "$NEB/POSCAR_final" --images 3 \
+  --potential emt --climb --quiet -o "$TMP/neb"
+vg 3 neb --restart "$TMP/neb" --fmax 0.001 --max-steps 2 --quiet
+vg 3 neb --initial "$NEB/POSCAR_initial" --final "$NEB/POSCAR_final" --images 2 \
+  --potential lj --optimizer fire --max-steps 3 --quiet --json -o "$TMP/neblj"
 
 echo "valgrind_cli.sh: $runs runs under valgrind, $failures failed"
 [ "$failures" -eq 0 ]

@@ -16,6 +16,7 @@ from . import _lib
 from ._lib import MigbarError, library_path
 from .model import (Ensemble, ExtrapolationWarning, Graph, Model, default_model_path,
                     predict_barrier, predict_barriers)
+from .dft import Dft, DftCalculator
 from .neb import Band
 from .neighbors import NeighborList
 from .potential import Potential
@@ -36,7 +37,7 @@ def version_number():
     return _lib.lib.mb_version_number()
 
 
-__all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Potential", "Ensemble",
+__all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Potential", "Dft", "DftCalculator", "Ensemble",
            "ExtrapolationWarning", "predict_barrier", "predict_barriers", "default_model_path", "MigbarError", "element_number",
            "element_symbol", "element_mass", "format_code", "version", "version_number",
            "library_path", "__version__"]

@@ -139,6 +139,23 @@ SIGNATURES = {
     "mb_band_stats": (_status, [c_void_p, _ip, POINTER(c_long), POINTER(c_long), _dp, _ip]),
     "mb_band_write": (_status, [c_void_p, c_char_p, _enum]),
     "mb_band_set_mpi": (_status, [c_void_p, c_int]),
+    # 9. plane-wave DFT
+    "mb_dft_create": (_status, [c_void_p, POINTER(c_void_p)]),
+    "mb_dft_free": (None, [c_void_p]),
+    "mb_dft_copy": (_status, [c_void_p, POINTER(c_void_p)]),
+    "mb_dft_set_option": (_status, [c_void_p, _enum, c_double]),
+    "mb_dft_get_option": (_status, [c_void_p, _enum, _dp]),
+    "mb_dft_set_kpoints": (_status, [c_void_p, _ip, _dp]),
+    "mb_dft_set_smearing": (_status, [c_void_p, _enum, c_double]),
+    "mb_dft_set_functional": (_status, [c_void_p, _enum]),
+    "mb_dft_set_pseudo": (_status, [c_void_p, c_char_p, c_char_p]),
+    "mb_dft_set_pseudo_dir": (_status, [c_void_p, c_char_p]),
+    "mb_dft_set_log": (_status, [c_void_p, LOG_FN, c_void_p]),
+    "mb_dft_set_structure": (_status, [c_void_p, c_void_p]),
+    "mb_dft_compute": (_status, [c_void_p, _dp, _dp, _dp]),
+    "mb_dft_scf_report": (_status, [c_void_p, _ip, _dp, _dp, _ip]),
+    "mb_dft_eigenvalues": (_status, [c_void_p, _ip, _ip, _dp, _dp, _dp]),
+    "mb_band_set_dft": (_status, [c_void_p, c_void_p]),
 }
 
 # Status names, in the order of enum mb_status (values are part of the ABI).

@@ -144,6 +144,14 @@ class Band(Handle):
         self._provider = potential
         return self
 
+    def set_dft(self, dft):
+        """Forces from plane-wave DFT (a migbar.Dft, copied: one copy per image, each
+        warm-starting from its own last solution). The band's energies are the free
+        energies, whose derivatives the forces are."""
+        check(lib.mb_band_set_dft(self._h, dft._h))
+        self._provider = dft
+        return self
+
     def set_forces(self, fn):
         """Forces from fn(lattice (3, 3), numbers (natoms,), positions (natoms, 3)) ->
         (energy eV, forces (natoms, 3) eV/A), called once per image."""

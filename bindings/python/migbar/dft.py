@@ -1,0 +1,238 @@
+"""Dft: plane-wave Kohn-Sham DFT (mb_dft, migbar.h section 9), and an ASE calculator.
+
+    >>> dft = migbar.Dft(structure, ecut=300, kpts=(4, 4, 4), kshift=(0.5,) * 3,
+    ...                  functional="PBE", smearing=("mv", 0.1), pseudo={"Si": "Si.psp8"})
+    >>> energy, free_energy, forces = dft.compute()     # eV, eV, (natoms, 3) eV/A
+    >>> dft.report        # {"steps", "residual", "fermi", "converged"}
+    >>> eig, kpts, weights = dft.eigenvalues()          # (nk, nbands) eV
+    >>> atoms.calc = migbar.DftCalculator(ecut=300, kpts=(2, 2, 2), functional="LDA")
+
+Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), scf_tol
+(eV), max_scf, threads, extra_bands, mixing, symmetry, kpts (3 ints or one), kshift
+(3 of 0 or 0.5), functional ("auto", "LDA", "PBE"), smearing (None, a kind
+"fermi-dirac", "gaussian", "mv"/"cold", or (kind, width_eV)), pseudo ({element: file}),
+pseudo_dir. An SCF that does not converge raises MigbarError with status
+MB_ERR_NOT_CONVERGED (9) and the residual in its message. A Dft handle belongs to one
+thread at a time.
+"""
+
+from ctypes import POINTER, byref, c_double, c_int, c_void_p
+
+import numpy as np
+
+from . import _lib
+from ._lib import Handle, check, lib
+
+_dp = POINTER(c_double)
+_ip = POINTER(c_int)
+
+# mb_dft_option, mb_xc and mb_smearing of migbar.h
+OPTIONS = {"ecut": 0, "scf_tol": 1, "max_scf": 2, "threads": 3, "extra_bands": 4,
+           "mixing": 5, "symmetry": 6}
+FUNCTIONALS = {"auto": 0, "lda": 1, "pbe": 2}
+SMEARINGS = {None: 0, "none": 0, "fermi-dirac": 1, "fermi_dirac": 1, "fd": 1,
+             "gaussian": 2, "mv": 3, "cold": 3, "marzari-vanderbilt": 3}
+_SETTINGS = tuple(OPTIONS) + ("kpts", "kshift", "functional", "smearing", "pseudo",
+                              "pseudo_dir")
+DEFAULT_SMEARING_WIDTH = 0.1  # eV
+
+
+def _structure(obj):
+    from .neb import _structure as convert
+    return convert(obj)
+
+
+class Dft(Handle):
+    """A DFT calculation of one structure: Dft(structure, **settings)."""
+
+    _free = "mb_dft_free"
+    _what = "migbar.Dft"
+
+    def __init__(self, structure, **settings):
+        self._ptr = None
+        self._log = None
+        s = _structure(structure)
+        self.natoms = s.natoms
+        out = c_void_p()
+        check(lib.mb_dft_create(s._h, byref(out)))
+        self._ptr = out
+        self.set(**settings)
+
+    @classmethod
+    def _wrap(cls, ptr, natoms):
+        obj = cls.__new__(cls)
+        obj._ptr, obj._log, obj.natoms = ptr, None, natoms
+        return obj
+
+    def copy(self):
+        """A copy with the same settings and, when computed, the same solution (a warm
+        start for a neighbouring geometry)."""
+        out = c_void_p()
+        check(lib.mb_dft_copy(self._h, byref(out)))
+        return Dft._wrap(out, self.natoms)
+
+    def set(self, **settings):
+        """Change settings (see the module's help); returns self."""
+        for name, value in settings.items():
+            key = name.lower()
+            if key in OPTIONS:
+                if value is not None:
+                    check(lib.mb_dft_set_option(self._h, OPTIONS[key], float(value)))
+            elif key == "kpts":
+                grid = [int(value)] * 3 if np.ndim(value) == 0 else [int(v) for v in value]
+                if len(grid) != 3:
+                    raise ValueError("Dft: kpts must be one integer or three, not %r"
+                                     % (value,))
+                shift = self.__dict__.get("_kshift", (0.0, 0.0, 0.0))
+                check(lib.mb_dft_set_kpoints(self._h, (c_int * 3)(*grid),
+                                             (c_double * 3)(*shift)))
+                self._kpts = tuple(grid)
+            elif key == "kshift":
+                shift = [float(value)] * 3 if np.ndim(value) == 0 else [float(v) for v in value]
+                if len(shift) != 3:
+                    raise ValueError("Dft: kshift must be three numbers, not %r" % (value,))
+                grid = self.__dict__.get("_kpts", (1, 1, 1))
+                check(lib.mb_dft_set_kpoints(self._h, (c_int * 3)(*grid),
+                                             (c_double * 3)(*shift)))
+                self._kshift = tuple(shift)
+            elif key == "functional":
+                f = "auto" if value is None else str(value).lower()
+                if f not in FUNCTIONALS:
+                    raise ValueError("Dft: functional %r is not auto, LDA or PBE" % (value,))
+                check(lib.mb_dft_set_functional(self._h, FUNCTIONALS[f]))
+            elif key == "smearing":
+                kind, width = value, DEFAULT_SMEARING_WIDTH
+                if isinstance(value, (tuple, list)):
+                    kind, width = value
+                k = kind if kind is None else str(kind).lower()
+                if k not in SMEARINGS:
+                    raise ValueError("Dft: smearing %r is not None, fermi-dirac, gaussian or "
+                                     "mv" % (kind,))
+                check(lib.mb_dft_set_smearing(self._h, SMEARINGS[k], float(width)))
+            elif key == "pseudo":
+                for element, path in dict(value or {}).items():
+                    check(lib.mb_dft_set_pseudo(self._h, str(element).encode(),
+                                                _lib.fspath(path)))
+            elif key == "pseudo_dir":
+                if value is not None:
+                    check(lib.mb_dft_set_pseudo_dir(self._h, _lib.fspath(value)))
+            else:
+                raise TypeError("Dft: unknown setting %r (known: %s)"
+                                % (name, ", ".join(_SETTINGS)))
+        return self
+
+    def __getitem__(self, name):
+        """The value of an option (ecut, scf_tol, max_scf, threads, extra_bands, ...)."""
+        if name not in OPTIONS:
+            raise KeyError("Dft: unknown option %r (known: %s)" % (name, ", ".join(OPTIONS)))
+        v = c_double()
+        check(lib.mb_dft_get_option(self._h, OPTIONS[name], byref(v)))
+        return v.value
+
+    def __setitem__(self, name, value):
+        if name not in OPTIONS:
+            raise KeyError("Dft: unknown option %r (known: %s)" % (name, ", ".join(OPTIONS)))
+        self.set(**{name: value})
+
+    def set_log(self, fn):
+        """SCF progress: fn(level, message) per step (None: silent)."""
+        if fn is None:
+            check(lib.mb_dft_set_log(self._h, _lib.LOG_FN(), None))
+            self._log = None
+            return self
+
+        def callback(level, message, user):
+            try:
+                fn(int(level), message.decode("utf-8", "replace"))
+            except Exception:  # a logger must not break the SCF
+                pass
+        cb = _lib.LOG_FN(callback)
+        check(lib.mb_dft_set_log(self._h, cb, None))
+        self._log = cb
+        return self
+
+    def set_structure(self, structure):
+        """A new geometry (same atoms, same lattice); the next compute starts warm."""
+        check(lib.mb_dft_set_structure(self._h, _structure(structure)._h))
+        return self
+
+    def compute(self):
+        """Solve: (energy eV, free energy eV, forces (natoms, 3) eV/A)."""
+        e, f = c_double(), c_double()
+        forces = np.zeros((self.natoms, 3))
+        check(lib.mb_dft_compute(self._h, byref(e), byref(f), forces.ctypes.data_as(_dp)))
+        return e.value, f.value, forces
+
+    @property
+    def report(self):
+        """The last SCF: {"steps", "residual", "fermi" (eV), "converged"}."""
+        steps, conv = c_int(), c_int()
+        res, fermi = c_double(), c_double()
+        check(lib.mb_dft_scf_report(self._h, byref(steps), byref(res), byref(fermi),
+                                    byref(conv)))
+        return {"steps": steps.value, "residual": res.value, "fermi": fermi.value,
+                "converged": bool(conv.value)}
+
+    def eigenvalues(self):
+        """(eigenvalues (nk, nbands) eV, k-points (nk, 3) reduced, weights (nk,))."""
+        nk, nb = c_int(), c_int()
+        check(lib.mb_dft_eigenvalues(self._h, byref(nk), byref(nb), None, None, None))
+        eig = np.zeros((nk.value, nb.value))
+        kpt = np.zeros((nk.value, 3))
+        wt = np.zeros(nk.value)
+        check(lib.mb_dft_eigenvalues(self._h, byref(nk), byref(nb), eig.ctypes.data_as(_dp),
+                                     kpt.ctypes.data_as(_dp), wt.ctypes.data_as(_dp)))
+        return eig, kpt, wt
+
+
+try:
+    from ase.calculators.calculator import Calculator, all_changes
+except ImportError:  # ASE is optional: Dft works without it
+    Calculator, all_changes = object, None
+
+
+class DftCalculator(Calculator):
+    """An ASE calculator over migbar.Dft: energy (E), free_energy (E - TS) and forces.
+
+    One Dft handle is kept while only the positions change, so every new geometry
+    starts from the last wavefunctions and density; a new cell, new atoms or new
+    settings start a fresh one. Settings as for Dft.
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(self, log=None, **settings):
+        if Calculator is object:
+            raise ImportError("DftCalculator needs ASE (Debian: apt-get install python3-ase)")
+        for name in settings:
+            if name.lower() not in _SETTINGS:
+                raise TypeError("DftCalculator: unknown setting %r (known: %s)"
+                                % (name, ", ".join(_SETTINGS)))
+        Calculator.__init__(self)
+        self.settings = dict(settings)
+        self.log = log
+        self.dft = None
+        self._key = None
+
+    def set(self, **kwargs):
+        changed = {k: v for k, v in kwargs.items() if self.settings.get(k) != v}
+        if changed:
+            self.settings.update(changed)
+            self.dft = None
+            self.reset()
+        return changed
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        Calculator.calculate(self, atoms, properties, system_changes)
+        from .structure import Structure
+        s = Structure.from_ase(self.atoms)
+        key = (tuple(self.atoms.numbers), tuple(np.round(self.atoms.cell.array.ravel(), 12)))
+        if self.dft is not None and key == self._key:
+            self.dft.set_structure(s)
+        else:
+            self.dft = Dft(s, **self.settings)
+            if self.log is not None:
+                self.dft.set_log(self.log)
+            self._key = key
+        e, f, forces = self.dft.compute()
+        self.results = {"energy": e, "free_energy": f, "forces": forces}

@@ -1,0 +1,116 @@
+"""migbar.Dft, migbar.dft.DftCalculator (ASE) and Band.set_dft.
+
+Reference: the Si case of tests/dft/test_scf.c (ABINIT 9.6.2, tests/data/dft/scf/
+reference.txt, case si_pbe_libxc): diamond Si, a = 10.26 Bohr, PseudoDojo PBE psp8,
+ecut 10 Ha, 2x2x2 grid shifted by 1/2, fixed occupations: E = -8.45511417073225 Ha;
+highest occupied eigenvalue 0.13328 Ha. Ha = 27.211386245988 eV, Bohr = 0.529177210903 A
+(CODATA 2018, as ABINIT). Skipped without the abinit-data pseudopotentials.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+import migbar
+from migbar.dft import Dft, DftCalculator
+
+HA = 27.211386245988
+BOHR = 0.529177210903
+PSP_DIR = os.environ.get("MB_PSP_DIR", "/usr/share/abinit/psp")
+SI_PSP = os.path.join(PSP_DIR, "Pseudodojo_nc_sr_04_pbe_standard_psp8", "Si.psp8")
+SI_REF = -8.45511417073225 * HA
+
+pytestmark = pytest.mark.skipif(not os.path.exists(SI_PSP),
+                                reason="no abinit-data pseudopotentials in " + PSP_DIR)
+
+
+def si_atoms(dx=0.0):
+    ase_build = pytest.importorskip("ase.build")
+    a = ase_build.bulk("Si", "diamond", a=10.26 * BOHR)
+    a.positions[0, 0] += dx
+    return a
+
+
+def si_structure(dx=0.0):
+    return migbar.Structure.from_ase(si_atoms(dx))
+
+
+REF_SETTINGS = dict(ecut=10 * HA, kpts=(2, 2, 2), kshift=(0.5, 0.5, 0.5), scf_tol=1e-8,
+                    pseudo={"Si": SI_PSP})
+# Gamma only keeps the diamond symmetry (the shifted grid breaks it) and is cheap
+GAMMA = dict(ecut=150, kpts=1, functional="PBE", pseudo={"Si": SI_PSP})
+
+
+def test_energy_units_report_eigenvalues():
+    lines = []
+    with Dft(si_structure(), **REF_SETTINGS) as dft:
+        dft.set_log(lambda level, msg: lines.append(msg))
+        e, f, forces = dft.compute()
+        assert abs(e - SI_REF) < 1e-5
+        assert f == pytest.approx(e, abs=1e-9)
+        assert forces.shape == (2, 3)
+        assert np.allclose(forces[0], -forces[1], atol=1e-4)
+        rep = dft.report
+        assert rep["converged"] and rep["steps"] == len(lines) and rep["steps"] > 2
+        assert abs(rep["fermi"] - 0.13328 * HA) < 3e-3
+        eig, kpts, wt = dft.eigenvalues()
+        assert eig.shape[1] == 4 and kpts.shape == (eig.shape[0], 3)
+        assert wt.sum() == pytest.approx(1.0)
+        assert eig.max() == pytest.approx(rep["fermi"], abs=1e-6)
+        assert dft["ecut"] == pytest.approx(10 * HA) and dft["max_scf"] == 100
+        c = dft.copy()
+    e2, _, _ = c.compute()  # the copy outlives the original and starts warm
+    assert e2 == pytest.approx(e, abs=1e-6) and c.report["steps"] < rep["steps"]
+
+
+def test_errors():
+    s = si_structure()
+    with pytest.raises(ValueError):
+        Dft(s, functional="B3LYP")
+    with pytest.raises(TypeError):
+        Dft(s, cutoff=300)
+    with pytest.raises(migbar.MigbarError) as exc:
+        Dft(s, ecut=-1)
+    assert "MB_DFT_ECUT" in str(exc.value)
+    with pytest.raises(migbar.MigbarError):
+        Dft(s, pseudo={"Si": "/nonexistent/Si.psp8"})
+    dft = Dft(s, max_scf=2, **GAMMA)
+    with pytest.raises(migbar.MigbarError) as exc:
+        dft.compute()
+    assert exc.value.status == 9 and "residual" in str(exc.value)
+    assert dft.report == dict(dft.report, steps=2, converged=False)
+
+
+def test_ase_calculator_warm_start():
+    atoms = si_atoms(0.02)
+    calc = DftCalculator(**GAMMA)
+    atoms.calc = calc
+    e1 = atoms.get_potential_energy()
+    f1 = atoms.get_forces()
+    steps1 = calc.dft.report["steps"]
+    handle = calc.dft
+    atoms.positions[0, 0] += 0.02  # only positions change: the same handle, warm
+    e2 = atoms.get_potential_energy()
+    assert calc.dft is handle and calc.dft.report["converged"] and steps1 > 2
+    # the force on atom 0 along x is minus the slope between the two geometries
+    assert f1[0, 0] < 0 and e2 > e1
+    assert atoms.get_potential_energy(force_consistent=True) == pytest.approx(e2, abs=1e-8)
+    # a fresh calculation of the second geometry agrees with the warm one
+    fresh = Dft(migbar.Structure.from_ase(atoms), **GAMMA).compute()[0]
+    assert fresh == pytest.approx(e2, abs=1e-5)
+    atoms.set_cell(atoms.cell * 1.01, scale_atoms=True)  # a new cell: a new handle
+    atoms.get_potential_energy()
+    assert calc.dft is not handle
+
+
+def test_band_set_dft():
+    band = migbar.Band(si_structure(0.0), si_structure(0.1), nimages=1)
+    dft = Dft(si_structure(), **GAMMA)
+    band.set_dft(dft)
+    del dft  # the band keeps its own copies
+    band.evaluate()
+    e = band.energies
+    assert np.all(np.isfinite(e)) and e[0] < e[1] < e[2]
+    ref = Dft(si_structure(0.05), **GAMMA).compute()[1]
+    assert e[1] == pytest.approx(ref, abs=1e-5)

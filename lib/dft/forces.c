@@ -1,0 +1,52 @@
+/* Hellmann-Feynman forces of a converged mb__scf (Ihm, Zunger & Cohen, J. Phys. C 12,
+ * 4409 (1979)), F_a = -dE/dR_a term by term of the energy the SCF reports:
+ *   local      -d/dR_a omega sum_G V_loc(G) conj(rho(G))      (ionic.c)
+ *   non-local  -d/dR_a sum_nk w f <psi|V_nl|psi> through the projector phases (nonlocal.c)
+ *   core       -d/dR_a E_xc[rho + rho_core] = -omega sum_G conj(V_xc(G)) d rho_core(G)/dR_a
+ *   Ewald      mb__ewald's forces
+ * The wavefunctions and the density are those of the last SCF step (stationary at
+ * self-consistency, so no Pulay terms in a fixed plane-wave basis). With smearing the
+ * occupations minimise the free energy, so these are the derivatives of F = E - TS.
+ * No symmetrisation is needed: the k-points are reduced by time reversal only. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scf.h"
+
+mb_status mb__scf_forces(mb__scf *s, double *forces) {
+  if (!s || !forces) return mb__error(MB_ERR_INVALID_ARG, "mb__scf_forces: NULL argument");
+  if (!s->solved)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__scf_forces: no solution for these positions "
+                     "(call mb__scf_solve first)");
+  const int nat = s->in.natoms, nband = s->in.nband;
+  mb_status st;
+  double *fe = mb__calloc(3 * (size_t)nat, sizeof(double));
+  double *wt = mb__malloc(nband, sizeof(double));
+  if (!fe || !wt) {
+    st = MB_ERR_NOMEM;
+    goto cleanup;
+  }
+  memset(forces, 0, 3 * (size_t)nat * sizeof(double));
+  double eew;
+  if ((st = mb__ewald(s->in.lattice, nat, s->frac, s->zion, &eew, fe, NULL)) != MB_OK ||
+      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 0, s->rho_out,
+                             forces)) != MB_OK)
+    goto cleanup;
+  if (s->has_core &&
+      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 1, s->vxc, forces)) !=
+          MB_OK)
+    goto cleanup;
+  for (int ik = 0; ik < s->kp->nk; ik++) {
+    for (int ib = 0; ib < nband; ib++)
+      wt[ib] = s->occ[(size_t)ik * nband + ib] * s->kp->weight[ik];
+    if ((st = mb__nonlocal_forces(s->kd[ik].nl, s->kd[ik].basis, s->fft->recip, nband,
+                                  s->kd[ik].psi, wt, forces)) != MB_OK)
+      goto cleanup;
+  }
+  for (int i = 0; i < 3 * nat; i++) forces[i] += fe[i];
+cleanup:
+  free(fe);
+  free(wt);
+  return st;
+}

@@ -1,0 +1,84 @@
+/* The plane-wave DFT engine (mb_dft, migbar.h section 9) as the force provider of a
+ * band. Every image has its own copy of the template handle, so each one warm-starts
+ * from its own last wavefunctions and density, and distinct images may run on
+ * distinct threads (distinct handles share nothing mutable).
+ *
+ * The band's energy is the free energy E - TS: the forces are its derivatives (Mermin
+ * functional), so the NEB projections and the climbing image stay consistent with
+ * smearing; without smearing it equals the total energy. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "neb.h"
+#include "../structure/structure.h"
+
+#define MSG_SIZE 512
+
+void mb__band_drop_dft(mb_band *b) {
+  if (b->dft_images)
+    for (int i = 0; i < b->nimages; i++) mb_dft_free(b->dft_images[i]);
+  free(b->dft_images);
+  b->dft_images = NULL;
+  mb_dft_free(b->dft);
+  b->dft = NULL;
+}
+
+MB_API mb_status mb_band_set_dft(mb_band *b, const mb_dft *d) {
+  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_dft: NULL band");
+  if (!d) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_dft: NULL dft handle");
+  mb_dft *copy = NULL;
+  mb_dft **images = mb__calloc((size_t)b->nimages, sizeof *images);
+  mb_status st = images ? mb_dft_copy(d, &copy) : MB_ERR_NOMEM;
+  if (st) {
+    free(images);
+    return st;
+  }
+  /* the calculation must be of the band's atoms in the band's cell */
+  mb_structure *s = NULL;
+  st = mb__structure_new(b->lattice, b->natoms, b->pos, MB_COORDS_CARTESIAN, b->numbers, &s);
+  if (!st) st = mb_dft_set_structure(copy, s);
+  mb_structure_free(s);
+  if (st) {
+    mb__error_prefix("mb_band_set_dft: the dft handle does not match the band");
+    mb_dft_free(copy);
+    free(images);
+    return st;
+  }
+  mb__band_drop_dft(b);
+  b->provider = MB__PROVIDER_DFT;
+  b->potential = NULL, b->fn = NULL, b->batch_fn = NULL, b->user = NULL;
+  b->thread_safe = 1;
+  b->dft = copy;
+  b->dft_images = images;
+  for (int i = 0; i < b->nimages; i++) b->energy[i] = NAN;
+  b->evaluated = 0;
+  b->converged = 0;
+  b->max_force = NAN;
+  return MB_OK;
+}
+
+mb_status mb__band_dft_prepare(mb_band *b, const int *idx, int count) {
+  mb_status st;
+  for (int j = 0; j < count; j++) {
+    int i = idx[j];
+    if (!b->work[i] &&
+        (st = mb__structure_new(b->lattice, b->natoms, b->pos + (size_t)i * 3 * b->natoms,
+                                MB_COORDS_CARTESIAN, b->numbers, &b->work[i])))
+      return st;
+    if (!b->dft_images[i] && (st = mb_dft_copy(b->dft, &b->dft_images[i]))) return st;
+  }
+  return MB_OK;
+}
+
+mb_status mb__band_dft_compute(mb_band *b, int image, double *e, double *f, char *msg) {
+  mb_structure *s = b->work[image];
+  mb_dft *d = b->dft_images[image];
+  double energy = NAN;
+  mb_status st = mb_structure_set_positions(s, b->pos + (size_t)image * 3 * b->natoms,
+                                            MB_COORDS_CARTESIAN);
+  if (!st) st = mb_dft_set_structure(d, s);
+  if (!st) st = mb_dft_compute(d, &energy, e, f);
+  if (st) snprintf(msg, MSG_SIZE, "image %d: %s", image, mb_last_error());
+  return st;
+}

@@ -1,0 +1,308 @@
+/* The public mb_dft API (migbar.h section 9), through the shared library only:
+ * argument checks, defaults, units, copies, new geometries, non-convergence.
+ *
+ * References: the engine's numbers of tests/dft/test_scf.c, which are ABINIT 9.6.2's
+ * (tests/data/dft/scf/reference.txt), converted with ABINIT's CODATA 2018 constants
+ * Ha = 27.211386245988 eV and Bohr = 0.529177210903 A:
+ *   Si diamond, a = 10.26 Bohr, PseudoDojo PBE psp8, ecut 10 Ha, 2x2x2 grid shifted by
+ *   1/2, fixed occupations: E = -8.45511417073225 Ha (case si_pbe_libxc);
+ *   bcc Li, a = 6.6 Bohr, HGH 3li.3.hgh (LDA Teter, the file's pspxc 1), ecut 8 Ha,
+ *   4x4x4 shifted grid, Fermi-Dirac 0.01 Ha: F = -5.70400513453311 Ha (case li_lda).
+ * Needs the abinit-data pseudopotentials (/usr/share/abinit/psp or $MB_PSP_DIR); without
+ * them the test exits 77 (skipped). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../testutil.h"
+
+#define HA 27.211386245988
+#define BOHR 0.529177210903
+#define SI_PSP "Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8"
+#define LI_PSP "3li.3.hgh"
+
+static const char *psp_dir(void) {
+  const char *d = getenv("MB_PSP_DIR");
+  return d ? d : "/usr/share/abinit/psp";
+}
+
+static const char *psp_path(const char *rel, char *buf, size_t size) {
+  snprintf(buf, size, "%s/%s", psp_dir(), rel);
+  return buf;
+}
+
+static mb_structure *si_structure(double dx) {
+  const double h = 10.26 / 2 * BOHR;
+  const double lat[9] = {0, h, h, h, 0, h, h, h, 0};
+  const double frac[6] = {0, 0, 0, 0.25, 0.25, 0.25};
+  const int z[2] = {14, 14};
+  mb_structure *s = NULL;
+  MB_OK_OR_FAIL(mb_structure_create(lat, 2, frac, MB_COORDS_FRACTIONAL, z, &s));
+  if (dx != 0) {
+    double cart[6];
+    MB_OK_OR_FAIL(mb_structure_positions(s, MB_COORDS_CARTESIAN, cart));
+    cart[0] += dx;
+    MB_OK_OR_FAIL(mb_structure_set_positions(s, cart, MB_COORDS_CARTESIAN));
+  }
+  return s;
+}
+
+/* The Si calculation of test_scf.c through the API (eV); gamma: the k-point grid is
+ * Gamma alone, which keeps the crystal's symmetry (the shifted 2x2x2 grid of the
+ * reference does not: it breaks the S4 axes, so the forces at the ideal positions are
+ * not zero, 0.064 eV/A, nor are E(x0 + d) and E(x0 - d) equal). */
+static mb_dft *si_dft(const mb_structure *s, int gamma) {
+  char buf[1024];
+  mb_dft *d = NULL;
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 10 * HA));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SCF_TOL, 1e-8));
+  const int grid[3] = {2, 2, 2}, one[3] = {1, 1, 1};
+  const double shift[3] = {0.5, 0.5, 0.5};
+  MB_OK_OR_FAIL(mb_dft_set_kpoints(d, gamma ? one : grid, gamma ? NULL : shift));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Si", psp_path(SI_PSP, buf, sizeof buf)));
+  return d;
+}
+
+START_TEST(test_errors) {
+  mb_structure *s = si_structure(0);
+  mb_dft *d = NULL;
+  char buf[1024];
+  double v;
+  ck_assert_int_eq(mb_dft_create(NULL, &d), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_create(s, NULL), MB_ERR_INVALID_ARG);
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  ck_assert_int_eq(mb_dft_set_option(NULL, MB_DFT_ECUT, 300), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_ECUT, -1), MB_ERR_INVALID_ARG);
+  ck_assert_msg(strstr(mb_last_error(), "MB_DFT_ECUT") != NULL, "%s", mb_last_error());
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_ECUT, NAN), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_MAX_SCF, 2.5), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_MAX_SCF, 0), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_THREADS, -1), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_MIXING, 0), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_SYMMETRY, 2), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, (mb_dft_option)99, 1), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_get_option(d, MB_DFT_ECUT, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_get_option(d, (mb_dft_option)-1, &v), MB_ERR_INVALID_ARG);
+  const int bad_grid[3] = {2, 0, 2}, grid[3] = {2, 2, 2};
+  const double bad_shift[3] = {0, 0.25, 0};
+  ck_assert_int_eq(mb_dft_set_kpoints(d, bad_grid, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_kpoints(d, grid, bad_shift), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_kpoints(d, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_smearing(d, MB_SMEARING_GAUSSIAN, 0), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_smearing(d, (mb_smearing)7, 0.1), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_functional(d, (mb_xc)5), MB_ERR_INVALID_ARG);
+  /* pseudopotentials: unknown symbol, an element the structure lacks, a missing file,
+   * a file of another element */
+  ck_assert_int_eq(mb_dft_set_pseudo(d, "Xx", "Si.psp8"), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_pseudo(d, "Li", psp_path(LI_PSP, buf, sizeof buf)),
+                   MB_ERR_INVALID_ARG);
+  ck_assert_msg(strstr(mb_last_error(), "no Li") != NULL, "%s", mb_last_error());
+  ck_assert_int_eq(mb_dft_set_pseudo(d, "Si", "/nonexistent/Si.psp8"), MB_ERR_IO);
+  ck_assert_int_eq(mb_dft_set_pseudo(d, "Si", psp_path(LI_PSP, buf, sizeof buf)),
+                   MB_ERR_INVALID_ARG);
+  ck_assert_msg(strstr(mb_last_error(), "Z = 3") != NULL, "%s", mb_last_error());
+  ck_assert_int_eq(mb_dft_set_pseudo_dir(d, "/nonexistent"), MB_ERR_IO);
+  /* a directory without pseudopotentials: the compute names the element and it */
+  char dir[] = "/tmp/mb_dft_api_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo_dir(d, dir));
+  double e = 42;
+  ck_assert_int_eq(mb_dft_compute(d, &e, NULL, NULL), MB_ERR_IO);
+  ck_assert_msg(strstr(mb_last_error(), "Si") && strstr(mb_last_error(), dir), "%s",
+                mb_last_error());
+  ck_assert(e == 42);
+  rmdir(dir);
+  /* nothing computed yet */
+  int nk, nb;
+  ck_assert_int_eq(mb_dft_scf_report(d, NULL, NULL, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_eigenvalues(d, &nk, &nb, NULL, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_compute(NULL, &e, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_copy(NULL, &d), MB_ERR_INVALID_ARG);
+  mb_dft_free(d);
+  mb_dft_free(NULL);
+  mb_structure_free(s);
+}
+END_TEST
+
+START_TEST(test_defaults) {
+  mb_structure *s = si_structure(0);
+  mb_dft *d = NULL;
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  /* migbar.h section 9 */
+  static const struct { mb_dft_option key; double value; } want[] = {
+      {MB_DFT_ECUT, 400}, {MB_DFT_SCF_TOL, 1e-6}, {MB_DFT_MAX_SCF, 100},
+      {MB_DFT_THREADS, 1}, {MB_DFT_EXTRA_BANDS, 0}, {MB_DFT_MIXING, 0.6},
+      {MB_DFT_SYMMETRY, 1}};
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+    double v = -99;
+    MB_OK_OR_FAIL(mb_dft_get_option(d, want[k].key, &v));
+    ck_assert_msg(v == want[k].value, "option %d: %g, expected %g", want[k].key, v,
+                  want[k].value);
+  }
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 250));
+  double v;
+  MB_OK_OR_FAIL(mb_dft_get_option(d, MB_DFT_ECUT, &v));
+  ck_assert(v == 250);
+  mb_dft_free(d);
+  mb_structure_free(s);
+}
+END_TEST
+
+/* Energy in eV equal to the engine's Ha (and so ABINIT's), forces zero by symmetry,
+ * report and eigenvalues; a copy reproduces the energy from its warm start. */
+START_TEST(test_si_energy) {
+  mb_structure *s = si_structure(0);
+  mb_dft *d = si_dft(s, 0), *c = NULL;
+  double e = 0, f = 0, forces[6];
+  MB_OK_OR_FAIL(mb_dft_compute(d, &e, &f, forces));
+  const double ref = -8.45511417073225 * HA; /* -230.0757... eV */
+  ck_assert_msg(fabs(e - ref) < 1e-6, "energy %.9f eV, reference %.9f eV", e, ref);
+  ck_assert_msg(fabs(f - e) < 1e-9, "free energy %.9f without smearing, energy %.9f", f, e);
+  /* equal and opposite (the grid breaks the symmetry that would make them zero) */
+  for (int k = 0; k < 3; k++)
+    ck_assert_msg(fabs(forces[k] + forces[k + 3]) < 1e-4, "forces %g %g", forces[k],
+                  forces[k + 3]);
+  int steps = 0, conv = 0, nk = 0, nb = 0;
+  double res = 1, fermi = 0;
+  MB_OK_OR_FAIL(mb_dft_scf_report(d, &steps, &res, &fermi, &conv));
+  ck_assert(conv == 1 && steps > 2 && res < 1e-3);
+  /* highest occupied eigenvalue 0.13328 Ha (test_scf.c) */
+  ck_assert_msg(fabs(fermi - 0.13328 * HA) < 1e-4 * HA, "fermi %.5f eV", fermi);
+  MB_OK_OR_FAIL(mb_dft_eigenvalues(d, &nk, &nb, NULL, NULL, NULL));
+  ck_assert_int_eq(nb, 4); /* 8 electrons, no smearing: 4 bands, no extra */
+  ck_assert(nk >= 1 && nk <= 8);
+  double *eig = malloc(sizeof(double) * (size_t)(nk * nb)), *kpt = malloc(sizeof(double) * 3 * nk);
+  double *wt = malloc(sizeof(double) * nk), wsum = 0, emax = -1e9;
+  MB_OK_OR_FAIL(mb_dft_eigenvalues(d, &nk, &nb, eig, kpt, wt));
+  for (int k = 0; k < nk; k++) wsum += wt[k];
+  for (int i = 0; i < nk * nb; i++) emax = fmax(emax, eig[i]);
+  ck_assert_msg(fabs(wsum - 1) < 1e-12, "weights sum %g", wsum);
+  ck_assert_msg(fabs(emax - fermi) < 1e-6, "highest eigenvalue %.6f, fermi %.6f", emax, fermi);
+  free(eig), free(kpt), free(wt);
+
+  MB_OK_OR_FAIL(mb_dft_copy(d, &c));
+  mb_dft_free(d); /* the copy shares nothing that this frees */
+  double e2 = 0;
+  int steps2 = 0;
+  MB_OK_OR_FAIL(mb_dft_compute(c, &e2, NULL, NULL));
+  MB_OK_OR_FAIL(mb_dft_scf_report(c, &steps2, NULL, NULL, NULL));
+  ck_assert_msg(fabs(e2 - e) < 1e-6, "copy %.9f eV, original %.9f eV", e2, e);
+  ck_assert_msg(steps2 < steps, "the copy took %d steps, the cold start %d", steps2, steps);
+  mb_dft_free(c);
+  mb_structure_free(s);
+}
+END_TEST
+
+/* A new geometry: checks, and forces in eV/A that are minus the energy's slope. */
+START_TEST(test_set_structure) {
+  mb_structure *s = si_structure(0), *p = si_structure(0.04), *m = si_structure(-0.04);
+  mb_structure *q = si_structure(0.02), *big = NULL, *other = NULL;
+  mb_dft *d = si_dft(s, 1);
+  const int reps[9] = {1, 0, 0, 0, 1, 0, 0, 0, 2};
+  MB_OK_OR_FAIL(mb_structure_supercell(s, reps, &big));
+  ck_assert_int_eq(mb_dft_set_structure(d, big), MB_ERR_INVALID_ARG);
+  double lat[9];
+  MB_OK_OR_FAIL(mb_structure_copy(s, &other));
+  MB_OK_OR_FAIL(mb_structure_lattice(s, lat));
+  for (int k = 0; k < 9; k++) lat[k] *= 1.01;
+  MB_OK_OR_FAIL(mb_structure_set_lattice(other, lat, 1));
+  ck_assert_int_eq(mb_dft_set_structure(d, other), MB_ERR_INVALID_ARG);
+  ck_assert_msg(strstr(mb_last_error(), "lattice") != NULL, "%s", mb_last_error());
+  ck_assert_int_eq(mb_dft_set_structure(d, NULL), MB_ERR_INVALID_ARG);
+
+  double e0, ep, em, eq, f[6];
+  MB_OK_OR_FAIL(mb_dft_compute(d, &e0, NULL, f));
+  for (int k = 0; k < 6; k++) ck_assert_msg(fabs(f[k]) < 1e-4, "force %g at rest", f[k]);
+  MB_OK_OR_FAIL(mb_dft_set_structure(d, q));
+  MB_OK_OR_FAIL(mb_dft_compute(d, &eq, NULL, f));
+  MB_OK_OR_FAIL(mb_dft_set_structure(d, p));
+  MB_OK_OR_FAIL(mb_dft_compute(d, &ep, NULL, NULL));
+  MB_OK_OR_FAIL(mb_dft_set_structure(d, m));
+  MB_OK_OR_FAIL(mb_dft_compute(d, &em, NULL, NULL));
+  /* the energy of q = x0 + 0.02 A: F_x(q) = -dE/dx at 0.02 ~ -(E(0.04) - E(0)) / 0.04 */
+  double slope = (ep - e0) / 0.04;
+  ck_assert_msg(eq > e0 && ep > eq, "energies %.8f %.8f %.8f", e0, eq, ep);
+  ck_assert_msg(fabs(ep - em) < 1e-5, "E(+0.04) %.8f and E(-0.04) %.8f (symmetric)", ep, em);
+  ck_assert_msg(fabs(f[0] + slope) < 0.03 * fabs(slope) + 2e-3,
+                "force %.5f eV/A, finite difference %.5f eV/A", f[0], -slope);
+  ck_assert_msg(fabs(f[0] + f[3]) < 1e-4 && fabs(f[1] + f[4]) < 1e-4,
+                "forces do not sum to zero: %g %g", f[0] + f[3], f[1] + f[4]);
+  mb_dft_free(d);
+  mb_structure_free(s), mb_structure_free(p), mb_structure_free(m), mb_structure_free(q);
+  mb_structure_free(big), mb_structure_free(other);
+}
+END_TEST
+
+/* Stopped after 2 steps: its own status, the residual in the message, no answer. */
+START_TEST(test_not_converged) {
+  mb_structure *s = si_structure(0);
+  mb_dft *d = si_dft(s, 1);
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_MAX_SCF, 2));
+  double e = 42, f[6] = {7, 7, 7, 7, 7, 7};
+  ck_assert_int_eq(mb_dft_compute(d, &e, NULL, f), MB_ERR_NOT_CONVERGED);
+  ck_assert_msg(strstr(mb_last_error(), "residual") != NULL, "%s", mb_last_error());
+  ck_assert(e == 42 && f[0] == 7);
+  int steps = 0, conv = 1;
+  double res = 0;
+  MB_OK_OR_FAIL(mb_dft_scf_report(d, &steps, &res, NULL, &conv));
+  ck_assert(steps == 2 && conv == 0 && res > 0);
+  mb_dft_free(d);
+  mb_structure_free(s);
+}
+END_TEST
+
+/* Smearing width in eV, automatic extra bands, the free energy. */
+START_TEST(test_li_smeared) {
+  const double h = 6.6 / 2 * BOHR;
+  const double lat[9] = {-h, h, h, h, -h, h, h, h, -h}, frac[3] = {0, 0, 0};
+  const int z[1] = {3}, grid[3] = {4, 4, 4};
+  const double shift[3] = {0.5, 0.5, 0.5};
+  char buf[1024];
+  mb_structure *s = NULL;
+  mb_dft *d = NULL;
+  MB_OK_OR_FAIL(mb_structure_create(lat, 1, frac, MB_COORDS_FRACTIONAL, z, &s));
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 8 * HA));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SCF_TOL, 1e-8));
+  MB_OK_OR_FAIL(mb_dft_set_kpoints(d, grid, shift));
+  MB_OK_OR_FAIL(mb_dft_set_smearing(d, MB_SMEARING_FERMI_DIRAC, 0.01 * HA));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Li", psp_path(LI_PSP, buf, sizeof buf)));
+  double e, f, v;
+  MB_OK_OR_FAIL(mb_dft_compute(d, &e, &f, NULL));
+  const double ref = -5.70400513453311 * HA;
+  ck_assert_msg(fabs(f - ref) < 1e-5, "free energy %.8f eV, reference %.8f eV", f, ref);
+  /* -T S = -5.402e-3 Ha: F < E */
+  ck_assert_msg(fabs((f - e) - -5.40230210598053e-03 * HA) < 1e-5, "F - E = %.6f", f - e);
+  MB_OK_OR_FAIL(mb_dft_get_option(d, MB_DFT_EXTRA_BANDS, &v));
+  ck_assert(v == 4); /* 3 electrons: 2 occupied bands, 20 % more but at least 4 */
+  int nk, nb;
+  MB_OK_OR_FAIL(mb_dft_eigenvalues(d, &nk, &nb, NULL, NULL, NULL));
+  ck_assert_int_eq(nb, 6);
+  mb_dft_free(d);
+  mb_structure_free(s);
+}
+END_TEST
+
+int main(void) {
+  char buf[1024];
+  struct stat sb;
+  if (stat(psp_path(SI_PSP, buf, sizeof buf), &sb) || stat(psp_path(LI_PSP, buf, sizeof buf), &sb)) {
+    fprintf(stderr, "test_dft_api: %s lacks the abinit-data pseudopotentials: skipped\n",
+            psp_dir());
+    return 77;
+  }
+  Suite *s = suite_create("dft_api");
+  TCase *tc = tcase_create("dft_api");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_defaults);
+  tcase_add_test(tc, test_si_energy);
+  tcase_add_test(tc, test_set_structure);
+  tcase_add_test(tc, test_not_converged);
+  tcase_add_test(tc, test_li_smeared);
+  suite_add_tcase(s, tc);
+  return mb_run_suite(s);
+}

@@ -1,0 +1,296 @@
+/* Parity of the plane-wave engine (lib/dft) with ABINIT 9.6.2 on the four cases of
+ * issue 6: Si diamond (PBE psp8), rocksalt CaO (PBE psp8 with model core), fcc Al with
+ * cold smearing (PBE psp8) and bcc Li with Fermi-Dirac smearing (HGH, LDA), each with
+ * one atom displaced by about 0.05 Bohr.
+ *
+ * References: tests/data/dft/parity/, written by make_reference.py there: the ABINIT
+ * inputs NAME_test.abi (read here for the structure and settings, so that the engine
+ * runs exactly what ABINIT ran) and reference.txt (the converged "--- !EnergyTerms"
+ * block and cartesian_forces of each run, toldfe 1e-10). The "_test" sizes are small
+ * (ecut 10-20 Ha, 1-8 k-points) so that the suite runs in seconds; bench/bench_dft.py
+ * runs the larger "_bench" inputs. Goals (issue 6): free energy within 1e-5 Ha/atom,
+ * forces within 1e-4 Ha/Bohr. Every difference is printed to stderr.
+ *
+ * ABINIT prints fcart with the mean force (the drift) removed; ours are compared the
+ * same way. The engine uses libxc's functionals (ixc -101130, -001012 here); ABINIT's
+ * native ixc 11 differs from libxc's PBE by ~1e-6 Ha, checked against the
+ * "_test_native" references at the same goal.
+ *
+ * Needs the abinit-data pseudopotentials (/usr/share/abinit/psp or $MB_PSP_DIR);
+ * without them the suite exits 77 (skipped). */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../testutil.h"
+#include "dft/scf.h"
+
+#define ABINIT_PSP "/usr/share/abinit/psp"
+#define MAXAT 4
+
+static const char *psp_dir(void) {
+  const char *d = getenv("MB_PSP_DIR");
+  return d ? d : ABINIT_PSP;
+}
+
+/* ---- the ABINIT input as make_reference.py writes it -------------------------------- */
+
+typedef struct abinit_case {
+  double lattice[9], xred[3 * MAXAT], ecut, tsmear, shift[3];
+  int natom, ntypat, typat[MAXAT], ngkpt[3], nband, occopt, ixc;
+  char ppdir[512], pseudo[MAXAT][128];
+} abinit_case;
+
+/* Whitespace-separated tokens of an input (comments, quotes and commas dropped). */
+static int next_token(FILE *f, char *tok, size_t size) {
+  int c;
+  size_t n = 0;
+  for (;;) {
+    c = fgetc(f);
+    if (c == EOF) return 0;
+    if (c == '#') {
+      while (c != '\n' && c != EOF) c = fgetc(f);
+      continue;
+    }
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' && c != ',') break;
+  }
+  while (c != EOF && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '"' &&
+         c != ',' && n + 1 < size) {
+    tok[n++] = (char)c;
+    c = fgetc(f);
+  }
+  tok[n] = 0;
+  return 1;
+}
+
+static double next_number(FILE *f, const char *key) {
+  char tok[128], *end;
+  ck_assert_msg(next_token(f, tok, sizeof tok), "end of input after %s", key);
+  double v = strtod(tok, &end);
+  ck_assert_msg(*end == 0, "%s: not a number: %s", key, tok);
+  return v;
+}
+
+static void read_abi(const char *name, abinit_case *c) {
+  char rel[128], path[1024], tok[512];
+  snprintf(rel, sizeof rel, "dft/parity/%s.abi", name);
+  FILE *f = fopen(mb_test_data(rel, path, sizeof path), "r");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  memset(c, 0, sizeof *c);
+  c->occopt = 1;
+  while (next_token(f, tok, sizeof tok)) {
+    if (!strcmp(tok, "rprim")) {
+      for (int i = 0; i < 9; i++) c->lattice[i] = next_number(f, tok);
+    } else if (!strcmp(tok, "natom")) {
+      c->natom = (int)next_number(f, tok);
+      ck_assert_int_le(c->natom, MAXAT);
+    } else if (!strcmp(tok, "ntypat")) {
+      c->ntypat = (int)next_number(f, tok);
+    } else if (!strcmp(tok, "typat")) {
+      for (int a = 0; a < c->natom; a++) c->typat[a] = (int)next_number(f, tok) - 1;
+    } else if (!strcmp(tok, "xred")) {
+      for (int i = 0; i < 3 * c->natom; i++) c->xred[i] = next_number(f, tok);
+    } else if (!strcmp(tok, "ecut")) {
+      c->ecut = next_number(f, tok);
+    } else if (!strcmp(tok, "ngkpt")) {
+      for (int j = 0; j < 3; j++) c->ngkpt[j] = (int)next_number(f, tok);
+    } else if (!strcmp(tok, "shiftk")) {
+      for (int j = 0; j < 3; j++) c->shift[j] = next_number(f, tok);
+    } else if (!strcmp(tok, "nband")) {
+      c->nband = (int)next_number(f, tok);
+    } else if (!strcmp(tok, "occopt")) {
+      c->occopt = (int)next_number(f, tok);
+    } else if (!strcmp(tok, "tsmear")) {
+      c->tsmear = next_number(f, tok);
+    } else if (!strcmp(tok, "ixc")) {
+      c->ixc = (int)next_number(f, tok);
+    } else if (!strcmp(tok, "pp_dirpath")) {
+      ck_assert(next_token(f, tok, 256));
+      /* the abinit-data directory may be moved with $MB_PSP_DIR */
+      size_t n = strlen(ABINIT_PSP);
+      snprintf(c->ppdir, sizeof c->ppdir, "%s%s", strncmp(tok, ABINIT_PSP, n) ? "" : psp_dir(),
+               strncmp(tok, ABINIT_PSP, n) ? tok : tok + n);
+    } else if (!strcmp(tok, "pseudos")) {
+      for (int t = 0; t < c->ntypat; t++) {
+        ck_assert(next_token(f, tok, sizeof c->pseudo[t]));
+        snprintf(c->pseudo[t], sizeof c->pseudo[t], "%s", tok);
+      }
+    }
+  }
+  fclose(f);
+  ck_assert_msg(c->natom > 0 && c->ntypat > 0 && c->ecut > 0 && c->nband > 0 && c->ixc != 0,
+                "%s: incomplete input", path);
+}
+
+/* ---- reference.txt ------------------------------------------------------------------- */
+
+typedef struct abinit_ref {
+  double kinetic, hartree, xc, ewald, pspcore, local, nonlocal, entropy, internal, total;
+  double fermi, force[3 * MAXAT], wall;
+  int nforce;
+} abinit_ref;
+
+static void read_ref(const char *name, abinit_ref *r) {
+  char path[1024], line[512], key[64];
+  FILE *f = fopen(mb_test_data("dft/parity/reference.txt", path, sizeof path), "r");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  memset(r, 0, sizeof *r);
+  r->internal = NAN;
+  int in = 0, found = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (!strncmp(line, "case ", 5)) {
+      line[strcspn(line, "\n")] = 0;
+      in = !strcmp(line + 5, name);
+      found |= in;
+      continue;
+    }
+    if (!in || line[0] == '#') continue;
+    if (!strncmp(line, "end", 3)) break;
+    double v[3];
+    if (sscanf(line, "force %lf %lf %lf", v, v + 1, v + 2) == 3) {
+      ck_assert_int_lt(r->nforce, MAXAT);
+      memcpy(r->force + 3 * r->nforce++, v, sizeof v);
+      continue;
+    }
+    if (sscanf(line, "%63s %lf", key, v) != 2) continue;
+    static const struct { const char *key; size_t off; } keys[] = {
+      {"kinetic", offsetof(abinit_ref, kinetic)}, {"hartree", offsetof(abinit_ref, hartree)},
+      {"xc", offsetof(abinit_ref, xc)}, {"Ewald_energy", offsetof(abinit_ref, ewald)},
+      {"psp_core", offsetof(abinit_ref, pspcore)}, {"local_psp", offsetof(abinit_ref, local)},
+      {"non_local_psp", offsetof(abinit_ref, nonlocal)},
+      {"-kT*entropy", offsetof(abinit_ref, entropy)},
+      {"internal", offsetof(abinit_ref, internal)},
+      {"total_energy", offsetof(abinit_ref, total)}, {"fermi", offsetof(abinit_ref, fermi)},
+      {"wall_s", offsetof(abinit_ref, wall)}};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      if (!strcmp(key, keys[k].key)) *(double *)((char *)r + keys[k].off) = v[0];
+  }
+  fclose(f);
+  ck_assert_msg(found, "no case %s in %s", name, path);
+  if (isnan(r->internal)) r->internal = r->total; /* no smearing: E = F */
+}
+
+/* ---- the engine ---------------------------------------------------------------------- */
+
+/* Solves case c (the persistent calculation of scf.h, one thread); forces (3*natom,
+ * Ha/Bohr, drift removed). */
+static void solve(const abinit_case *c, mb__scf_result *res, double *forces) {
+  mb__psp *psp[MAXAT] = {NULL};
+  for (int t = 0; t < c->ntypat; t++) {
+    char path[sizeof c->ppdir + sizeof c->pseudo[t] + 2];
+    snprintf(path, sizeof path, "%s/%s", c->ppdir, c->pseudo[t]);
+    MB_OK_OR_FAIL(mb__psp_read(path, &psp[t]));
+  }
+  mb__scf_input in = {.natoms = c->natom, .frac = c->xred, .types = c->typat,
+                      .ntypes = c->ntypat, .psp = psp, .ecut = c->ecut, .nband = c->nband,
+                      .occopt = c->occopt, .tsmear = c->tsmear, .ixc = c->ixc,
+                      .maxstep = 100, .toldfe = 1e-10, .tolrho = 1e-8};
+  memcpy(in.lattice, c->lattice, sizeof in.lattice);
+  for (int j = 0; j < 3; j++) in.ngkpt[j] = c->ngkpt[j], in.shiftk[j] = c->shift[j];
+  mb__scf *s = NULL;
+  MB_OK_OR_FAIL(mb__scf_create(&in, 1, &s));
+  MB_OK_OR_FAIL(mb__scf_solve(s, res));
+  MB_OK_OR_FAIL(mb__scf_forces(s, forces));
+  mb__scf_free(s);
+  for (int j = 0; j < 3; j++) {
+    double mean = 0;
+    for (int a = 0; a < c->natom; a++) mean += forces[3 * a + j] / c->natom;
+    for (int a = 0; a < c->natom; a++) forces[3 * a + j] -= mean;
+  }
+  for (int t = 0; t < c->ntypat; t++) mb__psp_free(psp[t]);
+}
+
+#define E_GOAL 1e-5 /* Ha per atom (issue 6) */
+#define F_GOAL 1e-4 /* Ha/Bohr */
+
+static void check_case(const char *name) {
+  char var[64], nat[64];
+  snprintf(var, sizeof var, "%s_test", name);
+  snprintf(nat, sizeof nat, "%s_test_native", name);
+  abinit_case c;
+  abinit_ref r, rn;
+  read_abi(var, &c);
+  read_ref(var, &r);
+  read_ref(nat, &rn);
+  mb__scf_result res;
+  double forces[3 * MAXAT];
+  solve(&c, &res, forces);
+
+  const struct { const char *what; double ours, ref; } terms[] = {
+    {"kinetic", res.kinetic, r.kinetic}, {"hartree", res.hartree, r.hartree},
+    {"xc", res.xc, r.xc}, {"ewald", res.ewald, r.ewald}, {"pspcore", res.pspcore, r.pspcore},
+    {"local", res.local, r.local}, {"nonlocal", res.nonlocal, r.nonlocal},
+    {"-kT*entropy", res.entropy, r.entropy}, {"internal E", res.internal, r.internal},
+    {"free F", res.free, r.total}, {"F vs native xc", res.free, rn.total}};
+  const int nterms = sizeof terms / sizeof terms[0];
+  fprintf(stderr, "%s (%d atoms, ecut %g Ha, %dx%dx%d k, ixc %d): %d SCF steps, residual "
+          "%.1e\n  %-15s %18s %18s %10s\n", var, c.natom, c.ecut, c.ngkpt[0], c.ngkpt[1],
+          c.ngkpt[2], c.ixc, res.steps, res.resnorm, "term", "ours", "ABINIT 9.6.2", "diff");
+  for (int k = 0; k < nterms; k++)
+    fprintf(stderr, "  %-15s %18.10f %18.10f %10.2e\n", terms[k].what, terms[k].ours,
+            terms[k].ref, terms[k].ours - terms[k].ref);
+  fprintf(stderr, "  %-15s %18.5f %18.5f %10.2e\n", "fermi", res.fermi, r.fermi,
+          res.fermi - r.fermi);
+  double fmax = 0;
+  for (int a = 0; a < c.natom; a++) {
+    fprintf(stderr, "  force %d  ours   %14.9f %14.9f %14.9f\n           ABINIT %14.9f %14.9f "
+            "%14.9f\n", a, forces[3 * a], forces[3 * a + 1], forces[3 * a + 2], r.force[3 * a],
+            r.force[3 * a + 1], r.force[3 * a + 2]);
+    for (int j = 0; j < 3; j++)
+      fmax = fmax > fabs(forces[3 * a + j] - r.force[3 * a + j])
+                 ? fmax : fabs(forces[3 * a + j] - r.force[3 * a + j]);
+  }
+  fprintf(stderr, "  forces: largest difference %.2e Ha/Bohr (goal %.0e)\n", fmax, F_GOAL);
+
+  /* the goals of issue 6, per atom, on every component as on the total */
+  const double etol = E_GOAL * c.natom;
+  for (int k = 0; k < nterms; k++)
+    ck_assert_msg(fabs(terms[k].ours - terms[k].ref) < etol, "%s: %s %.10f, ABINIT %.10f "
+                  "(diff %.2e > %.1e Ha)", var, terms[k].what, terms[k].ours, terms[k].ref,
+                  terms[k].ours - terms[k].ref, etol);
+  /* the Fermi level as ABINIT prints it (5 decimals) */
+  ck_assert_msg(fabs(res.fermi - r.fermi) < 2e-5, "%s: Fermi level %.6f, ABINIT %.5f", var,
+                res.fermi, r.fermi);
+  ck_assert_int_eq(r.nforce, c.natom);
+  ck_assert_msg(fmax < F_GOAL, "%s: forces differ from ABINIT's by %.2e Ha/Bohr", var, fmax);
+  /* the displaced atom feels a force well above the tolerance: not a trivial pass */
+  ck_assert(fabs(r.force[3]) + fabs(r.force[4]) + fabs(r.force[5]) > 5 * F_GOAL);
+}
+
+START_TEST(test_si) { check_case("si"); }
+END_TEST
+
+START_TEST(test_cao) { check_case("cao"); }
+END_TEST
+
+START_TEST(test_al) { check_case("al"); }
+END_TEST
+
+START_TEST(test_li) { check_case("li"); }
+END_TEST
+
+int main(void) {
+  static const char *need[] = {"Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8",
+                               "Pseudodojo_nc_sr_04_pbe_standard_psp8/Ca.psp8",
+                               "Pseudodojo_nc_sr_04_pbe_standard_psp8/O.psp8",
+                               "Pseudodojo_nc_sr_04_pbe_standard_psp8/Al.psp8", "3li.3.hgh"};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+    char path[1024];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", psp_dir(), need[i]);
+    if (stat(path, &sb) != 0) {
+      fprintf(stderr, "test_parity: %s missing (abinit-data not installed?): skipped\n", path);
+      return 77;
+    }
+  }
+  Suite *s = suite_create("parity");
+  TCase *tc = tcase_create("parity");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_si);
+  tcase_add_test(tc, test_cao);
+  tcase_add_test(tc, test_al);
+  tcase_add_test(tc, test_li);
+  suite_add_tcase(s, tc);
+  return mb_run_suite(s);
+}

@@ -1,0 +1,155 @@
+#!/bin/sh
+# Tests of `migbar dft`: help, usage errors, a Si run with --json parsed by Python, the
+# SCF lines on stderr, a missing pseudopotential, and an SCF forced not to converge
+# (exit 3, CLI_EXIT_NOT_CONVERGED, with the residual in the message).
+#
+# Run by `make check` with MB_BUILDDIR, MB_SRCDIR (and PYTHON) set.
+#
+# Reference: the Si case of tests/dft/test_scf.c (ABINIT 9.6.2, tests/data/dft/scf/
+# reference.txt, case si_pbe_libxc): diamond Si, a = 10.26 Bohr, PseudoDojo PBE psp8,
+# ecut 10 Ha = 272.11386245988 eV, 2x2x2 grid shifted by 1/2, E = -8.45511417073225 Ha
+# = -230.0753774 eV (Ha = 27.211386245988 eV); highest occupied eigenvalue 0.13328 Ha
+# = 3.6267 eV. The shifted grid breaks the diamond symmetry, so the forces are equal
+# and opposite rather than zero.
+set -u
+
+: "${MB_BUILDDIR:?MB_BUILDDIR is not set (run through make check)}"
+: "${MB_SRCDIR:?MB_SRCDIR is not set (run through make check)}"
+PYTHON=${PYTHON:-python3}
+MIGBAR="$MB_BUILDDIR/tools/migbar"
+PSP=${MB_PSP_DIR:-/usr/share/abinit/psp}
+
+if [ ! -x "$MIGBAR" ]; then
+  echo "FAIL: $MIGBAR is missing or not executable (build first)"
+  exit 1
+fi
+if [ ! -f "$PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8" ]; then
+  echo "SKIP: $PSP lacks the abinit-data pseudopotentials"
+  exit 77
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/migbar-dft.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT HUP INT TERM
+
+. "$(dirname "$0")/cliutil.sh"
+run() {
+  "$MIGBAR" dft "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  last="migbar dft $*"
+}
+
+# Si diamond, a = 10.26 Bohr = 5.42935818 A (primitive fcc cell)
+SI="$TMP/Si.vasp"
+cat >"$SI" <<'EOF'
+Si
+ 1.0
+  0.0000000000000000 2.7146790919323895 2.7146790919323895
+  2.7146790919323895 0.0000000000000000 2.7146790919323895
+  2.7146790919323895 2.7146790919323895 0.0000000000000000
+Si
+2
+Direct
+  0.00 0.00 0.00
+  0.25 0.25 0.25
+EOF
+ECUT=272.11386245988
+
+# ---- help and usage errors -------------------------------------------------
+run --help
+expect_rc 0
+expect_in out "Usage: migbar dft STRUCTURE --ecut EV --kpts AxBxC --functional LDA|PBE"
+expect_in out "Exit status:"
+expect_in out "dft exits with 3"
+"$MIGBAR" --help >"$TMP/out" 2>"$TMP/err"
+rc=$? last="migbar --help"
+expect_in out "dft "
+
+run --ecut 300 --kpts 2 --functional PBE
+expect_rc 2
+expect_in err "give the structure file"
+run "$SI" --kpts 2 --functional PBE
+expect_rc 2
+expect_in err "--ecut"
+run "$SI" --ecut 300 --functional PBE
+expect_rc 2
+expect_in err "--kpts"
+run "$SI" --ecut 300 --kpts 2
+expect_rc 2
+expect_in err "--functional"
+run "$SI" --ecut -5 --kpts 2 --functional PBE
+expect_rc 2
+run "$SI" --ecut 300 --kpts 2x0x2 --functional PBE
+expect_rc 2
+expect_in err "--kpts"
+run "$SI" --ecut 300 --kpts 2 --kshift 0.5,0.25,0 --functional PBE
+expect_rc 2
+expect_in err "--kshift"
+run "$SI" --ecut 300 --kpts 2 --functional B3LYP
+expect_rc 2
+expect_in err "B3LYP"
+run "$SI" --ecut 300 --kpts 2 --functional PBE --smearing warm:0.1
+expect_rc 2
+expect_in err "--smearing"
+run "$SI" --ecut 300 --kpts 2 --functional PBE --smearing mv:-1
+expect_rc 2
+run "$SI" --ecut 300 --kpts 2 --functional PBE --pseudo Si
+expect_rc 2
+expect_in err "EL=FILE"
+run "$SI" --ecut 300 --kpts 2 --functional PBE --pseudo Qq=x.psp8
+expect_rc 2
+run "$SI" --ecut 300 --kpts 2 --functional PBE --max-scf 0
+expect_rc 2
+run "$SI" --ecut 300 --kpts 2 --functional PBE --bogus
+expect_rc 2
+
+# ---- failures ----------------------------------------------------------------
+run "$TMP/missing.vasp" --ecut 300 --kpts 1 --functional PBE
+expect_rc 1
+run "$SI" --ecut 300 --kpts 1 --functional PBE --pseudo Si="$TMP/none.psp8"
+expect_rc 1
+expect_in err "none.psp8"
+mkdir "$TMP/empty"
+run "$SI" --ecut 300 --kpts 1 --functional PBE --pseudo-dir "$TMP/empty"
+expect_rc 1
+expect_in err "no pseudopotential for Si"
+expect_in err "$TMP/empty"
+
+# ---- a Si run ------------------------------------------------------------------
+run "$SI" --ecut $ECUT --kpts 2x2x2 --kshift 0.5,0.5,0.5 --functional auto --scf-tol 1e-8 \
+  --pseudo Si="$PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8" --json
+expect_rc 0
+expect_in err "scf 1"
+checks=$((checks + 1))
+if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ref = -8.45511417073225 * 27.211386245988
+assert abs(d["energy"] - ref) < 1e-5, (d["energy"], ref)
+assert d["free_energy"] == d["energy"]
+assert d["converged"] is True and 2 < d["scf_steps"] < 40
+assert abs(d["fermi_level"] - 0.13328 * 27.211386245988) < 3e-3
+f = d["forces"]
+assert len(f) == 2 and all(len(r) == 3 for r in f)
+assert all(abs(f[0][k] + f[1][k]) < 1e-4 for k in range(3)), f
+'; then
+  fail "'$last': the JSON line does not match the reference"
+  show
+fi
+
+# text output, quiet, Gamma only, smearing: the forces vanish by symmetry
+run "$SI" --ecut 150 --kpts 1 --functional PBE --smearing mv:0.2 -q
+expect_rc 0
+expect_empty err
+expect_in out "free energy:"
+expect_in out "forces (eV/A):"
+
+# ---- not converged -------------------------------------------------------------
+run "$SI" --ecut 150 --kpts 1 --functional PBE --max-scf 2 --json
+expect_rc 3
+expect_in err "not converged"
+expect_in err "residual"
+expect_in out "\"converged\": false"
+expect_in out "\"energy\": null"
+
+echo "test_cli_dft.sh: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]

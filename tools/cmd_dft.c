@@ -1,0 +1,326 @@
+/* migbar dft: the plane-wave DFT energy and forces of one structure (mb_dft), and the
+ * DFT options shared with `migbar neb --potential dft` (cli_dft_*). */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+const char cmd_dft_help[] =
+    "Usage: migbar dft STRUCTURE --ecut EV --kpts AxBxC --functional LDA|PBE [OPTION]...\n"
+    "\n"
+    "Kohn-Sham ground state of STRUCTURE by plane waves and norm-conserving\n"
+    "pseudopotentials (numbers as ABINIT 9.6 gives them on the same inputs). One line per\n"
+    "SCF step goes to stderr; then the energy, the free energy (eV) and the forces\n"
+    "(eV/A) to stdout.\n"
+    "\n"
+    "DFT options (also those of 'migbar neb --potential dft'):\n"
+    "      --ecut EV          plane-wave cutoff, eV (required)\n"
+    "      --kpts AxBxC       Monkhorst-Pack grid (required; N for NxNxN)\n"
+    "      --kshift SX,SY,SZ  grid shift, each 0 or 0.5 (default 0,0,0: Gamma-centred)\n"
+    "      --functional F     LDA (PW92), PBE, or auto: the pseudopotentials' own\n"
+    "                         (required)\n"
+    "      --smearing S       fermi-dirac, gaussian or mv (Marzari-Vanderbilt cold\n"
+    "                         smearing), optionally :WIDTH in eV (default width 0.1), or\n"
+    "                         none (fixed occupations, the default)\n"
+    "      --pseudo EL=FILE   pseudopotential file (psp8 or HGH) of element EL;\n"
+    "                         repeatable\n"
+    "      --pseudo-dir DIR   where to look for the others by element (default\n"
+    "                         /usr/share/abinit/psp: PseudoDojo PBE psp8, else HGH)\n"
+    "      --scf-tol EV       converged when the energy changes less than EV (1e-6)\n"
+    "      --max-scf N        SCF steps before giving up (default 100)\n"
+    "      --extra-bands N    bands beyond the occupied ones (default 0, with smearing\n"
+    "                         20 %% more and at least 4)\n"
+    "      --threads N        threads over k-points (0 = one per core; default 1)\n"
+    "                         (in 'migbar neb': --dft-threads)\n"
+    "Output:\n"
+    "      --format F         read STRUCTURE as F: poscar, xyz, cif or json\n"
+    "  -q, --quiet            no SCF lines\n"
+    "  -j, --json             one JSON object on the last line of stdout:\n"
+    "                         {\"energy\": eV, \"free_energy\": eV, \"forces\": [[eV/A,\n"
+    "                         ...], ...], \"converged\": bool, \"scf_steps\": n,\n"
+    "                         \"residual\": r, \"fermi_level\": eV}\n"
+    "  -h, --help             show this help and exit\n"
+    "\n"
+    "Example:\n"
+    "  migbar dft Si.vasp --ecut 300 --kpts 4x4x4 --kshift 0.5,0.5,0.5 --functional PBE\n"
+    "\n"
+    "Besides the statuses below, dft exits with 3 when the SCF did not converge within\n"
+    "--max-scf steps: the message gives the density residual, and with --json the\n"
+    "object has \"converged\": false and null energies and forces.\n";
+
+/* ---- the options shared with neb ------------------------------------------- */
+
+void cli_dft_init(cli_dft_request *r) {
+  memset(r, 0, sizeof *r);
+  r->xc = -1;
+  r->smearing = MB_SMEARING_NONE;
+  r->width = 0.1;
+  r->threads = r->max_scf = r->extra_bands = -1;
+}
+
+static int parse_count(const char *cmd, const char *option, const char *text, int lo, int *v) {
+  char *end;
+  errno = 0;
+  long x = strtol(text, &end, 10);
+  if (end == text || *end != '\0' || errno || x < lo || x > INT_MAX)
+    return cli_usage_error(cmd, "%s expects an integer >= %d, not '%s'", option, lo, text);
+  *v = (int)x;
+  return 0;
+}
+
+static int parse_shift(const char *cmd, const char *text, double shift[3]) {
+  const char *s = text;
+  for (int j = 0; j < 3; j++) {
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || (v != 0 && v != 0.5) || (j < 2 && *end != ',') || (j == 2 && *end))
+      return cli_usage_error(cmd, "--kshift expects SX,SY,SZ with each 0 or 0.5, not '%s'",
+                             text);
+    shift[j] = v;
+    s = end + 1;
+  }
+  return 0;
+}
+
+static int parse_smearing(const char *cmd, const char *text, cli_dft_request *r) {
+  static const char *const names[] = {"none", "fermi-dirac", "gaussian", "mv"};
+  static const mb_smearing kinds[] = {MB_SMEARING_NONE, MB_SMEARING_FERMI_DIRAC,
+                                      MB_SMEARING_GAUSSIAN, MB_SMEARING_COLD};
+  const char *colon = strchr(text, ':');
+  size_t len = colon ? (size_t)(colon - text) : strlen(text);
+  for (int k = 0; k < 4; k++) {
+    if (strlen(names[k]) != len || strncasecmp(text, names[k], len) != 0) continue;
+    r->smearing = kinds[k];
+    if (colon) {
+      char *end;
+      double w = strtod(colon + 1, &end);
+      if (k == 0 || end == colon + 1 || *end || !(w > 0 && w <= 10))
+        return cli_usage_error(cmd, "--smearing: the width in '%s' must be a number of eV "
+                               "in (0, 10] after a smearing kind", text);
+      r->width = w;
+    }
+    return 0;
+  }
+  return cli_usage_error(cmd, "--smearing: '%s' is not none, fermi-dirac, gaussian or mv "
+                         "(optionally :WIDTH_EV)", text);
+}
+
+int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r) {
+  double x;
+  if (strcmp(name, "ecut") == 0) {
+    if (cli_parse_positive(cmd, "--ecut", value, &r->ecut)) return CLI_EXIT_USAGE;
+    r->has_ecut = 1;
+    return 0;
+  }
+  if (strcmp(name, "kpts") == 0) {
+    if (cli_parse_supercell(cmd, "--kpts", value, r->kpts)) return CLI_EXIT_USAGE;
+    r->has_kpts = 1;
+    return 0;
+  }
+  if (strcmp(name, "kshift") == 0) return parse_shift(cmd, value, r->kshift);
+  if (strcmp(name, "functional") == 0) {
+    r->xc = strcasecmp(value, "lda") == 0 ? MB_XC_LDA : strcasecmp(value, "pbe") == 0 ? MB_XC_PBE
+            : strcasecmp(value, "auto") == 0 ? MB_XC_AUTO : -1;
+    if (r->xc < 0)
+      return cli_usage_error(cmd, "--functional: '%s' is not LDA, PBE or auto", value);
+    return 0;
+  }
+  if (strcmp(name, "smearing") == 0) return parse_smearing(cmd, value, r);
+  if (strcmp(name, "pseudo") == 0) {
+    const char *eq = strchr(value, '=');
+    int z;
+    char el[8];
+    size_t len = eq ? (size_t)(eq - value) : 0;
+    if (!eq || len == 0 || len >= sizeof el || !eq[1])
+      return cli_usage_error(cmd, "--pseudo expects EL=FILE (e.g. Si=Si.psp8), not '%s'", value);
+    memcpy(el, value, len);
+    el[len] = '\0';
+    if (mb_element_number(el, &z) != MB_OK)
+      return cli_usage_error(cmd, "--pseudo: '%s' is not a chemical symbol", el);
+    if (r->npseudo == CLI_DFT_MAX_PSEUDO)
+      return cli_usage_error(cmd, "--pseudo: at most %d elements", CLI_DFT_MAX_PSEUDO);
+    r->pseudo[r->npseudo++] = value;
+    return 0;
+  }
+  if (strcmp(name, "pseudo-dir") == 0) {
+    r->pseudo_dir = value;
+    return 0;
+  }
+  if (strcmp(name, "scf-tol") == 0) {
+    if (cli_parse_positive(cmd, "--scf-tol", value, &x)) return CLI_EXIT_USAGE;
+    r->scf_tol = x;
+    return 0;
+  }
+  if (strcmp(name, "max-scf") == 0) return parse_count(cmd, "--max-scf", value, 1, &r->max_scf);
+  if (strcmp(name, "extra-bands") == 0)
+    return parse_count(cmd, "--extra-bands", value, 0, &r->extra_bands);
+  if (strcmp(name, "threads") == 0 || strcmp(name, "dft-threads") == 0)
+    return parse_count(cmd, "--threads", value, 0, &r->threads);
+  return -1;
+}
+
+int cli_dft_check(const char *cmd, const cli_dft_request *r) {
+  if (!r->has_ecut) return cli_usage_error(cmd, "give the plane-wave cutoff with --ecut EV");
+  if (!r->has_kpts) return cli_usage_error(cmd, "give the k-point grid with --kpts AxBxC");
+  if (r->xc < 0) return cli_usage_error(cmd, "give --functional LDA, PBE or auto");
+  return 0;
+}
+
+mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft **out) {
+  mb_dft *d = NULL;
+  mb_status st = mb_dft_create(s, &d);
+  if (!st) st = mb_dft_set_option(d, MB_DFT_ECUT, r->ecut);
+  if (!st) st = mb_dft_set_kpoints(d, r->kpts, r->kshift);
+  if (!st) st = mb_dft_set_functional(d, (mb_xc)r->xc);
+  if (!st) st = mb_dft_set_smearing(d, (mb_smearing)r->smearing, r->width);
+  if (!st && r->scf_tol > 0) st = mb_dft_set_option(d, MB_DFT_SCF_TOL, r->scf_tol);
+  if (!st && r->max_scf > 0) st = mb_dft_set_option(d, MB_DFT_MAX_SCF, r->max_scf);
+  if (!st && r->extra_bands >= 0) st = mb_dft_set_option(d, MB_DFT_EXTRA_BANDS, r->extra_bands);
+  if (!st && r->threads >= 0) st = mb_dft_set_option(d, MB_DFT_THREADS, r->threads);
+  if (!st && r->pseudo_dir) st = mb_dft_set_pseudo_dir(d, r->pseudo_dir);
+  for (int k = 0; k < r->npseudo && !st; k++) {
+    const char *eq = strchr(r->pseudo[k], '=');
+    char el[8];
+    memcpy(el, r->pseudo[k], (size_t)(eq - r->pseudo[k]));
+    el[eq - r->pseudo[k]] = '\0';
+    st = mb_dft_set_pseudo(d, el, eq + 1);
+  }
+  if (st) {
+    mb_dft_free(d);
+    return st;
+  }
+  *out = d;
+  return MB_OK;
+}
+
+/* ---- migbar dft ------------------------------------------------------------- */
+
+enum { OPT_FORMAT = 1, OPT_QUIET, OPT_JSON, OPT_HELP, OPT_DFT };
+static const cli_option options[] = {
+    {"format", 0, 1, OPT_FORMAT},       {"quiet", 'q', 0, OPT_QUIET},
+    {"json", 'j', 0, OPT_JSON},         {"help", 'h', 0, OPT_HELP},
+    {"ecut", 0, 1, OPT_DFT + 0},        {"kpts", 'k', 1, OPT_DFT + 1},
+    {"kshift", 0, 1, OPT_DFT + 2},      {"functional", 0, 1, OPT_DFT + 3},
+    {"smearing", 0, 1, OPT_DFT + 4},    {"pseudo", 0, 1, OPT_DFT + 5},
+    {"pseudo-dir", 0, 1, OPT_DFT + 6},  {"scf-tol", 0, 1, OPT_DFT + 7},
+    {"max-scf", 0, 1, OPT_DFT + 8},     {"extra-bands", 0, 1, OPT_DFT + 9},
+    {"threads", 0, 1, OPT_DFT + 10},    {NULL, 0, 0, 0}};
+
+static void log_line(mb_log_level level, const char *message, void *user) {
+  (void)level, (void)user;
+  fprintf(stderr, "%s\n", message);
+}
+
+static void print_json(int natoms, const double *e, const double *f, const double *forces,
+                       int converged, int steps, double residual, double fermi) {
+  fputs("{\"energy\": ", stdout);
+  cli_json_number(stdout, e ? *e : NAN);
+  fputs(", \"free_energy\": ", stdout);
+  cli_json_number(stdout, f ? *f : NAN);
+  fputs(", \"forces\": ", stdout);
+  if (!forces) {
+    fputs("null", stdout);
+  } else {
+    putchar('[');
+    for (int a = 0; a < natoms; a++) {
+      printf("%s[", a ? ", " : "");
+      for (int k = 0; k < 3; k++) {
+        if (k) fputs(", ", stdout);
+        cli_json_number(stdout, forces[3 * a + k]);
+      }
+      putchar(']');
+    }
+    putchar(']');
+  }
+  printf(", \"converged\": %s, \"scf_steps\": %d, \"residual\": ", converged ? "true" : "false",
+         steps);
+  cli_json_number(stdout, residual);
+  fputs(", \"fermi_level\": ", stdout);
+  cli_json_number(stdout, fermi);
+  fputs("}\n", stdout);
+}
+
+int cmd_dft(int argc, char **argv) {
+  static const char cmd[] = "dft";
+  cli_dft_request req;
+  cli_parser p;
+  const char *value, *path = NULL;
+  mb_format format = MB_FORMAT_AUTO;
+  int id, quiet = 0, json = 0, rc;
+  cli_dft_init(&req);
+  cli_parser_init(&p, cmd, options, argc, argv);
+  while ((id = cli_next(&p, &value)) != CLI_DONE) {
+    switch (id) {
+    case CLI_BAD: return CLI_EXIT_USAGE;
+    case OPT_HELP: return cli_help(cmd_dft_help);
+    case OPT_FORMAT:
+      if (cli_parse_format(cmd, "--format", value, &format)) return CLI_EXIT_USAGE;
+      break;
+    case OPT_QUIET: quiet = 1; break;
+    case OPT_JSON: json = 1; break;
+    case CLI_POSITIONAL:
+      if (path) return cli_usage_error(cmd, "one structure only ('%s' and '%s')", path, value);
+      path = value;
+      break;
+    default:
+      if ((rc = cli_dft_take(cmd, options[id - 1].name, value, &req))) return CLI_EXIT_USAGE;
+    }
+  }
+  if (!path) return cli_usage_error(cmd, "give the structure file (or - for stdin)");
+  if ((rc = cli_dft_check(cmd, &req))) return rc;
+
+  mb_structure *s = NULL;
+  mb_dft *d = NULL;
+  double *forces = NULL, e = NAN, f = NAN, residual = NAN, fermi = NAN;
+  int natoms = 0, steps = 0, converged = 0;
+  mb_status st;
+  rc = CLI_EXIT_FAIL;
+  if ((st = cli_read(path, format, 0, &s)) || (st = mb_structure_natoms(s, &natoms)) ||
+      (st = cli_dft_make(&req, s, &d)) ||
+      (!quiet && (st = mb_dft_set_log(d, log_line, NULL)))) {
+    cli_fail(cmd, st);
+    goto cleanup;
+  }
+  if (!(forces = calloc(3 * (size_t)natoms, sizeof *forces))) {
+    cli_error(cmd, "out of memory");
+    goto cleanup;
+  }
+  st = mb_dft_compute(d, &e, &f, forces);
+  if (st != MB_OK && st != MB_ERR_NOT_CONVERGED) {
+    cli_fail(cmd, st);
+    goto cleanup;
+  }
+  if (st == MB_ERR_NOT_CONVERGED) {
+    fprintf(stderr, "migbar %s: not converged: %s\n", cmd, mb_last_error());
+    mb_dft_scf_report(d, &steps, &residual, &fermi, &converged);
+    if (json) print_json(natoms, NULL, NULL, NULL, 0, steps, residual, fermi);
+    rc = CLI_EXIT_NOT_CONVERGED;
+    goto cleanup;
+  }
+  mb_dft_scf_report(d, &steps, &residual, &fermi, &converged);
+  if (json) {
+    print_json(natoms, &e, &f, forces, 1, steps, residual, fermi);
+  } else {
+    printf("energy:       %.8f eV\n", e);
+    printf("free energy:  %.8f eV\n", f);
+    printf("fermi level:  %.6f eV\n", fermi);
+    printf("scf steps:    %d (density residual %.2e)\n", steps, residual);
+    printf("forces (eV/A):\n");
+    for (int a = 0; a < natoms; a++) {
+      const char *sym = "?";
+      mb_structure_symbol(s, a, &sym);
+      printf("  %4d %-3s %14.8f %14.8f %14.8f\n", a, sym, forces[3 * a], forces[3 * a + 1],
+             forces[3 * a + 2]);
+    }
+  }
+  rc = CLI_EXIT_OK;
+cleanup:
+  free(forces);
+  mb_dft_free(d);
+  mb_structure_free(s);
+  return rc;
+}
