@@ -33,7 +33,7 @@ const char cmd_dft_help[] =
     "      --scf-tol EV       converged when the energy changes less than EV (1e-6)\n"
     "      --max-scf N        SCF steps before giving up (default 100)\n"
     "      --extra-bands N    bands beyond the occupied ones (default 0, with smearing\n"
-    "                         20 %% more and at least 4)\n"
+    "                         20 % more and at least 4)\n"
     "      --threads N        threads over k-points (0 = one per core; default 1)\n"
     "                         (in 'migbar neb': --dft-threads)\n"
     "Output:\n"

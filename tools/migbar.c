@@ -1,5 +1,6 @@
 /* migbar: the command-line face of libmigbar. This file only dispatches to the
  * subcommands (one file each) and answers --help and --version. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -87,7 +88,14 @@ static int finish(int status) {
   return status;
 }
 
+/* OpenBLAS (Debian's pthread build) spins its own threads in every call; the
+ * matrices of this tool are small and its parallelism is its own (--threads), so
+ * BLAS runs on one thread unless the user set OPENBLAS_NUM_THREADS. Measured on
+ * the DFT parity cases: 3-4x faster on 2 cores (BENCHMARKS.md). */
+void openblas_set_num_threads(int num_threads);
+
 int main(int argc, char **argv) {
+  if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
   if (argc < 2) {
     fputs("Usage: migbar SUBCOMMAND [OPTION]... [ARG]...\n"
           "Try 'migbar --help' for the list of subcommands.\n",

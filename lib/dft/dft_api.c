@@ -478,7 +478,7 @@ static mb_status make_engine(mb_dft *d) {
   in.frac = d->s->frac;
   in.types = d->types;
   in.ntypes = d->ntypes;
-  in.psp = d->set->ptr; /* kept by the engine: the set outlives it */
+  in.psp = d->set->ptr; /* the engine copies the array; the psps themselves are shared */
   in.ecut = d->ecut / HA;
   for (int j = 0; j < 3; j++) in.ngkpt[j] = d->grid[j], in.shiftk[j] = d->shift[j];
   in.nband = occupied_bands(nelect) + extra_bands(d, nelect);
@@ -491,6 +491,8 @@ static mb_status make_engine(mb_dft *d) {
    * to second order and the force error to first: its square root keeps both in step
    * with the energy tolerance. */
   in.tolrho = sqrt(in.toldfe);
+  in.mixing = d->mixing;
+  in.use_symmetry = d->symmetry != 0;
   long nthreads = d->threads;
   if (nthreads == 0) nthreads = sysconf(_SC_NPROCESSORS_ONLN);
   if (nthreads < 1) nthreads = 1;

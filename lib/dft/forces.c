@@ -7,7 +7,8 @@
  * The wavefunctions and the density are those of the last SCF step (stationary at
  * self-consistency, so no Pulay terms in a fixed plane-wave basis). With smearing the
  * occupations minimise the free energy, so these are the derivatives of F = E - TS.
- * No symmetrisation is needed: the k-points are reduced by time reversal only. */
+ * With symmetry (irreducible k-points) the non-local part is not symmetric by itself:
+ * the total is symmetrised over the space group (symmetrize.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ mb_status mb__scf_forces(mb__scf *s, double *forces) {
       goto cleanup;
   }
   for (int i = 0; i < 3 * nat; i++) forces[i] += fe[i];
+  if (s->sym) st = mb__symm_forces(s->sym, forces);
 cleanup:
   free(fe);
   free(wt);

@@ -9,10 +9,13 @@
  *   E = T + E_loc[rho_out] + E_nl + E_H[rho_out] + E_xc[rho_out] + E_ewald + E_pspcore,
  * the components ABINIT prints (at self-consistency this is its Etotal); then
  * rho_in <- mix(rho_in, rho_out). Converged when |dE| < toldfe on two successive steps
- * and the residual norm ||rho_out - rho_in|| < tolrho. No symmetry: the k-points are
- * the Monkhorst-Pack grid reduced by time reversal only, so no density symmetrisation
- * is needed. The density is summed over k-points in a fixed order, so the results do
- * not depend on the thread count.
+ * and the residual norm ||rho_out - rho_in|| < tolrho. Symmetry (use_symmetry): the
+ * Monkhorst-Pack grid is reduced by the space group's rotations and time reversal, as
+ * ABINIT's kptopt 1, and the output density of the irreducible k-points is averaged
+ * over the operations (symmetrize.c); the FFT box is made invariant under the
+ * rotations (ABINIT's getng does the same). Without it the grid is reduced by time
+ * reversal only. The density is summed over k-points in a fixed order, so the results
+ * do not depend on the thread count.
  *
  * Warm start (mb__scf_set_positions): the ionic terms are rebuilt for the new
  * positions; the wavefunctions and the last output density are kept as the start and
@@ -25,6 +28,8 @@
 #include <string.h>
 
 #include "scf.h"
+
+#define SYMPREC 1e-5 /* Bohr, spglib's tolerance for the space group */
 
 /* Occupations (occ) and Fermi level from the eigenvalues eig[ik*nband + ib]. */
 static mb_status occupy(const mb__scf_input *in, const mb__kpoints *kp, double nelect,
@@ -74,20 +79,29 @@ static mb_status check_input(const char *fn, const mb__scf_input *in) {
   return MB_OK;
 }
 
-void mb__scf_free(mb__scf *s) {
-  if (!s) return;
-  if (s->kd)
+/* Drop the k-points and everything per k-point. */
+static void free_kpoints(mb__scf *s) {
+  if (s->kd && s->kp)
     for (int ik = 0; ik < s->kp->nk; ik++) {
       mb__basis_free(s->kd[ik].basis);
       mb__nonlocal_free(s->kd[ik].nl);
       free(s->kd[ik].psi);
     }
-  free(s->kd);
+  free(s->kd), free(s->eig), free(s->occ);
+  s->kd = NULL, s->eig = s->occ = NULL;
   mb__kpoints_free(s->kp);
+  s->kp = NULL;
+}
+
+void mb__scf_free(mb__scf *s) {
+  if (!s) return;
+  free_kpoints(s);
+  free(s->psp);
+  mb__symm_free(s->sym);
   mb__mixer_free(s->mixer);
   mb__xc_free(s->xc);
   free(s->vion), free(s->core), free(s->rho), free(s->rho_out), free(s->vxc);
-  free(s->eig), free(s->occ), free(s->frac), free(s->types), free(s->zion);
+  free(s->frac), free(s->types), free(s->zion);
   mb__fft_free(s->fft);
   free(s);
 }
@@ -116,19 +130,86 @@ static mb_status set_ions(mb__scf *s) {
   return MB_OK;
 }
 
-/* The allocations common to create and copy (fft, kp and in already set). */
+/* The per-k-point arrays (kp set): kd, eig, occ. */
+static mb_status alloc_kpoints(mb__scf *s) {
+  size_t nkb = (size_t)s->kp->nk * s->in.nband;
+  s->eig = mb__calloc(nkb, sizeof(double)), s->occ = mb__calloc(nkb, sizeof(double));
+  s->kd = mb__calloc(s->kp->nk, sizeof *s->kd);
+  return s->eig && s->occ && s->kd ? MB_OK : MB_ERR_NOMEM;
+}
+
+/* Reduced k-points of the grid (by the space group when s->sym is set), their bases
+ * and wavefunction arrays (not yet initialised). */
+static mb_status make_kpoints(mb__scf *s, const char *fn) {
+  const mb__scf_input *in = &s->in;
+  mb_status st;
+  if ((st = mb__kpoints_mp(in->lattice, in->natoms, s->frac, s->types, in->ngkpt, in->shiftk,
+                           s->sym != NULL, 1, SYMPREC, &s->kp)) != MB_OK ||
+      (st = alloc_kpoints(s)) != MB_OK)
+    return st;
+  for (int ik = 0; ik < s->kp->nk; ik++) {
+    mb__scf_kpoint *k = s->kd + ik;
+    if ((st = mb__basis_create(in->lattice, s->kp->k + 3 * ik, in->ecut, s->fft->n,
+                               &k->basis)) != MB_OK)
+      return st;
+    if (3 * in->nband > k->basis->npw)
+      return mb__error(MB_ERR_INVALID_ARG, "%s: %d bands need more than the %d plane waves "
+                       "of k-point %d (raise ecut)", fn, in->nband, k->basis->npw, ik);
+    k->psi = mb__malloc((size_t)k->basis->npw * in->nband, sizeof(double complex));
+    if (!k->psi) return MB_ERR_NOMEM;
+  }
+  return MB_OK;
+}
+
+/* Whether the k-point grid is mapped onto itself by every rotation (k -> W^T k). A grid
+ * that is not (e.g. the shifted 2x2x2 grid of an fcc cell, which breaks the S4 axes)
+ * samples the zone differently from its symmetric average: symmetrising would change
+ * the result, so such grids get time reversal only (ABINIT stops there, chksymbreak 1). */
+static int grid_symmetric(const mb__symm *sym, const int n[3], const double sh[3]) {
+  for (long idx = 0; idx < (long)n[0] * n[1] * n[2]; idx++) {
+    long m[3] = {idx % n[0], (idx / n[0]) % n[1], idx / ((long)n[0] * n[1])};
+    double k[3];
+    for (int i = 0; i < 3; i++) k[i] = (m[i] + sh[i]) / n[i];
+    for (int o = 0; o < sym->nop; o++) {
+      const int *w = sym->rot + 9 * o;
+      for (int i = 0; i < 3; i++) {
+        double x = (w[i] * k[0] + w[3 + i] * k[1] + w[6 + i] * k[2]) * n[i] - sh[i];
+        if (fabs(x - nearbyint(x)) > 1e-8) return 0;
+      }
+    }
+  }
+  return 1;
+}
+
+/* The space group to use at the current positions: NULL when the grid breaks it. */
+static mb_status find_symmetry(mb__scf *s, mb__symm **out) {
+  *out = NULL;
+  mb__symm *sym = NULL;
+  mb_status st =
+      mb__symm_find(s->in.lattice, s->in.natoms, s->frac, s->types, SYMPREC, &sym);
+  if (st != MB_OK) return st;
+  if (!grid_symmetric(sym, s->in.ngkpt, s->in.shiftk)) {
+    mb__log(&s->log, MB_LOG_INFO, "symmetry: the k-point grid %dx%dx%d (shift %g %g %g) is "
+            "not invariant under the %d operations of the structure: time reversal only",
+            s->in.ngkpt[0], s->in.ngkpt[1], s->in.ngkpt[2], s->in.shiftk[0], s->in.shiftk[1],
+            s->in.shiftk[2], sym->nop);
+    mb__symm_free(sym);
+    return MB_OK;
+  }
+  *out = sym;
+  return MB_OK;
+}
+
+/* The allocations common to create and copy (fft and in already set). */
 static mb_status alloc_fields(mb__scf *s) {
-  size_t N = s->fft->ntot, nkb = (size_t)s->kp->nk * s->in.nband;
+  size_t N = s->fft->ntot;
   s->vion = mb__malloc(N, sizeof(double)), s->core = mb__malloc(N, sizeof(double));
   s->rho = mb__malloc(N, sizeof(double)), s->rho_out = mb__calloc(N, sizeof(double));
   s->vxc = mb__calloc(N, sizeof(double));
-  s->eig = mb__calloc(nkb, sizeof(double)), s->occ = mb__calloc(nkb, sizeof(double));
-  s->kd = mb__calloc(s->kp->nk, sizeof *s->kd);
-  if (!s->vion || !s->core || !s->rho || !s->rho_out || !s->vxc || !s->eig || !s->occ ||
-      !s->kd)
-    return MB_ERR_NOMEM;
+  if (!s->vion || !s->core || !s->rho || !s->rho_out || !s->vxc) return MB_ERR_NOMEM;
   int ixc = s->in.ixc ? s->in.ixc : s->in.psp[s->in.types[0]]->pspxc;
-  mb__mix_options mo = {.alpha = 0.6, .kerker_q0 = 0.8, .history = 8};
+  mb__mix_options mo = {.alpha = s->in.mixing > 0 ? s->in.mixing : 0.6, .kerker_q0 = 0.8,
+                        .history = 8};
   mb_status st;
   if ((st = mb__xc_from_ixc(ixc, 1, &s->xc)) != MB_OK ||
       (st = mb__mixer_create(s->fft, 1, &mo, &s->mixer)) != MB_OK)
@@ -147,13 +228,15 @@ static mb_status new_scf(const mb__scf_input *in, const double *frac, int nthrea
   s->frac = mb__malloc(3 * (size_t)nat, sizeof(double));
   s->types = mb__malloc(nat, sizeof(int));
   s->zion = mb__malloc(nat, sizeof(double));
-  if (!s->frac || !s->types || !s->zion) {
+  s->psp = mb__malloc(in->ntypes, sizeof *s->psp);
+  if (!s->frac || !s->types || !s->zion || !s->psp) {
     mb__scf_free(s);
     return MB_ERR_NOMEM;
   }
   memcpy(s->frac, frac, 3 * (size_t)nat * sizeof(double));
   memcpy(s->types, in->types, (size_t)nat * sizeof(int));
-  s->in.frac = s->frac, s->in.types = s->types;
+  for (int t = 0; t < in->ntypes; t++) s->psp[t] = in->psp[t];
+  s->in.frac = s->frac, s->in.types = s->types, s->in.psp = s->psp;
   for (int a = 0; a < nat; a++) s->nelect += s->zion[a] = in->psp[in->types[a]]->zion;
   s->log.fn = NULL;
   *out = s;
@@ -167,32 +250,22 @@ mb_status mb__scf_create(const mb__scf_input *in, int nthreads, mb__scf **out) {
   if (st != MB_OK) return st;
   if (nthreads < 1)
     return mb__error(MB_ERR_INVALID_ARG, "mb__scf_create: nthreads %d", nthreads);
+  if (in->use_symmetry != 0 && in->use_symmetry != 1)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__scf_create: use_symmetry %d (0 or 1)",
+                     in->use_symmetry);
+  if (!(in->mixing >= 0 && in->mixing <= 1))
+    return mb__error(MB_ERR_INVALID_ARG, "mb__scf_create: mixing %g not in (0, 1]",
+                     in->mixing);
   mb__scf *s = NULL;
   if ((st = new_scf(in, in->frac, nthreads, &s)) != MB_OK) return st;
   int n[3];
-  if ((st = mb__fft_size(in->lattice, in->ecut, n)) != MB_OK ||
-      (st = mb__fft_create(in->lattice, n, MB__FFT_ESTIMATE, 1, &s->fft)) != MB_OK ||
-      (st = mb__kpoints_mp(in->lattice, in->natoms, s->frac, s->types, in->ngkpt, in->shiftk,
-                           0, 1, 1e-5, &s->kp)) != MB_OK ||
-      (st = alloc_fields(s)) != MB_OK)
+  if (in->use_symmetry && (st = find_symmetry(s, &s->sym)) != MB_OK) goto cleanup;
+  if ((st = mb__fft_size(in->lattice, in->ecut, n)) != MB_OK) goto cleanup;
+  if (s->sym) mb__symm_box(s->sym, n);
+  if ((st = mb__fft_create(in->lattice, n, MB__FFT_MEASURE, 1, &s->fft)) != MB_OK ||
+      (st = alloc_fields(s)) != MB_OK || (st = make_kpoints(s, "mb__scf_create")) != MB_OK ||
+      (st = set_ions(s)) != MB_OK)
     goto cleanup;
-  for (int ik = 0; ik < s->kp->nk; ik++) {
-    mb__scf_kpoint *k = s->kd + ik;
-    if ((st = mb__basis_create(in->lattice, s->kp->k + 3 * ik, in->ecut, n, &k->basis)) !=
-        MB_OK)
-      goto cleanup;
-    if (3 * in->nband > k->basis->npw) {
-      st = mb__error(MB_ERR_INVALID_ARG, "mb__scf_create: %d bands need more than the %d "
-                     "plane waves of k-point %d (raise ecut)", in->nband, k->basis->npw, ik);
-      goto cleanup;
-    }
-    k->psi = mb__malloc((size_t)k->basis->npw * in->nband, sizeof(double complex));
-    if (!k->psi) {
-      st = MB_ERR_NOMEM;
-      goto cleanup;
-    }
-  }
-  if ((st = set_ions(s)) != MB_OK) goto cleanup;
   *out = s;
   s = NULL;
 cleanup:
@@ -207,6 +280,7 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
   mb_status st = new_scf(&src->in, src->frac, src->nthreads, &s);
   if (st != MB_OK) return st;
   s->log = src->log;
+  if (src->sym && (st = mb__symm_copy(src->sym, &s->sym)) != MB_OK) goto cleanup;
   const mb__kpoints *kp = src->kp;
   s->kp = mb__calloc(1, sizeof *s->kp);
   if (!s->kp) goto nomem;
@@ -216,9 +290,9 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
   if (!s->kp->k || !s->kp->weight) goto nomem;
   memcpy(s->kp->k, kp->k, 3 * (size_t)kp->nk * sizeof(double));
   memcpy(s->kp->weight, kp->weight, (size_t)kp->nk * sizeof(double));
-  if ((st = mb__fft_create(src->in.lattice, src->fft->n, MB__FFT_ESTIMATE, 1, &s->fft)) !=
+  if ((st = mb__fft_create(src->in.lattice, src->fft->n, MB__FFT_MEASURE, 1, &s->fft)) !=
           MB_OK ||
-      (st = alloc_fields(s)) != MB_OK)
+      (st = alloc_fields(s)) != MB_OK || (st = alloc_kpoints(s)) != MB_OK)
     goto cleanup;
   size_t N = s->fft->ntot, nkb = (size_t)kp->nk * s->in.nband;
   memcpy(s->vion, src->vion, N * sizeof(double));
@@ -258,6 +332,36 @@ mb_status mb__scf_set_positions(mb__scf *s, const double *frac) {
       return mb__error(MB_ERR_INVALID_ARG, "mb__scf_set_positions: coordinate %d of atom %d "
                        "is not finite", i % 3, i / 3);
   memcpy(s->frac, frac, 3 * (size_t)s->in.natoms * sizeof(double));
+  if (s->in.use_symmetry) {
+    mb__symm *sym = NULL;
+    mb_status st = find_symmetry(s, &sym);
+    if (st != MB_OK) return st;
+    int same = mb__symm_same_rotations(sym, s->sym);
+    mb__symm_free(s->sym);
+    s->sym = sym;
+    if (sym && !mb__symm_box_ok(sym, s->fft->n))
+      mb__log(&s->log, MB_LOG_WARNING, "mb__scf_set_positions: the FFT box %dx%dx%d is not "
+              "invariant under the new symmetry operations (the density is symmetrised in "
+              "G space, exact; the xc energy on the grid is not exactly symmetric)",
+              s->fft->n[0], s->fft->n[1], s->fft->n[2]);
+    if (!same) { /* another point group: another irreducible wedge? */
+      mb__kpoints *kp = NULL;
+      if ((st = mb__kpoints_mp(s->in.lattice, s->in.natoms, s->frac, s->types, s->in.ngkpt,
+                               s->in.shiftk, sym != NULL, 1, SYMPREC, &kp)) != MB_OK)
+        return st;
+      same = kp->nk == s->kp->nk &&
+             !memcmp(kp->k, s->kp->k, 3 * (size_t)kp->nk * sizeof(double)) &&
+             !memcmp(kp->weight, s->kp->weight, (size_t)kp->nk * sizeof(double));
+      mb__kpoints_free(kp);
+    }
+    if (!same) { /* other k-points: cold start */
+      free_kpoints(s);
+      s->solved = 0;
+      mb__log(&s->log, MB_LOG_INFO, "symmetry changed (%d operations in use): k-points "
+              "reduced anew, cold start", sym ? sym->nop : 1);
+      if ((st = make_kpoints(s, "mb__scf_set_positions")) != MB_OK) return st;
+    }
+  }
   return set_ions(s);
 }
 
@@ -358,6 +462,9 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     for (size_t i = 0; i < N; i++) s->rho[i] = s->nelect / fft->omega;
   } else {
     memcpy(s->rho, s->rho_out, N * sizeof(double));
+    /* the last density has the symmetry of the last positions: project it on the
+     * current group */
+    if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho)) != MB_OK) goto cleanup;
   }
   mb__mixer_reset(s->mixer);
   r.ewald = s->ewald;
@@ -400,6 +507,9 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
           MB_OK)
         goto cleanup;
     }
+    /* the irreducible k-points give a density of the right integral but not of the
+     * crystal's symmetry: average it over the space group */
+    if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho_out)) != MB_OK) goto cleanup;
     double eloc = 0;
     for (size_t i = 0; i < N; i++) eloc += s->vion[i] * s->rho_out[i];
     eloc *= fft->omega / (double)N;
@@ -417,10 +527,12 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     if ((st = mb__mixer_step(s->mixer, s->rho, s->rho_out, s->rho, &resnorm)) != MB_OK)
       goto cleanup;
     r.resnorm = resnorm;
-    double de = step > 1 ? r.free - eprev : NAN;
+    double de = step > 1 ? r.free - eprev : INFINITY; /* no change to report at step 1 */
     eprev = r.free;
-    mb__log(&s->log, MB_LOG_INFO, "scf %d  E = %.10f Ha  dE = %.3e  res = %.3e", step, r.free,
-            de, resnorm);
+    char dbuf[32] = "-";
+    if (step > 1) snprintf(dbuf, sizeof dbuf, "%.3e", de);
+    mb__log(&s->log, MB_LOG_INFO, "scf %d  E = %.10f Ha  dE = %s  res = %.3e", step, r.free,
+            dbuf, resnorm);
     nsmall = step > 1 && fabs(de) < in->toldfe ? nsmall + 1 : 0;
     if (nsmall >= 2 && resnorm < in->tolrho) {
       s->converged = 1;
@@ -428,7 +540,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     }
     if (step == in->maxstep)
       st = mb__error(MB_ERR_NOT_CONVERGED, "mb__scf_solve: not converged after %d steps: last "
-                     "energy change %.3e Ha, density residual %.3e", step, de, resnorm);
+                     "energy change %s Ha, density residual %.3e", step, dbuf, resnorm);
   }
 
 cleanup:

@@ -63,6 +63,9 @@ typedef struct mb__scf_input {
   int maxstep;             /* SCF steps; e.g. 60 */
   double toldfe;           /* converged when |dE| < toldfe twice in a row ... */
   double tolrho;           /* ... and the density residual norm < tolrho */
+  int use_symmetry;        /* 1: k-points reduced by the space group (spglib), density and
+                            * forces symmetrised (symmetrize.c); 0: time reversal only */
+  double mixing;           /* Pulay mixing parameter in (0, 1]; 0: the default 0.6 */
 } mb__scf_input;
 
 typedef struct mb__scf_result {
@@ -75,19 +78,49 @@ typedef struct mb__scf_result {
   int steps;
 } mb__scf_result;
 
+/* ---- symmetrize.c ---------------------------------------------------------------- */
+
+/* The space group of a structure: operations x' = W x + t (reduced coordinates). */
+typedef struct mb__symm {
+  int nop, natoms;
+  int *rot;                /* 9*nop, W row-major (integer) */
+  double *trans;           /* 3*nop, t */
+  double *rinv_c;          /* 9*nop, Cartesian W_c^-1 = A^T W^-1 A^-T */
+  int *map;                /* nop*natoms: W x_a + t = x_map[o*natoms+a] modulo 1 */
+} mb__symm;
+
+/* All operations spglib finds (symprec in Bohr), with the atom permutations. */
+mb_status mb__symm_find(const double lattice[9], int natoms, const double *frac,
+                        const int *types, double symprec, mb__symm **out);
+void mb__symm_free(mb__symm *s);
+mb_status mb__symm_copy(const mb__symm *s, mb__symm **out);
+/* 1 when a and b have the same set of rotations (the same k-point reduction). */
+int mb__symm_same_rotations(const mb__symm *a, const mb__symm *b);
+/* 1 when the box n is invariant under the rotations (no W_ij != 0 with n_i != n_j);
+ * mb__symm_box enlarges n to make it so (the symmetry step of ABINIT's getng). */
+int mb__symm_box_ok(const mb__symm *s, const int n[3]);
+void mb__symm_box(const mb__symm *s, int n[3]);
+/* rho (ntot, real space) <- its average over the operations (in G space). */
+mb_status mb__symm_density(const mb__symm *s, const mb__fft *fft, double *rho);
+/* forces (3*natoms, Cartesian) <- their symmetric part. */
+mb_status mb__symm_forces(const mb__symm *s, double *forces);
+
 /* ---- the persistent ground state (scf.c, forces.c) -----------------------------------
  * One calculation that survives geometry changes: FFT box, bases, wavefunctions and
  * density are kept, so a new set of positions (same lattice and atoms) starts warm.
  * This is what the public mb_dft handle (dft_api.c) drives. */
 typedef struct mb__scf mb__scf;
 
-/* A calculation of in (everything copied, including frac and types; psp pointers
- * are borrowed and must outlive it). nthreads: threads over k-points (>= 1). */
+/* A calculation of in (everything copied, including frac, types and the psp pointer
+ * array; the psps themselves are borrowed and must outlive it). nthreads: threads over k-points (>= 1). */
 mb_status mb__scf_create(const mb__scf_input *in, int nthreads, mb__scf **out);
 void mb__scf_free(mb__scf *s);
 /* A deep copy (settings, positions, wavefunctions, density) for warm starts. */
 mb_status mb__scf_copy(const mb__scf *s, mb__scf **out);
-/* New reduced positions (3*natoms); the next solve starts from the last solution. */
+/* New reduced positions (3*natoms); the next solve starts from the last solution.
+ * With use_symmetry the space group is found again; when that changes the irreducible
+ * k-points, they are rebuilt and the next solve starts cold (else warm, the last
+ * density projected on the new group). On error the state is unusable: free it. */
 mb_status mb__scf_set_positions(mb__scf *s, const double *frac);
 /* Progress: one MB_LOG_INFO line per SCF step through the logger (may be NULL). */
 void mb__scf_set_logger(mb__scf *s, const mb_logger *log);
@@ -111,9 +144,11 @@ typedef struct mb__scf_kpoint {
 } mb__scf_kpoint;
 
 struct mb__scf {
-  mb__scf_input in;        /* in.frac and in.types point at frac and types below */
+  mb__scf_input in;        /* in.frac, in.types, in.psp point at the copies below */
   double *frac;            /* 3*natoms, owned */
   int *types;              /* natoms, owned */
+  mb__psp **psp;           /* ntypes, owned array (in.psp points here) */
+  mb__symm *sym;           /* space group (use_symmetry), else NULL */
   double *zion;            /* natoms */
   int nthreads;
   mb_logger log;
@@ -147,7 +182,7 @@ mb_status mb__ionic_forces(const mb__fft *fft, int natoms, const double *frac,
                            const double *field, double *forces);
 
 /* Ground state by density mixing (one-shot: create, solve, free); MB_ERR_NOT_CONVERGED (result filled with the last
- * step) when maxstep is reached. No symmetry: k-points reduced by time reversal only. */
+ * step) when maxstep is reached. */
 mb_status mb__scf_run(const mb__scf_input *in, mb__scf_result *res);
 
 #endif

@@ -106,15 +106,17 @@ static void read_abi(const char *name, abinit_case *c) {
     } else if (!strcmp(tok, "ixc")) {
       c->ixc = (int)next_number(f, tok);
     } else if (!strcmp(tok, "pp_dirpath")) {
-      ck_assert(next_token(f, tok, 256));
+      ck_assert(next_token(f, tok, sizeof tok));
       /* the abinit-data directory may be moved with $MB_PSP_DIR */
       size_t n = strlen(ABINIT_PSP);
-      snprintf(c->ppdir, sizeof c->ppdir, "%s%s", strncmp(tok, ABINIT_PSP, n) ? "" : psp_dir(),
-               strncmp(tok, ABINIT_PSP, n) ? tok : tok + n);
+      const char *head = strncmp(tok, ABINIT_PSP, n) ? "" : psp_dir();
+      const char *tail = strncmp(tok, ABINIT_PSP, n) ? tok : tok + n;
+      ck_assert_msg(strlen(head) + strlen(tail) < sizeof c->ppdir, "pp_dirpath too long");
+      strcat(strcpy(c->ppdir, head), tail);
     } else if (!strcmp(tok, "pseudos")) {
       for (int t = 0; t < c->ntypat; t++) {
         ck_assert(next_token(f, tok, sizeof c->pseudo[t]));
-        snprintf(c->pseudo[t], sizeof c->pseudo[t], "%s", tok);
+        memcpy(c->pseudo[t], tok, sizeof c->pseudo[t]); /* tok is shorter: NUL-ended */
       }
     }
   }
