@@ -8,18 +8,34 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <cblas.h>
+
 #include "scf.h"
 
 typedef struct nl_group { /* one (atom, l, m): its projectors i = 0..n-1 */
   int first, n, atom;
-  const double (*d)[MB_PSP_MAXPROJ]; /* D_l,ij */
+  const double (*d)[MB_PSP_MAXPROJ]; /* D_l,ij (real symmetric) */
 } nl_group;
 
+/* Vectors are treated NL_BLOCK at a time (enough for zgemm to run at full speed, and a
+ * fixed scratch size). */
+#define NL_BLOCK 64
+
+/* Matrix layout. proj is P, the npw x nproj matrix of all projectors of all atoms at this
+ * k-point, column-major with leading dimension npw: column j = projector j, contiguous,
+ * proj[j * npw + g] = <k+G|beta_j> with the structure factor e^{-iG.R_a} and 1/sqrt(omega)
+ * folded in (the object is rebuilt when positions change). Columns go atom by atom, l by
+ * l, m by m and, innermost, i; the D_l,ij then form a block-diagonal nproj x nproj matrix
+ * D with one n x n block per group (atom, l, m). For a block of vectors Psi (npw x nv,
+ * column-major, as the bands are stored):
+ *   C = P^H Psi (nproj x nv, zgemm),  W = D C (per group),  V_nl Psi = P W (zgemm).
+ * c and w hold C and W (nproj x NL_BLOCK, column-major); they are scratch, so an object is
+ * used by one thread at a time (the SCF gives each k-point to one thread). */
 struct mb__nonlocal {
   int npw, nproj, ngroup;
-  double complex *proj; /* nproj * npw */
+  double complex *proj; /* P, npw x nproj */
   nl_group *group;
-  double complex *work; /* nproj coefficients */
+  double complex *c, *w; /* scratch: C = P^H Psi, W = D C */
 };
 
 /* Real spherical harmonics, orthonormal on the sphere, of the unit vector u, l <= 3;
@@ -58,7 +74,8 @@ void mb__nonlocal_free(mb__nonlocal *nl) {
   if (!nl) return;
   free(nl->proj);
   free(nl->group);
-  free(nl->work);
+  free(nl->c);
+  free(nl->w);
   free(nl);
 }
 
@@ -83,11 +100,13 @@ mb_status mb__nonlocal_create(const mb__basis *basis, double omega, int natoms,
   nl->npw = npw, nl->nproj = nproj, nl->ngroup = ngroup;
   nl->proj = mb__calloc((size_t)(nproj ? nproj : 1) * (size_t)npw, sizeof(double complex));
   nl->group = mb__calloc(ngroup ? ngroup : 1, sizeof(nl_group));
-  nl->work = mb__calloc(nproj ? nproj : 1, sizeof(double complex));
+  size_t nscratch = (size_t)(nproj ? nproj : 1) * NL_BLOCK;
+  nl->c = mb__calloc(nscratch, sizeof(double complex));
+  nl->w = mb__calloc(nscratch, sizeof(double complex));
   double *f = mb__malloc(npw, sizeof(double));
   double *ylm = mb__malloc((size_t)npw * 7, sizeof(double));
   double complex *sf = mb__malloc(npw, sizeof(double complex));
-  if (!nl->proj || !nl->group || !nl->work || !f || !ylm || !sf) {
+  if (!nl->proj || !nl->group || !nl->c || !nl->w || !f || !ylm || !sf) {
     st = MB_ERR_NOMEM;
     goto cleanup;
   }
@@ -143,13 +162,23 @@ cleanup:
   return st;
 }
 
-/* c[i] = <beta_i|psi> for all projectors. */
-static void project(const mb__nonlocal *nl, const double complex *psi, double complex *c) {
-  for (int i = 0; i < nl->nproj; i++) {
-    const double complex *pr = nl->proj + (size_t)i * nl->npw;
-    double complex s = 0;
-    for (int g = 0; g < nl->npw; g++) s += conj(pr[g]) * psi[g];
-    c[i] = s;
+/* C = P^H Psi and W = D C for nv <= NL_BLOCK vectors psi (npw x nv): nl->c, nl->w. */
+static void project(const mb__nonlocal *nl, int nv, const double complex *psi) {
+  const double complex one = 1, zero = 0;
+  int np = nl->nproj;
+  cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, nv, nl->npw, &one, nl->proj,
+              nl->npw, psi, nl->npw, &zero, nl->c, np);
+  for (int v = 0; v < nv; v++) {
+    const double complex *c = nl->c + (size_t)v * np;
+    double complex *w = nl->w + (size_t)v * np;
+    for (int gi = 0; gi < nl->ngroup; gi++) {
+      const nl_group *gr = nl->group + gi;
+      for (int i = 0; i < gr->n; i++) {
+        double complex s = 0;
+        for (int j = 0; j < gr->n; j++) s += gr->d[i][j] * c[gr->first + j];
+        w[gr->first + i] = s;
+      }
+    }
   }
 }
 
@@ -158,91 +187,95 @@ mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
   mb__nonlocal *nl = data;
   if (!nl || !basis || basis->npw != nl->npw || nvec < 0 || (nvec && (!psi || !hpsi)))
     return mb__error(MB_ERR_INVALID_ARG, "mb__nonlocal_apply: basis or vectors do not match");
+  const double complex one = 1;
   int npw = nl->npw;
-  for (int v = 0; v < nvec; v++) {
-    const double complex *x = psi + (size_t)v * npw;
-    double complex *y = hpsi + (size_t)v * npw;
-    project(nl, x, nl->work);
-    for (int gi = 0; gi < nl->ngroup; gi++) {
-      const nl_group *gr = nl->group + gi;
-      for (int i = 0; i < gr->n; i++) {
-        double complex s = 0;
-        for (int j = 0; j < gr->n; j++) s += gr->d[i][j] * nl->work[gr->first + j];
-        if (s == 0) continue;
-        const double complex *pr = nl->proj + (size_t)(gr->first + i) * npw;
-        for (int g = 0; g < npw; g++) y[g] += s * pr[g];
-      }
-    }
+  if (nl->nproj == 0) return MB_OK;
+  for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
+    int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
+    project(nl, nv, psi + (size_t)v0 * npw);
+    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, nv, nl->nproj, &one, nl->proj,
+                npw, nl->w, nl->nproj, &one, hpsi + (size_t)v0 * npw, npw);
   }
   return MB_OK;
 }
 
+/* <psi|V_nl|psi> = sum_ij D_ij conj(c_i) c_j = Re sum_i conj(C_i) W_i. */
 double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double complex *psi,
                            const double *weight) {
   double e = 0;
-  double complex *c = nl->work;
-  for (int v = 0; v < nvec; v++) {
-    if (weight[v] == 0) continue;
-    project(nl, psi + (size_t)v * nl->npw, c);
-    double ev = 0;
-    for (int gi = 0; gi < nl->ngroup; gi++) {
-      const nl_group *gr = nl->group + gi;
-      for (int i = 0; i < gr->n; i++)
-        for (int j = 0; j < gr->n; j++)
-          ev += gr->d[i][j] * creal(conj(c[gr->first + i]) * c[gr->first + j]);
+  int np = nl->nproj;
+  if (np == 0) return 0;
+  for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
+    int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
+    project(nl, nv, psi + (size_t)v0 * nl->npw);
+    for (int v = 0; v < nv; v++) {
+      if (weight[v0 + v] == 0) continue;
+      const double complex *c = nl->c + (size_t)v * np, *w = nl->w + (size_t)v * np;
+      double ev = 0;
+      for (int i = 0; i < np; i++) ev += creal(conj(c[i]) * w[i]);
+      e += weight[v0 + v] * ev;
     }
-    e += weight[v] * ev;
   }
   return e;
 }
 
 /* E = sum_n w_n sum_groups sum_ij D_ij conj(c_i) c_j with c_i = sum_G conj(beta_i(G)) psi(G)
  * and beta_i(G) proportional to e^{-iG.R_a}: dc_i/dR_a = sum_G i G conj(beta_i(G)) psi(G),
- * so dE/dR_a = 2 Re sum_ij D_ij conj(c_i) dc_j (D real symmetric). The phase e^{-ik.R_a}
- * left out of beta would add i k to the derivative, whose contribution i k (real form)
- * has no real part. */
+ * so dE/dR_a = 2 Re sum_ij D_ij conj(c_i) dc_j = 2 Re sum_j conj(W_j) dc_j (D real
+ * symmetric, W = D C). The phase e^{-ik.R_a} left out of beta would add i k to the
+ * derivative, whose contribution i k (real form) has no real part. The dc are P^H (G_x Psi)
+ * for x = 0..2, one zgemm over the block of 3 nv columns G_x psi_v. */
 mb_status mb__nonlocal_forces(const mb__nonlocal *nl, const mb__basis *basis,
                          const double recip[9], int nvec, const double complex *psi,
                          const double *weight, double *forces) {
   int npw = nl->npw, np = nl->nproj;
-  if (np == 0) return MB_OK;
-  double complex *c = malloc((size_t)np * 4 * sizeof(double complex));
-  double *gc = malloc((size_t)npw * 3 * sizeof(double));
-  if (!c || !gc) {
-    free(c), free(gc);
-    return mb__error(MB_ERR_NOMEM, "mb__nonlocal_forces: out of memory");
+  if (np == 0 || nvec <= 0) return MB_OK;
+  int nb = nvec < NL_BLOCK ? nvec : NL_BLOCK;
+  const double complex one = 1, zero = 0;
+  mb_status st = MB_OK;
+  double *gc = mb__malloc((size_t)npw * 3, sizeof(double));
+  double complex *xg = mb__malloc((size_t)npw * 3 * nb, sizeof(double complex));
+  double complex *dc = mb__malloc((size_t)np * 3 * nb, sizeof(double complex));
+  int *atom = mb__malloc(np, sizeof(int));
+  if (!gc || !xg || !dc || !atom) {
+    st = mb__error(MB_ERR_NOMEM, "mb__nonlocal_forces: out of memory");
+    goto cleanup;
   }
+  for (int gi = 0; gi < nl->ngroup; gi++)
+    for (int i = 0; i < nl->group[gi].n; i++) atom[nl->group[gi].first + i] = nl->group[gi].atom;
   for (int g = 0; g < npw; g++) {
     const int *m = basis->g + 3 * g;
     for (int x = 0; x < 3; x++)
       gc[3 * g + x] = m[0] * recip[x] + m[1] * recip[3 + x] + m[2] * recip[6 + x];
   }
-  for (int v = 0; v < nvec; v++) {
-    if (weight[v] == 0) continue;
-    const double complex *x = psi + (size_t)v * npw;
-    for (int i = 0; i < np; i++) {
-      const double complex *pr = nl->proj + (size_t)i * npw;
-      double complex s = 0, d0 = 0, d1 = 0, d2 = 0;
-      for (int g = 0; g < npw; g++) {
-        double complex t = conj(pr[g]) * x[g];
-        s += t;
-        d0 += gc[3 * g] * t, d1 += gc[3 * g + 1] * t, d2 += gc[3 * g + 2] * t;
+  for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
+    int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
+    const double complex *x = psi + (size_t)v0 * npw;
+    project(nl, nv, x);
+    /* xg column x * nv + v = G_x psi_v */
+    for (int xx = 0; xx < 3; xx++)
+      for (int v = 0; v < nv; v++) {
+        double complex *col = xg + (size_t)(xx * nv + v) * npw;
+        const double complex *xv = x + (size_t)v * npw;
+        for (int g = 0; g < npw; g++) col[g] = gc[3 * g + xx] * xv[g];
       }
-      c[4 * i] = s, c[4 * i + 1] = I * d0, c[4 * i + 2] = I * d1, c[4 * i + 3] = I * d2;
-    }
-    for (int gi = 0; gi < nl->ngroup; gi++) {
-      const nl_group *gr = nl->group + gi;
-      for (int i = 0; i < gr->n; i++)
-        for (int j = 0; j < gr->n; j++) {
-          double dij = gr->d[i][j];
-          if (dij == 0) continue;
-          const double complex *ci = c + 4 * (gr->first + i), *cj = c + 4 * (gr->first + j);
-          for (int xx = 0; xx < 3; xx++)
-            forces[3 * gr->atom + xx] -= weight[v] * 2 * dij * creal(conj(ci[0]) * cj[1 + xx]);
-        }
+    cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, 3 * nv, npw, &one, nl->proj,
+                npw, xg, npw, &zero, dc, np);
+    for (int v = 0; v < nv; v++) {
+      double wv = weight[v0 + v];
+      if (wv == 0) continue;
+      const double complex *w = nl->w + (size_t)v * np;
+      for (int xx = 0; xx < 3; xx++) {
+        const double complex *d = dc + (size_t)(xx * nv + v) * np;
+        for (int j = 0; j < np; j++) /* dc_j = i d_j */
+          forces[3 * atom[j] + xx] -= wv * 2 * creal(conj(w[j]) * I * d[j]);
+      }
     }
   }
-  free(c);
+cleanup:
   free(gc);
-  return MB_OK;
+  free(xg);
+  free(dc);
+  free(atom);
+  return st;
 }

@@ -30,9 +30,10 @@
 #include "psp_impl.h"
 
 
-#define QMAX 32.0      /* Bohr^-1: 2 sqrt(2 ecut) * 1.2 for ecut = 60 Ha is 26.3 */
+#define QMAX 80.0      /* Bohr^-1: beyond the corners of the FFT box up to ecut ~100 Ha
+                          (the local potential and core fill the whole box) */
 #define DQ 0.02
-#define NQ 1601        /* QMAX / DQ + 1 */
+#define NQ 4001        /* QMAX / DQ + 1 */
 #define NG 4           /* Gauss-Legendre points per radial interval */
 #define MMAX_LIMIT 20000
 #define NFUN (2 + (MB_PSP_LMAX + 1) * MB_PSP_MAXPROJ)
