@@ -76,6 +76,11 @@ double mb__psp_projector(const mb__psp *p, int l, int i, double q);
 /* Model core charge: rho_core(G) = core(q) / omega, core(q) = 4 pi int r^2
  * rho_core(r) j_0(qr) dr (0 when there is no core charge). */
 double mb__psp_core(const mb__psp *p, double q);
+/* Pseudo-atomic valence density for the SCF's starting guess: rho_val(G) = val(q) /
+ * omega, val(q) = 4 pi int r^2 rho_val(r) j_0(qr) dr, val(0) = zion. psp8: the file's
+ * density (extension_switch 1, 3), rescaled to zion as ABINIT does; 0 at every q when
+ * the file has none. HGH: a model Gaussian (psp_hgh.c). */
+double mb__psp_valence(const mb__psp *p, double q);
 /* Largest q (Bohr^-1) at which the tables above are accurate (>= what 4x the
  * cutoffs of interest need; the tables are built on first use up to this). */
 double mb__psp_qmax(const mb__psp *p);

@@ -2,7 +2,9 @@
  * FFT box, from the psp form factors of dft.h (ABINIT's mklocl_recipspace split):
  *   V(G) = sum_a e^{-iG.R_a} [ -4 pi zion_a / G^2 + vloc_short_a(|G|) ] / omega,
  * the G = 0 term left out of V; its finite part (the epsatm) times the electron count
- * (= total ionic charge) gives E_pspcore = (sum zion)(sum epsatm) / omega. */
+ * (= total ionic charge) gives E_pspcore = (sum zion)(sum epsatm) / omega.
+ * The SCF's starting density is the same kind of sum over the pseudo-atomic valence
+ * densities (ABINIT's initro with the psp8 densities). */
 #include <complex.h>
 #include <math.h>
 #include <stdlib.h>
@@ -29,7 +31,8 @@ static double complex strfact(const mb__fft *f, size_t idx, int natoms, const do
 }
 
 /* field(G) = sum over distinct psps of S_p(G) form(p, |G|) / omega, then to real space.
- * what 0: local potential, 1: core density. */
+ * what 0: local potential, 1: core density, 2: valence density (zion at G = 0 for every
+ * psp, so that those without a density contribute a uniform share). */
 static mb_status ionic_field(const mb__fft *f, int natoms, const double *frac, const int *types,
                              mb__psp *const *psp, int what, double *out) {
   double complex *box = mb__fft_array(f->ntot);
@@ -49,8 +52,10 @@ static mb_status ionic_field(const mb__fft *f, int natoms, const double *frac, c
       double form;
       if (what == 0)
         form = idx == 0 ? 0.0 : -4 * M_PI * p->zion / (q * q) + mb__psp_vloc_short(p, q);
-      else
+      else if (what == 1)
         form = mb__psp_core(p, q);
+      else
+        form = idx == 0 ? p->zion : mb__psp_valence(p, q);
       if (form != 0.0) v += strfact(f, idx, natoms, frac, types, psp, p) * form;
     }
     box[idx] = v / f->omega;
@@ -79,6 +84,17 @@ mb_status mb__ionic_core(const mb__fft *fft, int natoms, const double *frac, con
     return MB_OK;
   }
   return ionic_field(fft, natoms, frac, types, psp, 1, rho_core);
+}
+
+mb_status mb__ionic_valence(const mb__fft *fft, int natoms, const double *frac,
+                            const int *types, mb__psp *const *psp, double *rho, int *has_val) {
+  if (!fft || natoms < 1 || !frac || !types || !psp || !rho || !has_val)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__ionic_valence: NULL argument or no atoms");
+  *has_val = 0;
+  for (int a = 0; a < natoms; a++)
+    if (mb__psp_valence(psp[types[a]], 0.0) > 0) *has_val = 1;
+  if (!*has_val) return MB_OK;
+  return ionic_field(fft, natoms, frac, types, psp, 2, rho);
 }
 
 double mb__ionic_pspcore(double omega, int natoms, const int *types, mb__psp *const *psp) {

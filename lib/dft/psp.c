@@ -140,7 +140,7 @@ mb_status mb__psp_read(const char *path, mb__psp **out) {
 
 /* ---- form factors --------------------------------------------------------------- */
 
-/* what: 0 local (vloc_short), 1 projector (l, i), 2 model core charge. */
+/* what: 0 local (vloc_short), 1 projector (l, i), 2 model core charge, 3 valence. */
 static double eval(const mb__psp *p, int what, int l, int i, double q) {
   if (!p || !p->impl || !(q >= 0)) return NAN;
   return p->format == MB__PSP_PSP8 ? mb__psp8_eval(p, what, l, i, q)
@@ -157,6 +157,11 @@ double mb__psp_projector(const mb__psp *p, int l, int i, double q) {
 double mb__psp_core(const mb__psp *p, double q) {
   if (!p || !p->has_core) return 0.0;
   return eval(p, 2, 0, 0, q);
+}
+
+double mb__psp_valence(const mb__psp *p, double q) {
+  if (!p) return 0.0;
+  return eval(p, 3, 0, 0, q);
 }
 
 double mb__psp_qmax(const mb__psp *p) {

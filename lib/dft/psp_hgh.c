@@ -15,7 +15,12 @@
  *   vloc_short(q) = 4 pi zion (1 - exp(-t^2/2)) / q^2 + (2 pi)^(3/2) rloc^3 exp(-t^2/2)
  *     [c1 + c2 (3 - t^2) + c3 (15 - 10 t^2 + t^4) + c4 (105 - 105 t^2 + 21 t^4 - t^6)]
  *   f_li(q) = 4 pi sqrt 2 r_l^(3/2) / sqrt Gamma(l+(4i-1)/2) sqrt(pi/2) u^l exp(-u^2/2) P_(i-1)
- *   P_0 = 1, P_1 = 2l+3 - u^2, P_2 = (2l+3)(2l+5) - 2(2l+5) u^2 + u^4. */
+ *   P_0 = 1, P_1 = 2l+3 - u^2, P_2 = (2l+3)(2l+5) - 2(2l+5) u^2 + u^4.
+ * The files carry no valence density; the starting guess of the SCF uses a model one,
+ * a normalised Gaussian of zion electrons, rho(r) = zion exp(-r^2/a^2) / (pi^3/2 a^3),
+ * val(q) = zion exp(-q^2 a^2 / 4), with a = 2 sqrt 2 rloc: twice the width of the
+ * Gaussian ionic charge of V_loc (exp(-q^2 rloc^2 / 2)), e.g. an rms radius of 1.5 Bohr
+ * for Si (rloc 0.44) where the PseudoDojo atom has 2.1 (a guess, not a fit). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -113,6 +118,10 @@ double mb__hgh_eval(const mb__psp *p, int what, int l, int i, double q) {
     double poly = m->c[0] + m->c[1] * (3 - t2) + m->c[2] * (15 - 10 * t2 + t2 * t2) +
                   m->c[3] * (105 - 105 * t2 + 21 * t2 * t2 - t2 * t2 * t2);
     return 2 * M_PI * p->zion * rl * rl * g + pow(2 * M_PI, 1.5) * rl * rl * rl * e * poly;
+  }
+  if (what == 3) {
+    double a = 2 * sqrt(2.0) * m->rloc;
+    return p->zion * exp(-0.25 * q * q * a * a);
   }
   if (what != 1) return 0.0;
   double r = m->rl[l], u = q * r, u2 = u * u, P;

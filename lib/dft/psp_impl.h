@@ -13,13 +13,14 @@ int mb__psp_line(const char *data, size_t size, size_t *pos, long *lineno,
  * returns how many were read. */
 int mb__psp_numbers(const char *line, size_t len, double *out, int max);
 
-/* psp8 (psp_psp8.c); what: 0 local, 1 projector, 2 core charge. */
+/* psp8 (psp_psp8.c); what: 0 local, 1 projector, 2 core charge, 3 valence density
+ * (0 when the file has none). */
 mb_status mb__psp8_parse(const char *data, size_t size, mb__psp *p);
 double mb__psp8_eval(const mb__psp *p, int what, int l, int i, double q);
 double mb__psp8_qmax(const mb__psp *p);
 void mb__psp8_free(void *impl);
 
-/* HGH (psp_hgh.c), analytic in q. */
+/* HGH (psp_hgh.c), analytic in q (what 3: a model Gaussian valence density). */
 mb_status mb__hgh_parse(const char *data, size_t size, mb__psp *p);
 double mb__hgh_eval(const mb__psp *p, int what, int l, int i, double q);
 

@@ -10,7 +10,12 @@
  *   spin-orbit projectors for l = 1..lmax (extension_switch 2, 3: read, not used)
  *   when fchrg > 0: mmax lines "i r F F' F'' F''' F''''" with F = 4 pi rho_core(r)
  *     (ABINIT's psp8cc divides by 4 pi: "the input functions contain the 4pi factor")
- *   (extension_switch 1, 3: the pseudo valence density; not used).
+ *   extension_switch 1, 3: mmax lines "i r F F' F''" with F = 4 pi rho_val(r), the
+ *     pseudo-atomic valence density (as for the core, 4 pi included: its integral
+ *     int r^2 F dr is zion up to the part of the tail beyond the grid, e.g. 3.95 of 4
+ *     for the PseudoDojo Si, 9.09 of 10 for Ca). Optional here: a file that ends (or
+ *     goes on with text such as ONCVPSP's <INPUT> echo) where the block would start
+ *     has none.
  * The grid is uniform from r = 0. The projector columns are u(r) = r beta(r), so the
  * Kleinman-Bylander term is sum_i |beta_i Y_lm> ekb_i <beta_i Y_lm|.
  *
@@ -36,7 +41,7 @@
 #define NQ 4001        /* QMAX / DQ + 1 */
 #define NG 4           /* Gauss-Legendre points per radial interval */
 #define MMAX_LIMIT 20000
-#define NFUN (2 + (MB_PSP_LMAX + 1) * MB_PSP_MAXPROJ)
+#define NFUN (3 + (MB_PSP_LMAX + 1) * MB_PSP_MAXPROJ)
 
 /* Gauss-Legendre nodes and weights on [0, 1]. */
 static const double gx[NG] = {0.069431844202973712, 0.33000947820757187,
@@ -56,6 +61,8 @@ typedef struct psp8_impl {
   int nfun;
   psp8_fun fun[NFUN];
   int ivloc, icore, iproj[MB_PSP_LMAX + 1][MB_PSP_MAXPROJ];
+  int ival;        /* valence density function, -1 when the file has none */
+  double valscale; /* zion / (its transform at q = 0), as ABINIT's nctab_eval_tvalespl */
   double *table; /* nfun*NQ */
 } psp8_impl;
 
@@ -230,7 +237,7 @@ mb_status mb__psp8_parse(const char *data, size_t size, mb__psp *p) {
   reader rd = {data, p->path, size, 0, 0, NULL, 0};
   double v[8];
   double *r = NULL, *vloc = NULL, *proj[MB_PSP_LMAX + 1][MB_PSP_MAXPROJ] = {{0}};
-  double *core = NULL, *work = NULL;
+  double *core = NULL, *val = NULL, *work = NULL;
   psp8_impl *m = NULL;
   mb_status st;
   if ((st = numbers(&rd, v, 0, 0, "the title line")) != MB_OK ||
@@ -349,10 +356,22 @@ mb_status mb__psp8_parse(const char *data, size_t size, mb__psp *p) {
       goto done;
     }
   }
+  if (ext == 1 || ext == 3) { /* the valence density, when a block "1 0.0 F ..." follows */
+    reader peek = rd;
+    if (mb__psp_line(peek.data, peek.size, &peek.pos, &peek.lineno, &peek.line, &peek.len) &&
+        mb__psp_numbers(peek.line, peek.len, v, 3) == 3 && v[0] == 1) {
+      val = mb__malloc((size_t)mmax, sizeof *val);
+      if (!val) { st = MB_ERR_NOMEM; goto done; }
+      double *cols[5] = {val, NULL, NULL, NULL, NULL};
+      if ((st = radial_block(&rd, mmax, 1, cols, NULL, r)) != MB_OK) goto done;
+    }
+  }
 
   /* The transforms: node values, then the q table. */
   m = mb__calloc(1, sizeof *m);
   if (!m) { st = MB_ERR_NOMEM; goto done; }
+  m->ival = -1;
+  m->valscale = 1.0;
   m->mmax = mmax;
   m->h = (r[mmax - 1] - r[0]) / (mmax - 1);
   const double pi4 = 4.0 * M_PI, h = m->h;
@@ -378,12 +397,28 @@ mb_status mb__psp8_parse(const char *data, size_t size, mb__psp *p) {
     m->icore = m->nfun++;
     if ((st = fill_nodes(m, m->icore, -1, core, NULL, 1.0, 1)) != MB_OK) goto done;
   }
+  /* Valence: int r^2 F j_0(qr) dr with F = 4 pi rho_val, as the core. */
+  if (val) {
+    m->ival = m->nfun++;
+    if ((st = fill_nodes(m, m->ival, -1, val, NULL, 1.0, 1)) != MB_OK) goto done;
+  }
   m->table = mb__malloc((size_t)m->nfun * NQ, sizeof(double));
   if (!m->table) { st = MB_ERR_NOMEM; goto done; }
   double out[NFUN];
   for (int j = 0; j < NQ; j++) {
     transform(m, j * DQ, out);
     for (int f = 0; f < m->nfun; f++) m->table[(size_t)f * NQ + j] = out[f];
+  }
+  if (val) { /* rescaled to hold zion electrons: the grid may miss part of the tail
+              * (ABINIT's nctab_eval_tvalespl does the same) */
+    double *t = m->table + (size_t)m->ival * NQ;
+    if (!(t[0] > 0.1 * p->zion)) {
+      st = mb__parse_error(p->path, rd.lineno, "valence density integrates to %g (zion %g)",
+                           t[0], p->zion);
+      goto done;
+    }
+    m->valscale = p->zion / t[0];
+    for (int j = 0; j < NQ; j++) t[j] *= m->valscale;
   }
   p->impl = m;
   m = NULL;
@@ -395,6 +430,7 @@ done:
   free(vloc);
   free(work);
   free(core);
+  free(val);
   for (int l = 0; l <= MB_PSP_LMAX; l++)
     for (int i = 0; i < MB_PSP_MAXPROJ; i++) free(proj[l][i]);
   return st;
@@ -409,11 +445,12 @@ double mb__psp8_qmax(const mb__psp *p) {
 
 double mb__psp8_eval(const mb__psp *p, int what, int l, int i, double q) {
   const psp8_impl *m = p->impl;
-  int f = what == 0 ? m->ivloc : what == 1 ? m->iproj[l][i] : m->icore;
+  int f = what == 0 ? m->ivloc : what == 1 ? m->iproj[l][i] : what == 2 ? m->icore : m->ival;
+  if (f < 0) return 0.0; /* no valence density in the file */
   if (q > QMAX) { /* outside the table: the quadrature itself */
     double out[NFUN];
     transform(m, q, out);
-    return out[f];
+    return what == 3 ? out[f] * m->valscale : out[f];
   }
   /* 6-point Lagrange interpolation on the uniform table. */
   double t = q / DQ;

@@ -454,12 +454,26 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   }
   int warm = s->solved;
   if (!warm) {
-    /* cold start: random vectors and the uniform density (ABINIT would superpose atomic
-     * densities) */
+    /* cold start: random vectors and, as ABINIT, the superposition of the pseudo-atomic
+     * valence densities (negative ringing clipped, rescaled to the electron count), or
+     * the uniform density when no psp carries one */
     for (int ik = 0; ik < kp->nk; ik++)
       mb__eig_random_start(s->kd[ik].basis, nband, 1234567ULL + (unsigned long long)ik,
                            s->kd[ik].psi);
-    for (size_t i = 0; i < N; i++) s->rho[i] = s->nelect / fft->omega;
+    int has_val = 0;
+    if ((st = mb__ionic_valence(fft, in->natoms, s->frac, s->types, in->psp, s->rho,
+                                &has_val)) != MB_OK)
+      goto cleanup;
+    double sum = 0;
+    if (has_val)
+      for (size_t i = 0; i < N; i++) sum += s->rho[i] = s->rho[i] > 0 ? s->rho[i] : 0.0;
+    if (has_val && sum > 0) {
+      double scale = s->nelect / (sum * fft->omega / (double)N);
+      for (size_t i = 0; i < N; i++) s->rho[i] *= scale;
+      if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho)) != MB_OK) goto cleanup;
+    } else {
+      for (size_t i = 0; i < N; i++) s->rho[i] = s->nelect / fft->omega;
+    }
   } else {
     memcpy(s->rho, s->rho_out, N * sizeof(double));
     /* the last density has the symmetry of the last positions: project it on the

@@ -24,6 +24,12 @@ mb_status mb__ionic_vloc(const mb__fft *fft, int natoms, const double *frac, con
  * *has_core = 0 (and rho_core zeroed) when no psp has one. */
 mb_status mb__ionic_core(const mb__fft *fft, int natoms, const double *frac, const int *types,
                          mb__psp *const *psp, double *rho_core, int *has_core);
+/* Superposition of the pseudo-atomic valence densities (mb__psp_valence), the SCF's
+ * starting guess (ntot, electrons/Bohr^3; psps without a density add their zion as a
+ * uniform share). *has_val = 0 and rho untouched when no psp has a density. May be
+ * slightly negative where the atomic tails are cut (Gibbs ringing): clip before use. */
+mb_status mb__ionic_valence(const mb__fft *fft, int natoms, const double *frac,
+                            const int *types, mb__psp *const *psp, double *rho, int *has_val);
 /* ABINIT's "PspCore energy": (sum_a zion_a) (sum_a epsatm_a) / omega. */
 double mb__ionic_pspcore(double omega, int natoms, const int *types, mb__psp *const *psp);
 

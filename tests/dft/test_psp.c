@@ -385,7 +385,11 @@ END_TEST
 
 /* The model core charge: core(0) = int r^2 F(r) dr (F = 4 pi rho_core, the file's
  * third column in the block of 7-number lines) by Simpson's rule; the transforms are
- * smooth at q -> 0 (even in q: f(q) - f(0) ~ q^2). */
+ * smooth at q -> 0 (even in q: f(q) - f(0) ~ q^2). The valence density (the block of
+ * 5-number lines "i r F F' F''", F = 4 pi rho_val): val(0) = zion (rescaled as ABINIT's
+ * nctab_eval_tvalespl does; the file's own integral misses the tail beyond the grid:
+ * 3.953 of 4 for Si, 9.091 of 10 for Ca on its 4 Bohr grid; checked within 15%), and
+ * its shape val(1)/val(0) against Simpson's int r^2 F j_0(r) dr / int r^2 F dr. */
 START_TEST(test_psp8_core_and_small_q) {
   const char *names[] = {"Si.psp8", "O.psp8", "Zn-sp.psp8", "Ca.psp8"};
   for (int k = 0; k < 4; k++) {
@@ -398,17 +402,39 @@ START_TEST(test_psp8_core_and_small_q) {
     /* F(r) from the block of 7-number lines "i r F F' F'' F''' F''''" */
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
-    double g[2000], h = 0, r, c, v[4];
-    int i, n = 0;
-    while (fgets(line, sizeof line, f) && n < 2000) {
+    double g[2000], gv[2][2000], h = 0, r, c, v[4];
+    int i, n = 0, nv = 0;
+    while (fgets(line, sizeof line, f) && n < 2000 && nv < 2000) {
       for (char *s = line; *s; s++)
         if (*s == 'D') *s = 'E';
-      if (sscanf(line, "%d %lf %lf %lf %lf %lf %lf", &i, &r, &c, v, v + 1, v + 2, v + 3) != 7)
-        continue;
+      int got = sscanf(line, "%d %lf %lf %lf %lf %lf %lf", &i, &r, &c, v, v + 1, v + 2, v + 3);
+      if (got == 5 && i == nv + 1) { /* valence density (not the 5-number nproj line) */
+        gv[0][nv] = r * r * c;
+        gv[1][nv++] = r * r * c * (r > 0 ? sin(r) / r : 1.0);
+      }
+      if (got != 7) continue;
       if (n == 1) h = r;
       g[n++] = r * r * c;
     }
     fclose(f);
+    ck_assert_int_eq(nv, n); /* same radial grid */
+    double sv[2] = {0, 0};
+    int nsv = (nv - 1) % 2 ? nv - 1 : nv;
+    for (int t = 0; t < 2; t++) {
+      for (int j = 0; j < nsv; j++)
+        sv[t] += (j == 0 || j == nsv - 1 ? 1 : (j % 2 ? 4 : 2)) * gv[t][j] * h / 3;
+      if (nsv < nv) sv[t] += 0.5 * h * (gv[t][nv - 2] + gv[t][nv - 1]);
+    }
+    double val0 = mb__psp_valence(p, 0), val1 = mb__psp_valence(p, 1.0);
+    if (getenv("MB_TEST_VERBOSE"))
+      fprintf(stderr, "%s val(0) %.12f zion %g file %.6f val(1)/val(0) %.10f Simpson %.10f\n",
+              names[k], val0, p->zion, sv[0], val1 / val0, sv[1] / sv[0]);
+    ck_assert_msg(fabs(val0 - p->zion) < 1e-4, "%s: val(0) %.8f, zion %g", names[k], val0,
+                  p->zion);
+    ck_assert_msg(sv[0] > 0.85 * p->zion && sv[0] < 1.0001 * p->zion, "%s: file's %.6f",
+                  names[k], sv[0]);
+    ck_assert_msg(fabs(val1 / val0 - sv[1] / sv[0]) < 1e-6, "%s: val(1)/val(0) %.10f, %.10f",
+                  names[k], val1 / val0, sv[1] / sv[0]);
     ck_assert_int_gt(n, 100);
     /* Simpson over an even number of intervals, the trapezoid rule on a last odd one
      * (where the integrand is ~1e-9) */
