@@ -17,21 +17,12 @@
 #include <unistd.h>
 
 #include "../testutil.h"
+#include "dftutil.h"
 
 #define HA 27.211386245988
 #define BOHR 0.529177210903
 #define SI_PSP "Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8"
 #define LI_PSP "3li.3.hgh"
-
-static const char *psp_dir(void) {
-  const char *d = getenv("MB_PSP_DIR");
-  return d ? d : "/usr/share/abinit/psp";
-}
-
-static const char *psp_path(const char *rel, char *buf, size_t size) {
-  snprintf(buf, size, "%s/%s", psp_dir(), rel);
-  return buf;
-}
 
 static mb_structure *si_structure(double dx) {
   const double h = 10.26 / 2 * BOHR;

@@ -12,26 +12,7 @@
 
 #include "../testutil.h"
 #include "dft/scf.h"
-
-static const char *psp_dir(void) {
-  const char *d = getenv("MB_PSP_DIR");
-  return d ? d : "/usr/share/abinit/psp";
-}
-
-static int have_file(const char *rel) {
-  char path[1024];
-  struct stat sb;
-  snprintf(path, sizeof path, "%s/%s", psp_dir(), rel);
-  return stat(path, &sb) == 0;
-}
-
-static mb__psp *load(const char *rel) {
-  char path[1024];
-  snprintf(path, sizeof path, "%s/%s", psp_dir(), rel);
-  mb__psp *p = NULL;
-  MB_OK_OR_FAIL(mb__psp_read(path, &p));
-  return p;
-}
+#include "dftutil.h"
 
 #define DOJO "Pseudodojo_nc_sr_04_pbe_standard_psp8/"
 #define SI_PSP DOJO "Si.psp8"

@@ -25,14 +25,9 @@
 
 #include "../testutil.h"
 #include "dft/scf.h"
+#include "dftutil.h"
 
-#define ABINIT_PSP "/usr/share/abinit/psp"
 #define MAXAT 4
-
-static const char *psp_dir(void) {
-  const char *d = getenv("MB_PSP_DIR");
-  return d ? d : ABINIT_PSP;
-}
 
 /* ---- the ABINIT input as make_reference.py writes it -------------------------------- */
 
@@ -108,9 +103,9 @@ static void read_abi(const char *name, abinit_case *c) {
     } else if (!strcmp(tok, "pp_dirpath")) {
       ck_assert(next_token(f, tok, sizeof tok));
       /* the abinit-data directory may be moved with $MB_PSP_DIR */
-      size_t n = strlen(ABINIT_PSP);
-      const char *head = strncmp(tok, ABINIT_PSP, n) ? "" : psp_dir();
-      const char *tail = strncmp(tok, ABINIT_PSP, n) ? tok : tok + n;
+      size_t n = strlen(MB_TEST_ABINIT_PSP);
+      const char *head = strncmp(tok, MB_TEST_ABINIT_PSP, n) ? "" : psp_dir();
+      const char *tail = strncmp(tok, MB_TEST_ABINIT_PSP, n) ? tok : tok + n;
       ck_assert_msg(strlen(head) + strlen(tail) < sizeof c->ppdir, "pp_dirpath too long");
       strcat(strcpy(c->ppdir, head), tail);
     } else if (!strcmp(tok, "pseudos")) {

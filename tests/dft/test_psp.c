@@ -22,17 +22,10 @@
 
 #include "../testutil.h"
 #include "dft/dft.h"
-
-static const char *psp_dir(void) {
-  const char *d = getenv("MB_PSP_DIR");
-  return d ? d : "/usr/share/abinit/psp";
-}
+#include "dftutil.h"
 
 static int have_system_psps(void) {
-  char path[1024];
-  struct stat sb;
-  snprintf(path, sizeof path, "%s/Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8", psp_dir());
-  return stat(path, &sb) == 0;
+  return have_file("Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8");
 }
 
 /* ---- small numerics for the references ---------------------------------------------- */
