@@ -24,12 +24,11 @@ Cases:
 Usage: python3 make_reference.py   (a few minutes)
 """
 import os
-import re
-import shutil
-import subprocess
-import tempfile
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from abinit_io import energy_terms, run_abinit  # noqa: E402
 DOJO = "/usr/share/abinit/psp/Pseudodojo_nc_sr_04_pbe_standard_psp8"
 A_SI, A_CAO = 10.26, 9.09
 
@@ -75,20 +74,10 @@ def main():
     for name in CASES:
         inp = os.path.join(HERE, name + ".abi")
         write_input(inp, name)
-        with tempfile.TemporaryDirectory() as tmp:
-            shutil.copy(inp, tmp)
-            subprocess.run(["abinit", name + ".abi"], cwd=tmp, capture_output=True, text=True)
-            with open(os.path.join(tmp, name + ".abo")) as f:
-                abo = f.read()
-        block = abo[abo.rindex("--- !EnergyTerms"):]
-        block = block[:block.index("\n...")]
+        with open(inp) as f:
+            abo, _ = run_abinit(f.read(), name)
         out.append(f"case {name}")
-        for line in block.splitlines()[3:]:
-            key, _, val = line.partition(":")
-            key = key.strip().strip("'").replace(" ", "_")
-            if key.endswith("_eV") or not val.strip():
-                continue
-            out.append(f"{key} {float(val):.14e}")
+        out += [f"{key} {val:.14e}" for key, val in energy_terms(abo).items()]
         natom = len(CASES[name][1])
         i = abo.rindex("cartesian forces (hartree/bohr) at end:")
         rows = abo[i:].splitlines()[1:1 + natom]

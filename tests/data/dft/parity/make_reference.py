@@ -29,12 +29,11 @@ Usage: python3 make_reference.py [NAME ...]   (about a minute; all cases when no
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from abinit_io import energy_terms, run_abinit  # noqa: E402,F401  (run_abinit: bench_dft.py)
 DOJO = "/usr/share/abinit/psp/Pseudodojo_nc_sr_04_pbe_standard_psp8"
 HGH = "/usr/share/abinit/psp"
 HA_EV = 27.211386245988  # CODATA 2018, eV per Hartree
@@ -137,15 +136,7 @@ def abinit_input(name, size, native=False, toldfe=1e-10, title=None):
 
 def parse_abo(abo):
     """Energy terms, Fermi level, forces, SCF steps and times of an ABINIT 9.6 output."""
-    res = {}
-    block = abo[abo.rindex("--- !EnergyTerms"):]
-    block = block[:block.index("\n...")]
-    for line in block.splitlines()[3:]:
-        key, _, val = line.partition(":")
-        key = key.strip().strip("'").replace(" ", "_")
-        if key.endswith("_eV") or not val.strip():
-            continue
-        res[key] = float(val)
+    res = energy_terms(abo)
     m = re.search(r"Fermi \(or HOMO\) energy \(hartree\)\s*=\s*(\S+)", abo)
     res["fermi"] = float(m.group(1))
     fb = abo[abo.rindex("cartesian_forces:"):]
@@ -161,27 +152,6 @@ def parse_abo(abo):
     m = re.search(r"Overall time at end \(sec\) : cpu=\s*(\S+)\s+wall=\s*(\S+)", abo)
     res["cpu_s"], res["wall_s"] = float(m.group(1)), float(m.group(2))
     return res
-
-
-def run_abinit(text, name, nproc=1, env=None):
-    """Runs ABINIT on input text in a scratch directory; returns (abo text, wall seconds
-    of the whole process, measured here)."""
-    import time
-    with tempfile.TemporaryDirectory() as tmp:
-        with open(os.path.join(tmp, name + ".abi"), "w") as f:
-            f.write(text)
-        cmd = ["abinit", name + ".abi"]
-        if nproc > 1:
-            cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(nproc)] + cmd
-        t0 = time.perf_counter()
-        p = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, env=env)
-        wall = time.perf_counter() - t0
-        path = os.path.join(tmp, name + ".abo")
-        if p.returncode != 0 or not os.path.exists(path):
-            raise RuntimeError(f"abinit failed on {name} (exit {p.returncode}):\n"
-                               f"{p.stdout[-2000:]}\n{p.stderr[-2000:]}")
-        with open(path) as f:
-            return f.read(), wall
 
 
 def main(argv):
