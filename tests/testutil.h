@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "migbar.h"
 
@@ -39,6 +40,37 @@ static inline const char *mb_test_json_skip(const char *p) {
     p++;
   } while (depth > 0 && *p);
   return p;
+}
+
+/* A whole file as a NUL-terminated malloc'd string (the caller frees it). */
+static inline char *mb_test_slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = malloc((size_t)size + 1);
+  ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+  text[size] = 0;
+  fclose(f);
+  return text;
+}
+
+/* The end points of an em-style band (images 0..4 of the ion first, then the host):
+ * initial = image 0 + host, final = image 4 + host. */
+static inline void mb_test_band_end_points(const mb_structure *band, mb_structure **a,
+                                           mb_structure **b) {
+  int n;
+  MB_OK_OR_FAIL(mb_structure_natoms(band, &n));
+  double lat[9], *f = malloc(sizeof(double) * 3 * n);
+  int *z = malloc(sizeof(int) * n);
+  MB_OK_OR_FAIL(mb_structure_lattice(band, lat));
+  MB_OK_OR_FAIL(mb_structure_positions(band, MB_COORDS_FRACTIONAL, f));
+  MB_OK_OR_FAIL(mb_structure_numbers(band, z));
+  MB_OK_OR_FAIL(mb_structure_create(lat, n - 4, f + 12, MB_COORDS_FRACTIONAL, z + 4, b));
+  memcpy(f + 12, f, 3 * sizeof(double)); /* image 0 in place of image 4 */
+  MB_OK_OR_FAIL(mb_structure_create(lat, n - 4, f + 12, MB_COORDS_FRACTIONAL, z + 4, a));
+  free(f), free(z);
 }
 
 /* Run one suite and exit with Check's verdict. */

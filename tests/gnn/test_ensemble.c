@@ -42,23 +42,10 @@ static const char *after_key(const ref_input *r, const char *key) {
   return p;
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = malloc((size_t)size + 1);
-  ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
-  text[size] = 0;
-  fclose(f);
-  return text;
-}
-
 static void load_refs(void) {
   if (ref_text) return;
   char path[1024];
-  ref_text = slurp(mb_test_data("gnn/ensemble/reference.json", path, sizeof path));
+  ref_text = mb_test_slurp(mb_test_data("gnn/ensemble/reference.json", path, sizeof path));
   const char *p = strstr(ref_text, "\"inputs\":");
   ck_assert_ptr_nonnull(p);
   p = strchr(p, '[') + 1;
@@ -249,26 +236,11 @@ START_TEST(std_scale_is_applied) {
 }
 END_TEST
 
-/* initial = image 0 + host, final = image 4 + host, from a band (as in test_model.c). */
-static void end_points(const mb_structure *band, mb_structure **a, mb_structure **b) {
-  int n;
-  MB_OK_OR_FAIL(mb_structure_natoms(band, &n));
-  double lat[9], *f = malloc(sizeof(double) * 3 * n);
-  int *z = malloc(sizeof(int) * n);
-  MB_OK_OR_FAIL(mb_structure_lattice(band, lat));
-  MB_OK_OR_FAIL(mb_structure_positions(band, MB_COORDS_FRACTIONAL, f));
-  MB_OK_OR_FAIL(mb_structure_numbers(band, z));
-  MB_OK_OR_FAIL(mb_structure_create(lat, n - 4, f + 12, MB_COORDS_FRACTIONAL, z + 4, b));
-  memcpy(f + 12, f, 3 * sizeof(double));
-  MB_OK_OR_FAIL(mb_structure_create(lat, n - 4, f + 12, MB_COORDS_FRACTIONAL, z + 4, a));
-  free(f), free(z);
-}
-
 START_TEST(hop_prediction) {
   load_refs();
   mb_ensemble *e = load("gnn/ensemble/ensemble.json");
   mb_structure *s = ref_structure(&refs[2]), *a = NULL, *b = NULL;
-  end_points(s, &a, &b);
+  mb_test_band_end_points(s, &a, &b);
   double mean, std, y[3], m, sd;
   MB_OK_OR_FAIL(mb_ensemble_predict_band(e, a, b, -1, &mean, &std));
   for (int k = 0; k < 3; k++) {

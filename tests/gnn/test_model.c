@@ -41,15 +41,7 @@ static const char *field(const ref_entry *e, const char *key) {
 static void load_refs(void) {
   if (ref_text) return;
   char path[1024];
-  FILE *f = fopen(mb_test_data("gnn/reference.json", path, sizeof path), "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  ref_text = malloc((size_t)size + 1);
-  ck_assert_uint_eq(fread(ref_text, 1, (size_t)size, f), (size_t)size);
-  ref_text[size] = 0;
-  fclose(f);
+  ref_text = mb_test_slurp(mb_test_data("gnn/reference.json", path, sizeof path));
   const char *p = strstr(ref_text, "\"inputs\":");
   ck_assert_ptr_nonnull(p);
   p = strchr(p, '[') + 1;
@@ -269,26 +261,11 @@ START_TEST(band_invariances) {
 }
 END_TEST
 
-/* initial = image 0 + host, final = image 4 + host, from a reference band entry. */
-static void end_points(const mb_structure *band, mb_structure **a, mb_structure **b) {
-  int n;
-  MB_OK_OR_FAIL(mb_structure_natoms(band, &n));
-  double lat[9], *f = malloc(sizeof(double) * 3 * n);
-  int *z = malloc(sizeof(int) * n);
-  MB_OK_OR_FAIL(mb_structure_lattice(band, lat));
-  MB_OK_OR_FAIL(mb_structure_positions(band, MB_COORDS_FRACTIONAL, f));
-  MB_OK_OR_FAIL(mb_structure_numbers(band, z));
-  MB_OK_OR_FAIL(mb_structure_create(lat, n - 4, f + 12, MB_COORDS_FRACTIONAL, z + 4, b));
-  memcpy(f + 12, f, 3 * sizeof(double)); /* image 0 in place of image 4 */
-  MB_OK_OR_FAIL(mb_structure_create(lat, n - 4, f + 12, MB_COORDS_FRACTIONAL, z + 4, a));
-  free(f), free(z);
-}
-
 START_TEST(band_from_end_points) {
   mb_model *m = load_model("tiny_band.safetensors");
   const ref_entry *e = pick("tiny_band.safetensors", 5, 30, 120);
   mb_structure *s = ref_structure(e), *a = NULL, *b = NULL;
-  end_points(s, &a, &b);
+  mb_test_band_end_points(s, &a, &b);
   double y0, y1, y2;
   MB_OK_OR_FAIL(mb_model_predict_structure(m, s, 5, &y0));
   MB_OK_OR_FAIL(mb_model_predict_band(m, a, b, -1, &y1));

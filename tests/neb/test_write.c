@@ -69,19 +69,6 @@ static mb_band *make_band(char *dir, size_t size) {
   return b;
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
-
 /* Files left in dir other than the expected ones (temporary files of the writer). */
 static int count_files(const char *dir) {
   DIR *d = opendir(dir);
@@ -230,7 +217,7 @@ START_TEST(json_summary) {
   MB_OK_OR_FAIL(mb_band_set_option(b, MB_BAND_SPRING, 0.25));
   MB_OK_OR_FAIL(mb_band_set_option(b, MB_BAND_OPTIMIZER, MB_OPTIMIZER_FIRE));
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_JSON));
-  char *text = slurp(path);
+  char *text = mb_test_slurp(path);
   const char *end = jvalue(jws(text));
   ck_assert_msg(end && *jws(end) == '\0', "neb.json is not valid JSON near: %.40s",
                 end ? end : text);
@@ -297,7 +284,7 @@ START_TEST(xyz_frames) {
   ck_assert_int_eq(count, NIMG);
   double energies[NIMG];
   MB_OK_OR_FAIL(mb_band_energies(b, energies));
-  char *text = slurp(path), *line = text;
+  char *text = mb_test_slurp(path), *line = text;
   for (int i = 0; i < NIMG; i++) {
     mb_structure *want = NULL, *got = NULL;
     double p0[6], p1[6], l0[9], l1[9], f[6];
@@ -409,7 +396,7 @@ START_TEST(svg_plot) {
   mb_band *b = make_band(dir, sizeof dir);
   snprintf(path, sizeof path, "%s/profile.svg", dir);
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_SVG));
-  char *text = slurp(path);
+  char *text = mb_test_slurp(path);
   check_xml(text);
   ck_assert_ptr_nonnull(strstr(text, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
   for (char *c = text; *c; c++) *c = (char)(*c | 0x20); /* lower case, for the search */
@@ -465,7 +452,7 @@ START_TEST(after_a_run) {
   MB_OK_OR_FAIL(mb_band_run(b));
   snprintf(path, sizeof path, "%s/neb.json", dir);
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_JSON));
-  char *text = slurp(path);
+  char *text = mb_test_slurp(path);
   int steps, conv;
   MB_OK_OR_FAIL(mb_band_stats(b, &steps, NULL, NULL, NULL, &conv));
   ck_assert_int_gt(steps, 0);
@@ -477,7 +464,7 @@ START_TEST(after_a_run) {
   free(text);
   snprintf(path, sizeof path, "%s/profile.svg", dir);
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_SVG));
-  text = slurp(path);
+  text = mb_test_slurp(path);
   check_xml(text);
   ck_assert_ptr_nonnull(strstr(text, ", converged</text>"));
   free(text);
@@ -508,7 +495,7 @@ START_TEST(errors) {
   /* A write that fails half-way (over the file size limit: EFBIG) leaves the
    * previous file as it was, and no temporary file. */
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_JSON));
-  char *before = slurp(path);
+  char *before = mb_test_slurp(path);
   MB_OK_OR_FAIL(mb_band_set_option(b, MB_BAND_SPRING, 0.3));
   struct rlimit old, lim;
   signal(SIGXFSZ, SIG_IGN);
@@ -520,7 +507,7 @@ START_TEST(errors) {
   ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
   ck_assert_int_eq(st, MB_ERR_IO);
   ck_assert_ptr_nonnull(strstr(mb_last_error(), "write error"));
-  char *after = slurp(path);
+  char *after = mb_test_slurp(path);
   ck_assert_str_eq(after, before);
   ck_assert_int_eq(count_files(dir), 1);
   free(before);
@@ -568,20 +555,20 @@ START_TEST(host_locale_is_ignored) {
   MB_OK_OR_FAIL(mb_band_set_option(b, MB_BAND_SPRING, 0.25));
   snprintf(path, sizeof path, "%s/neb.json", dir);
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_JSON));
-  char *text = slurp(path);
+  char *text = mb_test_slurp(path);
   ck_assert_ptr_nonnull(jvalue(jws(text)));
   ck_assert(!strncmp(jget(text, "options.spring"), "0.25", 4)); /* strtod reads commas now */
   ck_assert_ptr_null(strstr(text, "0,25"));
   free(text);
   snprintf(path, sizeof path, "%s/profile.svg", dir);
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_SVG));
-  text = slurp(path);
+  text = mb_test_slurp(path);
   check_xml(text);
   ck_assert_ptr_nonnull(strstr(text, "forward barrier: 0.500 eV"));
   free(text);
   snprintf(path, sizeof path, "%s/band.xyz", dir);
   MB_OK_OR_FAIL(mb_band_write(b, path, MB_BAND_FILE_XYZ));
-  text = slurp(path);
+  text = mb_test_slurp(path);
   ck_assert_ptr_nonnull(strstr(text, "energy=0.12499999")); /* image 1: V0 sin^2(pi/6) */
   ck_assert_ptr_nonnull(strstr(text, "1.6666666666666"));  /* its x, 1 + 4/6 */
   ck_assert_ptr_null(strstr(text, "1,6666"));

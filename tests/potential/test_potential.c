@@ -74,15 +74,7 @@ static void read_doubles(const char *p, double *out, int n) {
 static void load_refs(void) {
   if (ref_text) return;
   char path[1024];
-  FILE *f = fopen(mb_test_data("potential/reference.json", path, sizeof path), "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  ref_text = malloc((size_t)size + 1);
-  ck_assert_uint_eq(fread(ref_text, 1, (size_t)size, f), (size_t)size);
-  ref_text[size] = 0;
-  fclose(f);
+  ref_text = mb_test_slurp(mb_test_data("potential/reference.json", path, sizeof path));
   const char *p = strstr(ref_text, "\"entries\":");
   ck_assert_ptr_nonnull(p);
   p = strchr(p, '[') + 1;
