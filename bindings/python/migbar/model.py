@@ -31,6 +31,38 @@ def _readonly(*arrays):
         a.flags.writeable = False
 
 
+def _describe(ptr):
+    """(output names, is a band model) of a loaded mb_model."""
+    p = c_int()
+    check(lib.mb_model_noutputs(ptr, byref(p)))
+    names = []
+    for k in range(p.value):
+        name = c_char_p()
+        check(lib.mb_model_output_name(ptr, k, byref(name)))
+        names.append(name.value.decode("utf-8", "replace"))
+    band = c_int()
+    check(lib.mb_model_is_band_model(ptr, byref(band)))
+    return tuple(names), bool(band.value)
+
+
+def _model_metadata(ptr):
+    """The metadata JSON of a loaded mb_model as a dict."""
+    buf = c_void_p()
+    check(lib.mb_model_metadata(ptr, byref(buf)))
+    try:
+        return json.loads(ctypes.string_at(buf).decode("utf-8"))
+    finally:
+        lib.mb_free(buf)
+
+
+def _units(metadata, noutputs):
+    """Units of the outputs (target_units), '' where the metadata has none."""
+    units = _find_key(metadata, "target_units")
+    if not isinstance(units, list) or len(units) != noutputs:
+        return ("",) * noutputs
+    return tuple(str(u) for u in units)
+
+
 class Graph(Handle):
     """The graph of a structure (docs/model.md, section 1), copied out as numpy arrays.
 
@@ -119,17 +151,7 @@ class Model(Handle):
         self._ptr = out
         self.path = path
         self._metadata = None
-        p = c_int()
-        check(lib.mb_model_noutputs(out, byref(p)))
-        names = []
-        for k in range(p.value):
-            name = c_char_p()
-            check(lib.mb_model_output_name(out, k, byref(name)))
-            names.append(name.value.decode("utf-8", "replace"))
-        self.outputs = tuple(names)
-        band = c_int()
-        check(lib.mb_model_is_band_model(out, byref(band)))
-        self.is_band_model = bool(band.value)
+        self.outputs, self.is_band_model = _describe(out)
 
     @classmethod
     def load(cls, path):
@@ -156,13 +178,7 @@ class Model(Handle):
         """The model's metadata (architecture, targets, provenance) as a dict,
         parsed from mb_model_metadata's JSON."""
         if self._metadata is None:
-            buf = c_void_p()
-            check(lib.mb_model_metadata(self._h, byref(buf)))
-            try:
-                text = ctypes.string_at(buf).decode("utf-8")
-            finally:
-                lib.mb_free(buf)
-            self._metadata = json.loads(text)
+            self._metadata = _model_metadata(self._h)
         return self._metadata
 
     @property
@@ -179,10 +195,7 @@ class Model(Handle):
     @property
     def units(self):
         """Units of the outputs (target_units), '' where the metadata has none."""
-        units = _find_key(self.metadata, "target_units")
-        if not isinstance(units, list) or len(units) != len(self.outputs):
-            return ("",) * len(self.outputs)
-        return tuple(str(u) for u in units)
+        return _units(self.metadata, len(self.outputs))
 
     @property
     def noutputs(self):
@@ -239,13 +252,6 @@ class ExtrapolationWarning(UserWarning):
     the data never saw, or a hop longer than any in it. The prediction is still made."""
 
 
-def _model_metadata(ptr):
-    buf = c_void_p()
-    check(lib.mb_model_metadata(ptr, byref(buf)))
-    try:
-        return json.loads(ctypes.string_at(buf).decode("utf-8"))
-    finally:
-        lib.mb_free(buf)
 
 
 class Ensemble(Handle):
@@ -269,20 +275,8 @@ class Ensemble(Handle):
         self.nmembers = n.value
         m0 = c_void_p()
         check(lib.mb_ensemble_member(out, 0, byref(m0)))
-        p = c_int()
-        check(lib.mb_model_noutputs(m0, byref(p)))
-        names = []
-        for k in range(p.value):
-            name = c_char_p()
-            check(lib.mb_model_output_name(m0, k, byref(name)))
-            names.append(name.value.decode("utf-8", "replace"))
-        self.outputs = tuple(names)
-        band = c_int()
-        check(lib.mb_model_is_band_model(m0, byref(band)))
-        self.is_band_model = bool(band.value)
-        units = _find_key(_model_metadata(m0), "target_units")
-        self.units = tuple(str(u) for u in units) if isinstance(units, list) and \
-            len(units) == len(names) else ("",) * len(names)
+        self.outputs, self.is_band_model = _describe(m0)
+        self.units = _units(_model_metadata(m0), len(self.outputs))
 
     @classmethod
     def load(cls, path):
