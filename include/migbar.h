@@ -367,18 +367,22 @@ MB_API mb_status mb_model_predict_batch(const mb_model *m, int n,
  *   {"format": "migbar-ensemble", "version": 1,
  *    "members": ["fold0.safetensors", ...],      (paths relative to the manifest)
  *    "std_scale": 1.0,                           (optional calibration factor)
+ *    "weights": [0.2, ...],                      (optional: blend, one per member)
  *    "domain": {"elements": ["Li", ...],         (optional: what the training
  *               "max_hop_length": 5.0},           data covers, for warnings)
  *    ...}                                        (any other keys: model card)
- * or from a single safetensors file (an ensemble of one, spread 0). A loaded
- * ensemble is read-only and may be shared by threads like a model.
+ * or from a single safetensors file (an ensemble of one, spread 0). A member
+ * may also be a random forest on hop descriptors (docs/descriptors.md), beside
+ * band models of its one output, E_m. A loaded ensemble is read-only and may be
+ * shared by threads like a model.
  * ------------------------------------------------------------------------- */
 
 typedef struct mb_ensemble mb_ensemble;
 
 MB_API mb_status mb_ensemble_load(const char *path, mb_ensemble **out);
 MB_API void mb_ensemble_free(mb_ensemble *e);
-/* Number of members, and member i (borrowed: valid while e lives). */
+/* Number of members, and member i (borrowed: valid while e lives);
+ * MB_ERR_INVALID_ARG for a random-forest member, which is not an mb_model. */
 MB_API mb_status mb_ensemble_size(const mb_ensemble *e, int *nmembers);
 MB_API mb_status mb_ensemble_member(const mb_ensemble *e, int i, const mb_model **member);
 /* The manifest as a JSON object in a new buffer (mb_free()); for a single

@@ -9,7 +9,7 @@
 # Options: --smoke (tiny CPU run of every stage, for tests), --out DIR (default $OUT,
 # else train/runs/device-out), --work DIR (scratch: caches and runs, default
 # /tmp/migbar-device), --data DIR (default $MIGBAR_DATA, shared/data, .devdata,
-# /work/shared/data), --pretrained CKPT (folds: the pre-trained checkpoint, default
+# ../shared/data), --pretrained CKPT (folds: the pre-trained checkpoint, default
 # WORK/pretrain/checkpoint.pt), --seeds S (seeds per fold of the fine-tuned model,
 # default 3), --deadline S (seconds this call may take, default 540). Environment:
 # PYTHON (default python3), MIGBAR_LIBRARY, EXTRA_SET="key=value ..." (config overrides
@@ -55,7 +55,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#STAGES[@]} -gt 0 ] || { echo "usage: run_device.sh [options] pretrain|folds|all" >&2; exit 2; }
 if [ -z "$DATA" ]; then
-  for d in "${MIGBAR_DATA:-}" "$REPO/shared/data" "$REPO/.devdata" /work/shared/data; do
+  for d in "${MIGBAR_DATA:-}" "$REPO/shared/data" "$REPO/.devdata" "$REPO/../shared/data"; do
     if [ -n "$d" ] && [ -f "$d/em/train.json" ]; then DATA=$d; break; fi
   done
 fi

@@ -1,7 +1,8 @@
 /* Prediction for a hop between two structures (docs/model.md, section 4): find the
  * moving ion, build the migration band (band_images positions of the ion, linearly
  * interpolated along the minimum-image displacement, then the host atoms in their
- * original order) and predict it with nband = band_images. */
+ * original order) and predict it with nband = band_images. The forest members of
+ * ensembles (lib/desc/forest.c) read the same band, from mb__gnn_hop_band. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,21 +76,13 @@ mb_status mb__gnn_hop_ion(const mb_structure *a, const mb_structure *b, int *ion
   return MB_OK;
 }
 
-MB_API mb_status mb_model_predict_band(const mb_model *m, const mb_structure *initial,
-                                       const mb_structure *final, int ion, double *outputs) {
-  if (!m || !initial || !final || !outputs)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_model_predict_band: NULL argument");
-  int is_band = 0;
-  mb_model_is_band_model(m, &is_band);
-  if (!is_band)
-    return mb__error(MB_ERR_INVALID_ARG, "predict band: the model reads plain crystals, "
-                     "not migration bands");
-  mb_status st = mb__gnn_hop_ion(initial, final, &ion, "predict band");
+mb_status mb__gnn_hop_band(const mb_structure *initial, const mb_structure *final, int ion,
+                          int nimg, const char *who, mb_structure **out) {
+  mb_status st = mb__gnn_hop_ion(initial, final, &ion, who);
   if (st) return st;
-  int nimg = m->cfg.band_images, nhost = initial->natoms - 1, n = nimg + nhost;
+  int nhost = initial->natoms - 1, n = nimg + nhost;
   double *frac = mb__malloc(3 * (size_t)n, sizeof *frac);
   int *z = mb__malloc((size_t)n, sizeof *z);
-  mb_structure *band = NULL;
   if (!frac || !z) {
     st = MB_ERR_NOMEM;
     goto done;
@@ -108,11 +101,25 @@ MB_API mb_status mb_model_predict_band(const mb_model *m, const mb_structure *in
     memcpy(&frac[3 * at], &initial->frac[3 * i], 3 * sizeof *frac);
     z[at++] = initial->numbers[i];
   }
-  st = mb_structure_create(initial->lattice, n, frac, MB_COORDS_FRACTIONAL, z, &band);
-  if (!st) st = mb_model_predict_structure(m, band, nimg, outputs);
+  st = mb_structure_create(initial->lattice, n, frac, MB_COORDS_FRACTIONAL, z, out);
 done:
-  mb_structure_free(band);
   free(frac);
   free(z);
+  return st;
+}
+
+MB_API mb_status mb_model_predict_band(const mb_model *m, const mb_structure *initial,
+                                       const mb_structure *final, int ion, double *outputs) {
+  if (!m || !initial || !final || !outputs)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_model_predict_band: NULL argument");
+  int is_band = 0;
+  mb_model_is_band_model(m, &is_band);
+  if (!is_band)
+    return mb__error(MB_ERR_INVALID_ARG, "predict band: the model reads plain crystals, "
+                     "not migration bands");
+  mb_structure *band = NULL;
+  mb_status st = mb__gnn_hop_band(initial, final, ion, m->cfg.band_images, "predict band", &band);
+  if (!st) st = mb_model_predict_structure(m, band, m->cfg.band_images, outputs);
+  mb_structure_free(band);
   return st;
 }

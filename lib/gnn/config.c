@@ -19,7 +19,7 @@
 static const char *const known_keys[] = {
     "format_version", "k", "embedding", "hidden", "alignn_layers", "gcn_layers",
     "norm", "band_flags", "pooling", "band_images", "edge_rbf", "angle_rbf",
-    "targets", "target_mean", "target_std", "target_units"};
+    "targets", "target_mean", "target_std", "target_units", "line_graph"};
 #define NKEYS (sizeof known_keys / sizeof known_keys[0])
 
 void gnn_config_free(gnn_config *cfg) {
@@ -133,6 +133,7 @@ static mb_status get_list(const cJSON *root, const char *file, const char *key, 
 static mb_status parse(const cJSON *root, const char *file, gnn_config *c) {
   static const char *const norms[] = {"affine", "layernorm"};
   static const char *const pools[] = {"mean", "mean+attention"};
+  static const char *const lines[] = {"full", "band"};
   if (!cJSON_IsObject(root))
     return mb__error(MB_ERR_MODEL, "%s: migbar.config is not a JSON object", file);
   const cJSON *x;
@@ -162,6 +163,11 @@ static mb_status parse(const cJSON *root, const char *file, gnn_config *c) {
       (st = get_int(root, file, "band_images", 2, 1000, &c->band_images)) ||
       (st = get_rbf(root, file, "edge_rbf", &c->edge_lo, &c->edge_hi, &c->edge_n)) ||
       (st = get_rbf(root, file, "angle_rbf", &c->angle_lo, &c->angle_hi, &c->angle_n)))
+    return st;
+  /* Optional (files written before it existed mean "full"). */
+  c->line_graph = GNN_LINE_FULL;
+  if (cJSON_GetObjectItemCaseSensitive(root, "line_graph") &&
+      (st = get_choice(root, file, "line_graph", lines, 2, &c->line_graph)))
     return st;
   c->ntargets = -1;
   if ((st = get_list(root, file, "targets", 1, &c->ntargets, &c->targets, NULL))) {

@@ -5,6 +5,13 @@
  * member is evaluated by the single-model code (predict.c, band.c), so an ensemble of
  * one gives exactly its member's prediction, with spread 0.
  *
+ * A member may also be a random forest on hop descriptors (lib/desc, a safetensors file
+ * with migbar.forest metadata): it predicts E_m of bands only, so the graph-network
+ * members beside it must be band models of that one output. With the manifest's
+ * "weights" w_k the mean is sum w_k y_k and the spread
+ * std_scale * sqrt(K/(K-1) sum w_k (y_k - mean)^2); without them, the code of equal
+ * weights runs unchanged.
+ *
  * Threads: mb_ensemble_predict_batch runs one (structure, member) pair per task; each
  * pair is computed by one thread and the mean and spread are summed in member order
  * afterwards, so results do not depend on nthreads. */
@@ -19,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../desc/desc.h"
 #include "gnn.h"
 
 #define ENS_FORMAT "migbar-ensemble"
@@ -26,9 +34,15 @@
 #define ENS_MAX_MEMBERS 1024
 #define ENS_NELEMENTS 119
 
+/* Weights must sum to 1 within this. */
+#define ENS_WEIGHT_TOL 1e-6
+
 struct mb_ensemble {
   int nmembers;
-  mb_model **members;
+  mb_model **members;              /* NULL at a forest member */
+  mb__forest **forests;            /* NULL at a graph-network member */
+  double *weights;                 /* manifest "weights", or NULL: equal weights */
+  int noutputs;
   double std_scale;
   int has_elements;                /* domain.elements given */
   unsigned char in_domain[ENS_NELEMENTS];
@@ -93,8 +107,49 @@ static mb_status parse_domain(mb_ensemble *e, const cJSON *domain, const char *p
   return MB_OK;
 }
 
+/* Member i from its file's bytes: a random forest when its metadata says so, else a
+ * graph network. */
+static mb_status load_member(mb_ensemble *e, int i, const char *data, size_t size,
+                             const char *file) {
+  const unsigned char *bytes = (const unsigned char *)data;
+  if (mb__forest_detect(bytes, size))
+    return mb__forest_load_buffer(bytes, size, file, &e->forests[i]);
+  return mb__model_load_buffer(bytes, size, file, 1, &e->members[i]);
+}
+
+/* A forest reads bands and predicts one output: member i must agree with member 0 on the
+ * output, its units and the band; member 0 is a graph network unless all are forests
+ * (tools and bindings describe an ensemble by member 0). */
+static mb_status check_forest_member(const mb_ensemble *e, int i, const char *file) {
+  const mb__forest *f0 = e->forests[0], *fi = e->forests[i];
+  if (f0 && !fi)
+    return mb__error(MB_ERR_MODEL, "%s: member %d (%s) is a graph network but member 0 is a "
+                     "random forest: list the graph-network members first", e->path, i, file);
+  const gnn_config *c0 = f0 ? NULL : &e->members[0]->cfg;
+  if (c0 && (!(c0->band_flags || c0->pooling == GNN_POOL_MEAN_ATTENTION) || c0->ntargets != 1))
+    return mb__error(MB_ERR_MODEL, "%s: member %d (%s) is a random forest, which predicts "
+                     "only '%s' of migration bands, so the graph-network members must be band "
+                     "models with that one output; member 0 is a %s model with %d outputs",
+                     e->path, i, file, fi->target,
+                     c0->band_flags || c0->pooling == GNN_POOL_MEAN_ATTENTION ? "band"
+                                                                               : "crystal",
+                     c0->ntargets);
+  const char *name0 = f0 ? f0->target : c0->targets[0];
+  const char *units0 = f0 ? f0->units : c0->target_units[0];
+  int img0 = f0 ? f0->desc.band_images : c0->band_images;
+  if (strcmp(fi->target, name0) || strcmp(fi->units, units0))
+    return mb__error(MB_ERR_MODEL, "%s: member %d (%s) predicts '%s' (%s) but member 0 '%s' "
+                     "(%s) (outputs and their units must be the same)", e->path, i, file,
+                     fi->target, fi->units, name0, units0);
+  if (fi->desc.band_images != img0)
+    return mb__error(MB_ERR_MODEL, "%s: member %d (%s) reads bands of %d images, member 0 "
+                     "of %d", e->path, i, file, fi->desc.band_images, img0);
+  return MB_OK;
+}
+
 /* All members predict the same outputs, in the same order, from the same kind of input. */
 static mb_status check_member(const mb_ensemble *e, int i, const char *file) {
+  if (e->forests[0] || e->forests[i]) return check_forest_member(e, i, file);
   const gnn_config *a = &e->members[0]->cfg, *b = &e->members[i]->cfg;
   int band_a = a->band_flags || a->pooling == GNN_POOL_MEAN_ATTENTION;
   int band_b = b->band_flags || b->pooling == GNN_POOL_MEAN_ATTENTION;
@@ -112,6 +167,28 @@ static mb_status check_member(const mb_ensemble *e, int i, const char *file) {
     snprintf(sb + strlen(sb), sizeof sb - strlen(sb), "%s%s", p ? ", " : "", b->targets[p]);
   return mb__error(MB_ERR_MODEL, "%s: member %d (%s) predicts [%s] but member 0 predicts [%s] "
                    "(outputs and their units must be the same)", e->path, i, file, sb, sa);
+}
+
+/* "weights": one per member, each finite and >= 0, summing to 1. */
+static mb_status parse_weights(mb_ensemble *e, const cJSON *w, int n, const char *path) {
+  if (!w) return MB_OK;
+  if (!cJSON_IsArray(w) || cJSON_GetArraySize(w) != n)
+    return mb__error(MB_ERR_MODEL, "%s: ensemble manifest: 'weights' must be an array of one "
+                     "number per member (%d members)", path, n);
+  if (!(e->weights = mb__malloc((size_t)n, sizeof *e->weights))) return MB_ERR_NOMEM;
+  double sum = 0;
+  int i = 0;
+  const cJSON *x;
+  cJSON_ArrayForEach(x, w) {
+    if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || x->valuedouble < 0)
+      return mb__error(MB_ERR_MODEL, "%s: ensemble manifest: 'weights' entry %d must be a "
+                       "finite number >= 0", path, i);
+    sum += e->weights[i++] = x->valuedouble;
+  }
+  if (!(fabs(sum - 1) <= ENS_WEIGHT_TOL))
+    return mb__error(MB_ERR_MODEL, "%s: ensemble manifest: 'weights' must sum to 1 (within "
+                     "%g); they sum to %.9g", path, ENS_WEIGHT_TOL, sum);
+  return MB_OK;
 }
 
 static mb_status parse_manifest(mb_ensemble *e, const char *text, size_t size, const char *path) {
@@ -154,8 +231,11 @@ static mb_status parse_manifest(mb_ensemble *e, const char *text, size_t size, c
     }
     e->std_scale = scale->valuedouble;
   }
-  if ((st = parse_domain(e, cJSON_GetObjectItemCaseSensitive(root, "domain"), path))) goto done;
-  if (!(e->members = mb__calloc((size_t)n, sizeof *e->members))) {
+  if ((st = parse_domain(e, cJSON_GetObjectItemCaseSensitive(root, "domain"), path)) ||
+      (st = parse_weights(e, cJSON_GetObjectItemCaseSensitive(root, "weights"), n, path)))
+    goto done;
+  if (!(e->members = mb__calloc((size_t)n, sizeof *e->members)) ||
+      !(e->forests = mb__calloc((size_t)n, sizeof *e->forests))) {
     st = MB_ERR_NOMEM;
     goto done;
   }
@@ -172,10 +252,15 @@ static mb_status parse_manifest(mb_ensemble *e, const char *text, size_t size, c
       st = MB_ERR_NOMEM;
       goto done;
     }
-    if ((st = mb_model_load(file, &e->members[i]))) {
+    char *bytes = NULL;
+    size_t nbytes = 0;
+    if ((st = mb__read_file(file, &bytes, &nbytes)) ||
+        (st = load_member(e, i, bytes, nbytes, file))) {
+      free(bytes);
       mb__error_prefix("%s: member %d", path, i);
       goto done;
     }
+    free(bytes);
     e->nmembers++;
     if ((st = check_member(e, i, file))) goto done;
   }
@@ -206,8 +291,13 @@ static int is_manifest(const char *data, size_t size) {
 
 MB_API void mb_ensemble_free(mb_ensemble *e) {
   if (!e) return;
-  for (int i = 0; i < e->nmembers; i++) mb_model_free(e->members[i]);
+  for (int i = 0; i < e->nmembers; i++) {
+    mb_model_free(e->members[i]);
+    mb__forest_free(e->forests[i]);
+  }
   free(e->members);
+  free(e->forests);
+  free(e->weights);
   free(e->manifest);
   free(e->path);
   free(e);
@@ -229,16 +319,22 @@ MB_API mb_status mb_ensemble_load(const char *path, mb_ensemble **out) {
   } else {
     /* a single model: an ensemble of one, its metadata as the manifest */
     e->std_scale = 1.0;
-    if (!(e->members = mb__calloc(1, sizeof *e->members))) {
+    if (!(e->members = mb__calloc(1, sizeof *e->members)) ||
+        !(e->forests = mb__calloc(1, sizeof *e->forests))) {
       st = MB_ERR_NOMEM;
       goto done;
     }
-    st = mb__model_load_buffer((const unsigned char *)data, size, path, 1, &e->members[0]);
+    st = load_member(e, 0, data, size, path);
     if (!st) {
       e->nmembers = 1;
-      st = mb_model_metadata(e->members[0], &e->manifest);
+      if (e->forests[0]) {
+        if (!(e->manifest = mb__strdup(e->forests[0]->metadata))) st = MB_ERR_NOMEM;
+      } else {
+        st = mb_model_metadata(e->members[0], &e->manifest);
+      }
     }
   }
+  if (!st) e->noutputs = e->forests[0] ? 1 : e->members[0]->cfg.ntargets;
 done:
   free(data);
   if (st) mb_ensemble_free(e);
@@ -257,6 +353,9 @@ MB_API mb_status mb_ensemble_member(const mb_ensemble *e, int i, const mb_model 
   if (i < 0 || i >= e->nmembers)
     return mb__error(MB_ERR_RANGE, "mb_ensemble_member: member %d outside 0..%d", i,
                      e->nmembers - 1);
+  if (!e->members[i])
+    return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_member: member %d is a random forest on "
+                     "hop descriptors, not a graph-network model", i);
   *member = e->members[i];
   return MB_OK;
 }
@@ -271,10 +370,20 @@ MB_API mb_status mb_ensemble_manifest(const mb_ensemble *e, char **json) {
 
 /* ---- predictions --------------------------------------------------------------------- */
 
-/* Mean and scaled sample standard deviation of K member outputs y[k*P + p]. */
+/* Mean and scaled sample standard deviation of K member outputs y[k*P + p]; with weights,
+ * their weighted forms (the same numbers for equal weights, up to rounding). */
 static void reduce(const mb_ensemble *e, int P, const double *y, double *mean, double *std) {
   int K = e->nmembers;
-  for (int p = 0; p < P; p++) {
+  const double *w = e->weights;
+  for (int p = 0; w && p < P; p++) {
+    double m = 0, ss = 0;
+    for (int k = 0; k < K; k++) m += w[k] * y[(size_t)k * P + p];
+    for (int k = 0; k < K; k++)
+      ss += w[k] * (y[(size_t)k * P + p] - m) * (y[(size_t)k * P + p] - m);
+    mean[p] = m;
+    std[p] = K > 1 ? sqrt((double)K / (K - 1) * ss) * e->std_scale : 0.0;
+  }
+  for (int p = 0; !w && p < P; p++) {
     double s = 0, ss = 0;
     for (int k = 0; k < K; k++) s += y[(size_t)k * P + p];
     double m = s / K;
@@ -309,9 +418,16 @@ static void *worker(void *arg) {
     if (t < 0) break;
     int i = t / K, k = t % K;
     const mb_model *m = b->e->members[k];
+    const mb__forest *f = b->e->forests[k];
     double *y = &b->y[(size_t)t * b->P];
-    mb_status st = b->final ? mb_model_predict_band(m, b->s[0], b->final, b->ion, y)
-                            : mb_model_predict_structure(m, b->s[i], b->nband ? b->nband[i] : 0, y);
+    int nb = b->nband ? b->nband[i] : 0;
+    mb_status st;
+    if (f)
+      st = b->final ? mb__forest_predict_hop(f, b->s[0], b->final, b->ion, y, NULL)
+                    : mb__forest_predict_structure(f, b->s[i], nb, y, NULL);
+    else
+      st = b->final ? mb_model_predict_band(m, b->s[0], b->final, b->ion, y)
+                    : mb_model_predict_structure(m, b->s[i], nb, y);
     if (st) {
       /* mb_last_error is per thread: keep the message for the caller. */
       pthread_mutex_lock(&b->lock);
@@ -357,7 +473,7 @@ MB_API mb_status mb_ensemble_predict_band(const mb_ensemble *e, const mb_structu
                                           double *std) {
   if (!e || !initial || !final || !mean || !std)
     return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_predict_band: NULL argument");
-  int K = e->nmembers, P = e->members[0]->cfg.ntargets;
+  int K = e->nmembers, P = e->noutputs;
   const mb_structure *list[1] = {initial};
   pool b = {.e = e, .s = list, .final = final, .ion = ion, .ntasks = K, .P = P, .err_task = K};
   if (!(b.y = mb__malloc((size_t)K * P, sizeof *b.y))) return MB_ERR_NOMEM;
@@ -379,7 +495,7 @@ MB_API mb_status mb_ensemble_predict_batch(const mb_ensemble *e, int n,
     if (!structures[i])
       return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_predict_batch: structure %d is NULL", i);
   if (n == 0) return MB_OK;
-  int K = e->nmembers, P = e->members[0]->cfg.ntargets;
+  int K = e->nmembers, P = e->noutputs;
   if (n > INT_MAX / K)
     return mb__error(MB_ERR_RANGE, "mb_ensemble_predict_batch: %d structures x %d members is "
                      "too many for one call", n, K);

@@ -30,10 +30,13 @@ struct mb_graph {
 
 enum { GNN_NORM_AFFINE = 0, GNN_NORM_LAYERNORM = 1 };
 enum { GNN_POOL_MEAN = 0, GNN_POOL_MEAN_ATTENTION = 1 };
+/* Which triplets the line graph keeps (docs/model.md section 1.4). */
+enum { GNN_LINE_FULL = 0, GNN_LINE_BAND = 1 };
 
 typedef struct gnn_config {
   int format_version, k, embedding, hidden, alignn_layers, gcn_layers;
   int norm, band_flags, pooling, band_images;
+  int line_graph;                 /* GNN_LINE_*; optional key, "full" when absent */
   double edge_lo, edge_hi, angle_lo, angle_hi;
   int edge_n, angle_n;
   int ntargets;
@@ -45,6 +48,11 @@ typedef struct gnn_config {
  * the file and the key. */
 mb_status gnn_config_parse(const char *text, const char *file, gnn_config *cfg);
 void gnn_config_free(gnn_config *cfg);
+
+/* mb_graph_create with the line graph of a model: GNN_LINE_BAND keeps only the
+ * triplets whose shared atom is a band atom (index < nband). */
+mb_status gnn_graph_create(const mb_structure *s, int k, int nband, int line,
+                           mb_graph **out);
 
 /* ---- layers (layers.c) ------------------------------------------------------------- */
 
@@ -138,6 +146,10 @@ mb_status mb__gnn_hop_ion(const mb_structure *a, const mb_structure *b, int *ion
 /* Minimum-image Cartesian displacement of atom i from a to b, A. */
 void mb__gnn_hop_displacement(const mb_structure *a, const mb_structure *b, int i,
                               double d[3]);
+/* The migration band of the hop (docs/model.md section 4): nimg images of the ion,
+ * then the host atoms in their order; the checks and messages of mb__gnn_hop_ion. */
+mb_status mb__gnn_hop_band(const mb_structure *initial, const mb_structure *final, int ion,
+                          int nimg, const char *who, mb_structure **out);
 
 /* Load from a buffer (the file's bytes); name is used in messages. tables = 0
  * skips the angle tables: predictions then compute the angle features and the

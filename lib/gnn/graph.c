@@ -110,14 +110,16 @@ done:
   return st;
 }
 
-static mb_status build_triplets(mb_graph *g) {
+/* Triplets a -> b sharing the atom u = src(b) = dst(a); with band_only, only those
+ * whose u is a band atom (u < nband), the band line graph of docs/model.md 1.4. */
+static mb_status build_triplets(mb_graph *g, int band_only) {
   size_t m = g->nedges, t = 0;
   g->t_first = mb__malloc(m + 1, sizeof *g->t_first);
   if (!g->t_first) return MB_ERR_NOMEM;
   g->t_first[0] = 0;
   for (size_t b = 0; b < m; b++) {
     int u = g->src[b];
-    t += g->in_first[u + 1] - g->in_first[u];
+    if (!band_only || u < g->nband) t += g->in_first[u + 1] - g->in_first[u];
     g->t_first[b + 1] = t;
   }
   g->ntriplets = t;
@@ -128,6 +130,7 @@ static mb_status build_triplets(mb_graph *g) {
   t = 0;
   for (size_t b = 0; b < m; b++) {
     int u = g->src[b];
+    if (band_only && u >= g->nband) continue;
     const double *rb = &g->vec[3 * b];
     for (size_t a = g->in_first[u]; a < g->in_first[u + 1]; a++, t++) {
       const double *ra = &g->vec[3 * a];
@@ -142,6 +145,10 @@ static mb_status build_triplets(mb_graph *g) {
 }
 
 MB_API mb_status mb_graph_create(const mb_structure *s, int k, int nband, mb_graph **out) {
+  return gnn_graph_create(s, k, nband, GNN_LINE_FULL, out);
+}
+
+mb_status gnn_graph_create(const mb_structure *s, int k, int nband, int line, mb_graph **out) {
   if (!s || !out) return mb__error(MB_ERR_INVALID_ARG, "mb_graph_create: NULL argument");
   if (k < 1) return mb__error(MB_ERR_INVALID_ARG, "mb_graph_create: k = %d, must be >= 1", k);
   if (nband < 0 || nband > s->natoms)
@@ -152,7 +159,7 @@ MB_API mb_status mb_graph_create(const mb_structure *s, int k, int nband, mb_gra
   g->natoms = s->natoms;
   g->nband = nband;
   mb_status st = build_edges(s, k, g);
-  if (st == MB_OK) st = build_triplets(g);
+  if (st == MB_OK) st = build_triplets(g, line == GNN_LINE_BAND);
   if (st != MB_OK) {
     mb_graph_free(g);
     return st;

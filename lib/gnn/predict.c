@@ -161,7 +161,7 @@ MB_API mb_status mb_model_predict_structure(const mb_model *m, const mb_structur
   mb_status st = check_nband(m, s, nband);
   if (st) return st;
   mb_graph *g = NULL;
-  if ((st = mb_graph_create(s, m->cfg.k, nband, &g))) return st;
+  if ((st = gnn_graph_create(s, m->cfg.k, nband, m->cfg.line_graph, &g))) return st;
   double *y = mb__malloc((size_t)m->cfg.ntargets, sizeof *y);
   if (!y) st = MB_ERR_NOMEM;
   else st = forward(m, s, g, y);

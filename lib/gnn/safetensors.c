@@ -2,16 +2,22 @@
  * little-endian header length n, n bytes of JSON (an object, possibly padded with
  * spaces), then the data section. Each header entry but "__metadata__" is
  * {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]} with offsets relative
- * to the data section. As the format requires, the tensors must cover the data
+ * to the data section (F64 and I32 too where the caller allows them: the forests of
+ * lib/desc). As the format requires, the tensors must cover the data
  * section exactly, without holes or overlaps. Nothing here trusts the input: every
  * size is checked before it is used. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "safetensors.h"
+
+static const char *const dtype_name[] = {"F32", "F64", "I32"};
+static const size_t dtype_size[] = {4, 8, 4};
+#define ST_NDTYPES 3
 
 void st_free(st_file *f) {
   if (!f) return;
@@ -61,7 +67,7 @@ static mb_status parse_metadata(const cJSON *meta, const char *name, st_file *f)
 }
 
 static mb_status parse_tensor(const cJSON *x, const char *name, size_t data_size,
-                              st_tensor *t) {
+                              unsigned dtypes, st_tensor *t) {
   const char *tn = t->name;
   if (!cJSON_IsObject(x))
     return mb__error(MB_ERR_MODEL, "%s: tensor '%s': entry is not an object", name, tn);
@@ -80,9 +86,19 @@ static mb_status parse_tensor(const cJSON *x, const char *name, size_t data_size
                      !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
   if (!cJSON_IsString(dtype))
     return mb__error(MB_ERR_MODEL, "%s: tensor '%s': dtype is not a string", name, tn);
-  if (strcmp(dtype->valuestring, "F32"))
-    return mb__error(MB_ERR_MODEL, "%s: tensor '%s': dtype %.20s, expected F32", name, tn,
-                     dtype->valuestring);
+  t->dtype = -1;
+  for (int j = 0; j < ST_NDTYPES; j++)
+    if ((dtypes & ST_DTYPE(j)) && !strcmp(dtype->valuestring, dtype_name[j])) t->dtype = j;
+  if (t->dtype < 0) {
+    char want[32] = "";
+    for (int j = 0; j < ST_NDTYPES; j++)
+      if (dtypes & ST_DTYPE(j))
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", want[0] ? " or " : "",
+                 dtype_name[j]);
+    return mb__error(MB_ERR_MODEL, "%s: tensor '%s': dtype %.20s, expected %s", name, tn,
+                     dtype->valuestring, want);
+  }
+  size_t esize = dtype_size[t->dtype];
   if (!cJSON_IsArray(shape))
     return mb__error(MB_ERR_MODEL, "%s: tensor '%s': shape is not an array", name, tn);
   int nd = cJSON_GetArraySize(shape);
@@ -97,7 +113,7 @@ static mb_status parse_tensor(const cJSON *x, const char *name, size_t data_size
     if (!as_index(k, &v))
       return mb__error(MB_ERR_MODEL, "%s: tensor '%s': shape entry %d is not a size", name, tn, d);
     t->shape[d++] = (int64_t)v;
-    if (v && count > (UINT64_MAX / 4) / v)
+    if (v && count > (UINT64_MAX / 8) / v)
       return mb__error(MB_ERR_MODEL, "%s: tensor '%s': shape too large", name, tn);
     count *= v;
   }
@@ -111,10 +127,11 @@ static mb_status parse_tensor(const cJSON *x, const char *name, size_t data_size
                      "%s: tensor '%s': data_offsets [%llu, %llu] outside the data section "
                      "(%zu bytes)", name, tn, (unsigned long long)b, (unsigned long long)e,
                      data_size);
-  if (e - b != 4 * count)
+  if (e - b != esize * count)
     return mb__error(MB_ERR_MODEL,
-                     "%s: tensor '%s': %llu bytes of data for %llu F32 values", name, tn,
-                     (unsigned long long)(e - b), (unsigned long long)count);
+                     "%s: tensor '%s': %llu bytes of data for %llu %s values", name, tn,
+                     (unsigned long long)(e - b), (unsigned long long)count,
+                     dtype_name[t->dtype]);
   t->count = (size_t)count;
   t->begin = (size_t)b;
   t->end = (size_t)e;
@@ -161,7 +178,7 @@ static mb_status check_layout(st_file *f, const char *name, size_t data_size) {
 }
 
 static mb_status parse_header(const cJSON *root, const char *name, const unsigned char *data,
-                              size_t data_size, st_file *f) {
+                              size_t data_size, unsigned dtypes, st_file *f) {
   if (!cJSON_IsObject(root))
     return mb__error(MB_ERR_MODEL, "%s: header: not a JSON object", name);
   size_t n = 0;
@@ -184,14 +201,32 @@ static mb_status parse_header(const cJSON *root, const char *name, const unsigne
     t->name = mb__strdup(key);
     if (!t->name) return MB_ERR_NOMEM;
     f->ntensors++;
-    st = parse_tensor(x, name, data_size, t);
+    st = parse_tensor(x, name, data_size, dtypes, t);
     if (st != MB_OK) return st;
     t->data = data + t->begin;
   }
   return check_layout(f, name, data_size);
 }
 
+/* Quietly: a file that is not a forest is then read, and judged, as a graph network. */
+int st_has_meta(const unsigned char *buf, size_t size, const char *key) {
+  if (!buf || size < 8) return 0;
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; i--) n = (n << 8) | buf[i];
+  if (n < 2 || n > ST_MAX_HEADER || n > size - 8) return 0;
+  cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
+  const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+  int has = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, key));
+  cJSON_Delete(root);
+  return has;
+}
+
 mb_status st_parse(const unsigned char *buf, size_t size, const char *name, st_file *out) {
+  return st_parse_dtypes(buf, size, name, ST_DTYPE(ST_F32), out);
+}
+
+mb_status st_parse_dtypes(const unsigned char *buf, size_t size, const char *name,
+                          unsigned dtypes, st_file *out) {
   if (!name) name = "safetensors";
   if (!buf || size < 8)
     return mb__error(MB_ERR_MODEL, "%s: %zu bytes, too short for the 8-byte header length", name,
@@ -217,7 +252,7 @@ mb_status st_parse(const unsigned char *buf, size_t size, const char *name, st_f
                        (size_t)(p - text) + 8);
     }
   st_file f = {0};
-  mb_status st = parse_header(root, name, buf + 8 + n, size - 8 - (size_t)n, &f);
+  mb_status st = parse_header(root, name, buf + 8 + n, size - 8 - (size_t)n, dtypes, &f);
   cJSON_Delete(root);
   if (st != MB_OK) {
     st_free(&f);
@@ -242,6 +277,24 @@ const char *st_meta(const st_file *f, const char *key) {
 void st_copy_f32(const st_tensor *t, float *dst) {
   /* Assemble each value from its little-endian bytes: right on any host, and the data
    * need not be aligned. */
+  for (size_t i = 0; i < t->count; i++) {
+    const unsigned char *p = t->data + 4 * i;
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24;
+    memcpy(&dst[i], &u, 4);
+  }
+}
+
+void st_copy_f64(const st_tensor *t, double *dst) {
+  for (size_t i = 0; i < t->count; i++) {
+    const unsigned char *p = t->data + 8 * i;
+    uint64_t u = 0;
+    for (int k = 7; k >= 0; k--) u = u << 8 | p[k];
+    memcpy(&dst[i], &u, 8);
+  }
+}
+
+void st_copy_i32(const st_tensor *t, int32_t *dst) {
   for (size_t i = 0; i < t->count; i++) {
     const unsigned char *p = t->data + 4 * i;
     uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |

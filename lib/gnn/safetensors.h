@@ -1,5 +1,7 @@
 /* A strict reader of the safetensors container (8-byte little-endian header length,
- * JSON header, tensor data), as libmigbar's models use it: F32 tensors only. */
+ * JSON header, tensor data), as libmigbar's models use it: F32 tensors only for graph
+ * networks (st_parse); the random forests of lib/desc also hold F64 and I32 tensors
+ * (st_parse_dtypes). */
 #ifndef MB_SAFETENSORS_H
 #define MB_SAFETENSORS_H
 
@@ -12,8 +14,13 @@
 /* Headers larger than this are refused (a model's header is a few hundred kB). */
 #define ST_MAX_HEADER (64u << 20)
 
+/* Tensor element types; ST_DTYPE(x) is the bit of x in an allowed-types mask. */
+enum { ST_F32 = 0, ST_F64 = 1, ST_I32 = 2 };
+#define ST_DTYPE(x) (1u << (x))
+
 typedef struct st_tensor {
   char *name;
+  int dtype;                 /* ST_F32, ST_F64 or ST_I32 */
   int ndim;
   int64_t shape[ST_MAX_DIMS];
   size_t count;              /* elements */
@@ -32,6 +39,12 @@ typedef struct st_file {
  * tensor 'x': ..."). Every error is MB_ERR_MODEL (or MB_ERR_NOMEM). The tensors'
  * data pointers point into buf. */
 mb_status st_parse(const unsigned char *buf, size_t size, const char *name, st_file *out);
+/* The same, accepting the dtypes in the mask (ST_DTYPE(ST_F32) | ...). */
+mb_status st_parse_dtypes(const unsigned char *buf, size_t size, const char *name,
+                          unsigned dtypes, st_file *out);
+/* 1 when buf is a safetensors file whose __metadata__ has the key (nothing else is
+ * checked), else 0. */
+int st_has_meta(const unsigned char *buf, size_t size, const char *key);
 void st_free(st_file *f);
 /* The tensor called name, or NULL. */
 const st_tensor *st_find(const st_file *f, const char *name);
@@ -39,5 +52,8 @@ const st_tensor *st_find(const st_file *f, const char *name);
 const char *st_meta(const st_file *f, const char *key);
 /* Copy a tensor's little-endian F32 data into dst (count floats). */
 void st_copy_f32(const st_tensor *t, float *dst);
+/* The same for F64 and I32 tensors. */
+void st_copy_f64(const st_tensor *t, double *dst);
+void st_copy_i32(const st_tensor *t, int32_t *dst);
 
 #endif

@@ -128,7 +128,7 @@ def write(out, rows, y, pred, std, fid, rep, table_rows, extra_md=""):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="/work/shared/data/em/train.json")
+    ap.add_argument("--data", default="../shared/data/em/train.json")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=DEFAULT_FOLD_SEED, help="fold seed")
     ap.add_argument("--out", default="train/runs/rf")

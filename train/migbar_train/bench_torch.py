@@ -6,7 +6,7 @@ on the same weights and the same graph.
     # r: {"graph_seconds", "forward_seconds" (median), "forward_min", "output", ...}
 
 or  python3 -m migbar_train.bench_torch WEIGHTS STRUCTURE.json [--index i] [--nband 5]
-(STRUCTURE.json: a JSON array in the /work/shared/data layout, or one atoms object).
+(STRUCTURE.json: a JSON array in the ../shared/data layout, or one atoms object).
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""Datasets (the JSON atoms layout of /work/shared/data, see its README), graphs built
+"""Datasets (the JSON atoms layout of ../shared/data, see its README), graphs built
 once and cached as one npz per dataset, and batches.
 
 A dataset is a list of entries {"atoms", "nband", "y" (float array, NaN = missing),
@@ -80,9 +80,11 @@ def load_pretrain(data_dir, properties=None, max_per_property=None, seed=0):
 _ARRAYS = ("z", "src", "dst", "dist", "ta", "tb", "cos")
 
 
-def cache_key(entries, k):
+def cache_key(entries, k, line="full"):
     h = hashlib.sha256()
     h.update(b"migbar-graph-v1 k=%d\n" % int(k))
+    if line != "full":  # (full-line-graph caches keep their earlier names)
+        h.update(b"line=%s\n" % line.encode())
     for e in entries:
         a = e["atoms"]
         h.update(json.dumps([a["lattice_mat"], a["coords"], a["elements"],
@@ -119,17 +121,23 @@ def _unpack(p):
     return gs
 
 
-def graphs(entries, k=12, cache_dir=None, name="data", log=None):
-    """The graphs of entries, built once and cached in cache_dir/<name>-<key>.npz."""
+def cache_path(cache_dir, name, entries, k, line="full"):
+    return os.path.join(cache_dir, "%s-k%d%s-%s.npz" % (name, k, "" if line == "full" else "-" + line,
+                                                     cache_key(entries, k, line)))
+
+
+def graphs(entries, k=12, cache_dir=None, name="data", log=None, line="full"):
+    """The graphs of entries (line graph "full" or "band", docs/model.md section 1),
+    built once and cached in cache_dir/<name>-k<k>[-band]-<key>.npz."""
     path = None
     if cache_dir:
         os.makedirs(cache_dir, exist_ok=True)
-        path = os.path.join(cache_dir, "%s-k%d-%s.npz" % (name, k, cache_key(entries, k)))
+        path = cache_path(cache_dir, name, entries, k, line)
         if os.path.exists(path):
             with np.load(path) as f:
                 return _unpack({n: f[n] for n in f.files})
     t0 = time.time()
-    gs = [graph_from_atoms(e["atoms"], k=k, nband=e["nband"]) for e in entries]
+    gs = [graph_from_atoms(e["atoms"], k=k, nband=e["nband"], line=line) for e in entries]
     packed = _pack(gs)
     if log:
         log("built %d graphs (%s) in %.1f s: %d atoms, %d edges, %d triplets"

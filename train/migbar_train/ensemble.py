@@ -53,8 +53,9 @@ VERSION = 1
 # --- graph cache in parallel ----------------------------------------------------------
 
 def _pack_chunk(args):
-    entries, k = args
-    return D._pack([graph_from_atoms(e["atoms"], k=k, nband=e["nband"]) for e in entries])
+    entries, k, line = args
+    return D._pack([graph_from_atoms(e["atoms"], k=k, nband=e["nband"], line=line)
+                    for e in entries])
 
 
 def prebuild_cache(cfg, processes=1):
@@ -64,8 +65,8 @@ def prebuild_cache(cfg, processes=1):
     seen = {}
     real = D.graphs
 
-    def record(entries, k=12, cache_dir=None, name="data", log=None):
-        seen.update(entries=entries, k=k, cache_dir=cache_dir, name=name)
+    def record(entries, k=12, cache_dir=None, name="data", log=None, line="full"):
+        seen.update(entries=entries, k=k, cache_dir=cache_dir, name=name, line=line)
         return [None] * len(entries)
 
     D.graphs = record
@@ -77,12 +78,13 @@ def prebuild_cache(cfg, processes=1):
     if not cache_dir:
         raise ValueError("no cache_dir in the config")
     os.makedirs(cache_dir, exist_ok=True)
-    path = os.path.join(cache_dir, "%s-k%d-%s.npz" % (seen["name"], k, D.cache_key(entries, k)))
+    line = seen["line"]
+    path = D.cache_path(cache_dir, seen["name"], entries, k, line)
     if os.path.exists(path):
         return path
     chunks = [c for c in np.array_split(np.arange(len(entries)), max(1, processes) * 8)
               if len(c)]
-    work = [([entries[i] for i in c], k) for c in chunks]
+    work = [([entries[i] for i in c], k, line) for c in chunks]
     if processes > 1:
         with mp.get_context("fork").Pool(processes) as pool:
             packs = pool.map(_pack_chunk, work)

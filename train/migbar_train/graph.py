@@ -127,15 +127,19 @@ def edges_from_pairs(i, j, shift, vector):
     return src[first], dst[first], sh[first].astype(np.int32), r[first]
 
 
-def line_graph(src, dst, r, natoms):
+def line_graph(src, dst, r, natoms, centres=None):
     """Section 1.3: triplets a -> b for every pair of edges with dst(a) == src(b)
-    (backtracking allowed), with cos = (-r_a) . r_b / (|r_a| |r_b|)."""
+    (backtracking allowed), with cos = (-r_a) . r_b / (|r_a| |r_b|). With centres
+    (an int n), only the triplets whose shared atom is < n (section 1.4, "band")."""
     m = len(src)
     order = np.argsort(src, kind="stable")
     outdeg = np.bincount(src, minlength=natoms)
     start = np.concatenate([[0], np.cumsum(outdeg)])
-    counts = outdeg[dst]                       # edges leaving the head of each edge
-    ta = np.repeat(np.arange(m, dtype=np.int64), counts)
+    first = np.arange(m, dtype=np.int64)
+    if centres is not None:
+        first = first[dst < int(centres)]
+    counts = outdeg[dst[first]]                # edges leaving the head of each edge
+    ta = np.repeat(first, counts)
     base = np.concatenate([[0], np.cumsum(counts)])[:-1]
     within = np.arange(len(ta), dtype=np.int64) - np.repeat(base, counts)
     tb = order[start[dst[ta]] + within].astype(np.int64)
@@ -146,18 +150,33 @@ def line_graph(src, dst, r, natoms):
     return ta, tb, cos
 
 
-def build_graph(lattice, positions, symbols, cartesian=False, k=12, nband=0):
+def restrict_line_graph(g, mode):
+    """docs/model.md section 1.4: with mode "band" only the triplets whose shared atom
+    (dst(a) == src(b)) is a band atom (index < nband) are kept, in their order; "full"
+    keeps them all. Returns a new dict (arrays shared where unchanged)."""
+    if mode == "full":
+        return g
+    if mode != "band":
+        raise ValueError("line graph %r: 'full' or 'band'" % mode)
+    keep = g["dst"][g["ta"]] < int(g["nband"])
+    return dict(g, ta=g["ta"][keep], tb=g["tb"][keep], cos=g["cos"][keep])
+
+
+def build_graph(lattice, positions, symbols, cartesian=False, k=12, nband=0, line="full"):
     numbers, i, j, shift, vector = knn_pairs(lattice, positions, symbols, cartesian, k)
     src, dst, sh, r = edges_from_pairs(i, j, shift, vector)
-    ta, tb, cos = line_graph(src, dst, r, len(numbers))
+    if line not in ("full", "band"):
+        raise ValueError("line graph %r: 'full' or 'band'" % line)
+    ta, tb, cos = line_graph(src, dst, r, len(numbers),
+                             centres=int(nband) if line == "band" else None)
     return {"z": numbers, "nband": int(nband), "src": src, "dst": dst, "shift": sh, "r": r,
             "ta": ta, "tb": tb, "cos": cos}
 
 
-def graph_from_atoms(atoms, k=12, nband=0):
+def graph_from_atoms(atoms, k=12, nband=0, line="full"):
     """A graph from the JSON atoms layout (lattice_mat, coords, elements, cartesian)."""
     return build_graph(atoms["lattice_mat"], atoms["coords"], atoms["elements"],
-                       atoms.get("cartesian", False), k=k, nband=nband)
+                       atoms.get("cartesian", False), k=k, nband=nband, line=line)
 
 
 def default_library():

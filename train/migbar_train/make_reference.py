@@ -1,12 +1,13 @@
-"""Parity reference for the C runtime (lib/gnn): two small random models and their
+"""Parity reference for the C runtime (lib/gnn): small random models and their
 outputs on ~50 structures, computed in float64 from the float32 weights file.
 
     PYTHONPATH=bindings/python:train MIGBAR_LIBRARY=BUILD/lib/.libs/libmigbar.so \
-      /usr/bin/python3 -m migbar_train.make_reference --data /work/shared/data \
+      /usr/bin/python3 -m migbar_train.make_reference --data ../shared/data \
       --out tests/data/gnn
 
-Writes tiny_band.safetensors, tiny_mpt.safetensors and reference.json (layout in
-tests/data/gnn/README.md). Deterministic: fixed seeds, fixed selection of entries.
+Writes tiny_band.safetensors, tiny_mpt.safetensors, the band-line-graph models
+tiny_bandlg.safetensors and tiny_crystal_bandlg.safetensors (docs/model.md section 1.4)
+and reference.json (layout in tests/data/gnn/README.md). Deterministic: fixed seeds, fixed selection of entries.
 """
 
 import argparse
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from .export import load_model, save_model
-from .graph import graph_from_atoms
+from .graph import graph_from_atoms, restrict_line_graph
 from .model import MigbarNet, collate, make_config
 
 CREATED = "2025-01-01T00:00:00+00:00"  # fixed, so that the files are reproducible
@@ -30,6 +31,13 @@ MPT_CONFIG = dict(embedding=16, hidden=24, alignn_layers=1, gcn_layers=1, norm="
                   band_flags=False, pooling="mean", targets=["bg", "fe", "gv"],
                   target_mean=[0.1, -0.3, 0.5], target_std=[0.8, 1.2, 0.4],
                   target_units=["scaled", "scaled", "scaled"])
+
+# The shape of the shipped CPU model (band line graph), and a crystal model with a band
+# line graph, which has no triplets at all (nband = 0).
+BANDLG_CONFIG = dict(BAND_CONFIG, line_graph="band")
+CRYSTAL_BANDLG_CONFIG = dict(MPT_CONFIG, norm="affine", alignn_layers=2, line_graph="band",
+                             targets=["bg"], target_mean=[0.1], target_std=[0.8],
+                             target_units=["scaled"])
 
 
 def atoms_of(entry):
@@ -54,9 +62,9 @@ def randomize_norms(model, gen):
                 mod.bias.copy_(0.2 * torch.randn(mod.bias.shape, generator=gen))
 
 
-def make_band_model(calib_graphs):
-    torch.manual_seed(1234)
-    model = MigbarNet(make_config(**BAND_CONFIG))
+def make_band_model(calib_graphs, config=BAND_CONFIG, seed=1234):
+    torch.manual_seed(seed)
+    model = MigbarNet(make_config(**config))
     randomize_norms(model, torch.Generator().manual_seed(99))
     # running statistics from a few training-mode passes (momentum 0.1 each)
     model.train()
@@ -124,7 +132,7 @@ def evaluate(model, graph):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="/work/shared/data")
+    ap.add_argument("--data", default="../shared/data")
     ap.add_argument("--out", default="tests/data/gnn")
     args = ap.parse_args(argv)
     t0 = time.time()
@@ -136,13 +144,22 @@ def main(argv=None):
     calib = [graph_from_atoms(em[i]["atoms"], k=k, nband=5) for i in range(0, 60, 5)]
     band = make_band_model(calib)
     mpt = make_mpt_model()
-    files = {"tiny_band.safetensors": band, "tiny_mpt.safetensors": mpt}
+    calib_lg = [graph_from_atoms(em[i]["atoms"], k=k, nband=5, line="band")
+                for i in range(0, 60, 5)]
+    bandlg = make_band_model(calib_lg, BANDLG_CONFIG, seed=2468)
+    crystal_calib = [graph_from_atoms(em[i]["atoms"], k=k, nband=0, line="band")
+                     for i in range(0, 60, 5)]
+    crystal_lg = make_band_model(crystal_calib, CRYSTAL_BANDLG_CONFIG, seed=1357)
+    files = {"tiny_band.safetensors": band, "tiny_mpt.safetensors": mpt,
+             "tiny_bandlg.safetensors": bandlg, "tiny_crystal_bandlg.safetensors": crystal_lg}
+    seeds = {"tiny_band.safetensors": 1234, "tiny_mpt.safetensors": 4321,
+             "tiny_bandlg.safetensors": 2468, "tiny_crystal_bandlg.safetensors": 1357}
     training = {"purpose": "parity reference for lib/gnn; random weights, not trained",
                 "seed": None}
     loaded = {}
     for name, model in files.items():
         path = os.path.join(args.out, name)
-        training["seed"] = 1234 if model is band else 4321
+        training["seed"] = seeds[name]
         save_model(model, path, training=dict(training), created=CREATED)
         loaded[name], _ = load_model(path)  # the float32 weights as the C runtime sees them
 
@@ -170,15 +187,30 @@ def main(argv=None):
     inputs.append(("tiny_mpt.safetensors", inputs[-2][1] + " in Cartesian coordinates",
                    to_cartesian(inputs[-2][2]), 0))
 
+    # the band line graph: bands of several sizes, a crystal (no triplets)
+    for i in pick_em(em)[::2]:
+        e = em[i]
+        inputs.append(("tiny_bandlg.safetensors", "em/train.json#%d %s" % (i, e["sys_name"]),
+                       atoms_of(e), 5))
+    for i in pick_em(em)[1:8:3]:
+        inputs.append(("tiny_crystal_bandlg.safetensors", "em/train.json#%d as a crystal" % i,
+                       atoms_of(em[i]), 0))
+    for prop, e in pick_crystals(args.data)[::4]:
+        inputs.append(("tiny_crystal_bandlg.safetensors",
+                       "pretrain/%s.json %s" % (prop, e.get("jid", "")), atoms_of(e), 0))
+
     records = []
     gap = 0.0
     for model_name, source, atoms, nband in inputs:
         g = graph_from_atoms(atoms, k=k, nband=nband)
-        y64, y32 = evaluate(loaded[model_name], g)
+        line = loaded[model_name].config.get("line_graph", "full")
+        y64, y32 = evaluate(loaded[model_name], restrict_line_graph(g, line))
         gap = max(gap, max(abs(a - b) for a, b in zip(y64, y32)))
         records.append({"model": model_name, "source": source, "atoms": atoms, "nband": nband,
                         "natoms": len(g["z"]), "nedges": int(len(g["src"])),
-                        "ntriplets": int(len(g["ta"])), "output": y64, "output_f32": y32})
+                        "ntriplets": int(len(g["ta"])),
+                        "ntriplets_model": int(len(restrict_line_graph(g, line)["ta"])),
+                        "output": y64, "output_f32": y32})
     ref = {"description": "Outputs in target units of the models in this directory, computed by "
                           "train/migbar_train (PyTorch, float64 arithmetic on the float32 weights "
                           "of the files); graph of docs/model.md with k nearest neighbours.",

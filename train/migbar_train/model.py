@@ -24,9 +24,13 @@ DEFAULT_CONFIG = {
     "pooling": "mean+attention", "band_images": 5,
     "edge_rbf": [0.0, 8.0, 80], "angle_rbf": [-1.0, 1.0, 40],
     "targets": ["em"], "target_mean": [0.0], "target_std": [1.0], "target_units": ["eV"],
+    "line_graph": "full",
 }
 
+# Keys a weights file may leave out (older files), with the value they then mean.
+OPTIONAL_KEYS = {"line_graph": "full"}
 CONFIG_KEYS = list(DEFAULT_CONFIG)
+LINE_GRAPHS = ("full", "band")
 
 
 def make_config(**over):
@@ -41,7 +45,7 @@ def make_config(**over):
 
 
 def check_config(cfg):
-    missing = [k for k in CONFIG_KEYS if k not in cfg]
+    missing = [k for k in CONFIG_KEYS if k not in cfg and k not in OPTIONAL_KEYS]
     extra = [k for k in cfg if k not in CONFIG_KEYS]
     if missing or extra:
         raise ValueError("model config: missing %s, unknown %s" % (missing, extra))
@@ -49,6 +53,8 @@ def check_config(cfg):
         raise ValueError("model config: format_version %r" % cfg["format_version"])
     if cfg["norm"] not in ("affine", "layernorm"):
         raise ValueError("model config: norm %r" % cfg["norm"])
+    if cfg.get("line_graph", "full") not in LINE_GRAPHS:
+        raise ValueError("model config: line_graph %r" % cfg["line_graph"])
     if cfg["pooling"] not in ("mean", "mean+attention"):
         raise ValueError("model config: pooling %r" % cfg["pooling"])
     p = len(cfg["targets"])
@@ -110,6 +116,10 @@ class EGGC(nn.Module):
         self.norm_edges = make_norm(norm, h, folded)
 
     def forward(self, h, e, src, dst):
+        if src.numel() == 0:
+            # No edges (a band line graph of a crystal without band atoms): the sums are
+            # empty, so x = src_update(h); the (empty) edge features stay as they are.
+            return h + F.silu(self.norm_nodes(self.src_update(h))), e
         g = self.src_gate(h)[src] + self.dst_gate(h)[dst] + self.edge_gate(e)
         s = torch.sigmoid(g)
         msg = s * self.dst_update(h)[src]
@@ -136,6 +146,8 @@ class MigbarNet(nn.Module):
         super().__init__()
         check_config(config)
         self.config = json.loads(json.dumps(config))
+        for k, v in OPTIONAL_KEYS.items():
+            self.config.setdefault(k, v)
         self.folded = folded
         c = self.config
         E, H, nrm = c["embedding"], c["hidden"], c["norm"]
@@ -171,7 +183,15 @@ class MigbarNet(nn.Module):
             x = torch.cat([x, g["band"].to(dtype).unsqueeze(1)], dim=1)
         h = self.atom_mlp(x)
         e = self.edge_mlp(rbf(g["dist"].to(dtype), *c["edge_rbf"]))
-        t = self.angle_mlp(rbf(g["cos"].to(dtype), *c["angle_rbf"]))
+        if c["line_graph"] == "band":
+            # Section 1.4: triplets whose shared atom is a band atom (a no-op on graphs
+            # built with line="band").
+            keep = g["band"][g["dst"][g["ta"]]] > 0
+            g = dict(g, ta=g["ta"][keep], tb=g["tb"][keep], cos=g["cos"][keep])
+        if g["cos"].numel() and c["alignn_layers"]:
+            t = self.angle_mlp(rbf(g["cos"].to(dtype), *c["angle_rbf"]))
+        else:  # no triplets, or no layer that reads them
+            t = torch.zeros(0, c["hidden"], dtype=dtype, device=e.device)
         for layer in self.alignn:
             h, e, t = layer(h, e, t, g)
         for layer in self.gcn:

@@ -31,7 +31,7 @@ from . import data as D
 from .model import MigbarNet, collate, make_config
 
 DEFAULTS = {
-    "task": "finetune", "data_dir": "/work/shared/data", "single_path": "jarvis2d/train.json",
+    "task": "finetune", "data_dir": "../shared/data", "single_path": "jarvis2d/train.json",
     "model": {}, "epochs": 100, "batch_size": 16, "lr": 1e-3, "weight_decay": 1e-5,
     "seed": 123, "device": "cpu", "k": 12, "val_fraction": 0.1, "max_entries": None,
     "init_checkpoint": None, "cache_dir": "train/cache", "run_dir": "train/runs/run",
@@ -140,8 +140,13 @@ def load_task(cfg, log=None):
     else:
         raise ValueError("unknown task %r" % task)
     gs = D.graphs(entries, k=cfg["k"], cache_dir=cfg["cache_dir"], name=name,
-                  log=log.text if log else None)
+                  log=log.text if log else None, line=line_mode(cfg))
     return entries, gs, targets, units, name
+
+
+def line_mode(cfg):
+    """The line graph of the configured model ("full" unless model.line_graph says)."""
+    return cfg["model"].get("line_graph", "full")
 
 
 def model_config(cfg, targets, units):
@@ -215,11 +220,36 @@ def split(n, val_fraction, seed):
     return np.sort(idx[nval:]), np.sort(idx[:nval])
 
 
-def run(cfg, train_idx=None, val_idx=None, loaded=None):
+def _same_run(run_dir, cfg):
+    """True when run_dir holds a run of this very config (so it may be resumed)."""
+    try:
+        with open(os.path.join(run_dir, "config.json")) as f:
+            return json.load(f) == json.loads(json.dumps(cfg))
+    except (OSError, ValueError):
+        return False
+
+
+def run(cfg, train_idx=None, val_idx=None, loaded=None, progress=None, deadline=None):
     """Train one model; returns a dict of results (metrics, paths). train_idx/val_idx
-    select the entries (cross-validation folds); else a random val_fraction split."""
+    select the entries (cross-validation folds); else a random val_fraction split.
+
+    Resumable: after every epoch the model, optimiser and schedule go to
+    RUN_DIR/state.pt, and a finished run leaves RUN_DIR/result.json; calling run again
+    with the same config continues from the last epoch (or returns the finished result),
+    with the same weights as an uninterrupted run. progress(rec) is called after every
+    epoch; past `deadline` (time.time() value) the run stops after the current epoch
+    and its result says "stopped_early"."""
     run_dir = cfg["run_dir"]
     os.makedirs(run_dir, exist_ok=True)
+    resumable = _same_run(run_dir, cfg)
+    result_path = os.path.join(run_dir, "result.json")
+    if resumable and os.path.exists(result_path):
+        with open(result_path) as f:
+            return json.load(f)
+    if not resumable:
+        for stale in ("state.pt", "result.json", "train.log"):
+            if os.path.exists(os.path.join(run_dir, stale)):
+                os.remove(os.path.join(run_dir, stale))
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     log = RunLog(run_dir)
@@ -253,8 +283,22 @@ def run(cfg, train_idx=None, val_idx=None, loaded=None):
     log.text("%s: %d train, %d validation entries, %d parameters, targets %s, device %s"
              % (name, len(train_idx), len(val_idx), sum(p.numel() for p in model.parameters()),
                 targets, device))
-    history = []
-    for epoch in range(int(cfg["epochs"])):
+    history, first_epoch = [], 0
+    state_path = os.path.join(run_dir, "state.pt")
+    if os.path.exists(state_path):
+        st = torch.load(state_path, map_location="cpu")
+        model.load_state_dict(st["model"])
+        model.to(device)
+        opt.load_state_dict(st["opt"])
+        sched.load_state_dict(st["sched"])
+        history, first_epoch = st["history"], int(st["epoch"])
+        log.text("resumed after epoch %d from %s" % (first_epoch, state_path))
+    stopped_early = False
+    for epoch in range(first_epoch, int(cfg["epochs"])):
+        if deadline is not None and time.time() > deadline:
+            stopped_early = True
+            log.text("deadline reached: stopped after %d of %d epochs" % (epoch, cfg["epochs"]))
+            break
         te = time.time()
         model.train()
         rng = np.random.default_rng(int(cfg["seed"]) * 1000 + epoch)
@@ -277,13 +321,21 @@ def run(cfg, train_idx=None, val_idx=None, loaded=None):
             rec.update(val_mae=mae, val_r2=r2)
         history.append(rec)
         log.event(**rec)
-        print("epoch %d loss %.4f %s %.1f s" % (epoch + 1, rec["train_loss"],
-              ("val MAE " + " ".join("%.4f" % m for m in rec["val_mae"])) if "val_mae" in rec
-              else "", rec["seconds"]), flush=True)
+        tmp = state_path + ".tmp"
+        torch.save({"epoch": epoch + 1, "model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "history": history}, tmp)
+        os.replace(tmp, state_path)
+        if progress:
+            progress(rec)
+        else:
+            print("epoch %d loss %.4f %s %.1f s" % (epoch + 1, rec["train_loss"],
+                  ("val MAE " + " ".join("%.4f" % m for m in rec["val_mae"]))
+                  if "val_mae" in rec else "", rec["seconds"]), flush=True)
 
     result = {"task": cfg["task"], "targets": targets, "ntrain": int(len(train_idx)),
               "nval": int(len(val_idx)), "seconds_data": t_data,
-              "seconds_total": time.time() - t0, "history": history}
+              "seconds_total": time.time() - t0, "history": history,
+              "epochs_done": len(history), "stopped_early": stopped_early}
     if len(val_idx):
         pred, mae, r2 = evaluate(model, gs, ys, val_idx, device, cfg["eval_batch_size"])
         result.update(val_mae=mae, val_r2=r2, val_index=val_idx.tolist(),
@@ -302,6 +354,10 @@ def run(cfg, train_idx=None, val_idx=None, loaded=None):
     log.event(event="done", **{k: v for k, v in result.items()
                                if k not in ("history", "val_pred", "val_true", "val_index")})
     log.close()
+    tmp = result_path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, default=float)
+    os.replace(tmp, result_path)
     return result
 
 

@@ -16,7 +16,7 @@ if not os.environ.get("MIGBAR_LIBRARY"):
         os.environ["MIGBAR_LIBRARY"] = cand
         break
 
-DATA_DIR = os.environ.get("MIGBAR_DATA", "/work/shared/data")
+DATA_DIR = os.environ.get("MIGBAR_DATA", os.path.join(REPO, "..", "shared", "data"))
 REF_DIR = os.path.join(REPO, "tests", "data", "gnn")
 
 

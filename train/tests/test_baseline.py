@@ -18,9 +18,9 @@ from migbar_train import descriptors as DS
 from migbar_train.data import load_em, stratified_folds
 
 EM = os.path.join(DATA_DIR, "em", "train.json")
-needs_data = pytest.mark.skipif(not HAVE_DATA, reason="needs /work/shared/data")
+needs_data = pytest.mark.skipif(not HAVE_DATA, reason="needs ../shared/data")
 needs_lib = pytest.mark.skipif(not (HAVE_LIB and HAVE_DATA),
-                               reason="needs libmigbar and /work/shared/data")
+                               reason="needs libmigbar and ../shared/data")
 
 # A skewed cell; the Li ion hops along a, across the cell boundary: images at
 # fractional x = 0.9, 0.95, 0.0, 0.05, 0.1 (stored wrapped), so the hop is 0.2 a.

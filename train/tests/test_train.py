@@ -14,7 +14,7 @@ from migbar_train.data import stratified_folds
 from migbar_train.train import load_config, run
 
 pytestmark = pytest.mark.skipif(not (HAVE_LIB and HAVE_DATA),
-                                reason="needs libmigbar and /work/shared/data")
+                                reason="needs libmigbar and ../shared/data")
 
 TINY = {"embedding": 8, "hidden": 16, "alignn_layers": 1, "gcn_layers": 1}
 

@@ -5,7 +5,7 @@ more tiny band models with random weights, a manifest joining them with
 From the repository root, with libmigbar built in BUILD:
 
     PYTHONPATH=bindings/python:train MIGBAR_LIBRARY=BUILD/lib/.libs/libmigbar.so \
-      /usr/bin/python3 tests/data/gnn/ensemble/make_members.py --data /work/shared/data
+      /usr/bin/python3 tests/data/gnn/ensemble/make_members.py --data ../shared/data
 
 Writes member1.safetensors, member2.safetensors, ensemble.json and reference.json beside
 this script (layout in README.md here). Deterministic: fixed seeds, fixed
@@ -50,7 +50,7 @@ def make_member(seed):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default="/work/shared/data")
+    ap.add_argument("--data", default="../shared/data")
     args = ap.parse_args(argv)
     for name, seed in SEEDS.items():
         save_model(make_member(seed), os.path.join(HERE, name),
