@@ -12,10 +12,11 @@
  *   4. neighbour lists (mb_neighbors)
  *   5. crystal graphs and graph-network models (mb_graph, mb_model)
  *   6. ensembles of models: E_m with an uncertainty (mb_ensemble)
- *   7. force providers: built-in potentials (mb_potential) and callbacks
- *   8. nudged-elastic-band runs (mb_band)
- *   9. plane-wave Kohn-Sham DFT (mb_dft)
- *  10. handles filled in by later releases (functional)
+ *   7. migration networks: the hops of a mobile ion and their percolation (mb_hops)
+ *   8. force providers: built-in potentials (mb_potential) and callbacks
+ *   9. nudged-elastic-band runs (mb_band)
+ *  10. plane-wave Kohn-Sham DFT (mb_dft)
+ *  11. handles filled in by later releases (functional)
  *
  * Conventions, the same for every function:
  *   - Units at the API are Angstrom and eV. Lattices are 3x3 row-major arrays of
@@ -406,9 +407,120 @@ MB_API mb_status mb_ensemble_check_hop(const mb_ensemble *e, const mb_structure 
                                        const mb_structure *final, int ion, char **warnings);
 
 /* ---------------------------------------------------------------------------
- * 7. Force providers
+ * 7. Migration networks
  *
- * A NEB band (section 8) takes its energies and forces from a built-in
+ * An mb_hops is the network of hops of one mobile species (e.g. "Li") in a crystal
+ * (docs/hops.md): every atom of that element is a site; a hop joins two sites, the
+ * second possibly in a neighbouring cell, whose distance is at most
+ * MB_HOPS_MAX_LENGTH. Hops related by an operation of the space group (spglib,
+ * lattice translations and centring included) are one distinct hop; a hop and its
+ * reverse are the same hop. For each distinct hop: a representative, its
+ * multiplicity (the number of undirected hops of the class per unit cell: a
+ * directed count is twice this), its length, its bottleneck (the closest approach
+ * of the straight path to a framework atom, i.e. any atom of another element) and
+ * whether the path is blocked, its end points (a vacancy hop in a supercell, laid
+ * out as the em data set lays out bands: ready for mb_ensemble_predict_band or a NEB
+ * run) and a barrier: a geometric proxy until a model or the caller gives better.
+ * From the barriers, the percolation barriers: the lowest barrier at which the hops
+ * connect into a network spanning 1, 2 and 3 dimensions.
+ *
+ * The handle copies the structure; nothing is computed until mb_hops_find. It
+ * belongs to one thread at a time while it changes (options, find, barriers); its
+ * getters may then be called from any number of threads.
+ * ------------------------------------------------------------------------- */
+
+typedef struct mb_hops mb_hops;
+
+typedef enum mb_hops_option {
+  MB_HOPS_MAX_LENGTH = 0,     /* longest hop, A (default 5; at most 15) */
+  MB_HOPS_SYMPREC = 1,        /* spglib tolerance, A (default 1e-3) */
+  MB_HOPS_BLOCK_FRACTION = 2, /* a hop is blocked when its bottleneck is below this
+                                 fraction of the clearance of its end sites (the
+                                 smaller distance from an end site to its nearest
+                                 framework atom); default 0.6 (docs/hops.md) */
+  MB_HOPS_MIN_SEPARATION = 3, /* end points: every height of the supercell is at least
+                                 this (A), so that the ion's periodic images are this
+                                 far apart (default 8; the supercell is also higher
+                                 than 2 x the hop length + 0.5 A) */
+  MB_HOPS_MAX_ATOMS = 4       /* end points: the largest supercell built (default
+                                 2000 atoms; larger is MB_ERR_RANGE) */
+} mb_hops_option;
+
+/* Where the barriers of the distinct hops come from. */
+typedef enum mb_hops_source {
+  MB_HOPS_SOURCE_PROXY = 0,   /* the geometric proxy (docs/hops.md): for ranking only */
+  MB_HOPS_SOURCE_USER = 1,    /* mb_hops_set_barriers */
+  MB_HOPS_SOURCE_MODEL = 2    /* mb_hops_predict */
+} mb_hops_source;
+
+/* The network of the species named ion ("Li") in s (copied). MB_ERR_INVALID_ARG when
+ * ion is not a chemical symbol or s has no atom of it. */
+MB_API mb_status mb_hops_create(const mb_structure *s, const char *ion, mb_hops **out);
+MB_API void mb_hops_free(mb_hops *h);
+/* Options (mb_hops_option); setting one forgets what mb_hops_find found. */
+MB_API mb_status mb_hops_set_option(mb_hops *h, mb_hops_option key, double value);
+MB_API mb_status mb_hops_get_option(const mb_hops *h, mb_hops_option key, double *value);
+
+/* Find the sites, the hops, their classes, bottlenecks and proxy barriers. Fails
+ * with MB_ERR_RANGE when no two sites are within MB_HOPS_MAX_LENGTH, MB_ERR_SYMMETRY
+ * when spglib finds no space group. The getters below need it (MB_ERR_INVALID_ARG
+ * before). */
+MB_API mb_status mb_hops_find(mb_hops *h);
+
+/* Number of sites, and the atom index in the structure of each (atoms may be NULL). */
+MB_API mb_status mb_hops_sites(const mb_hops *h, int *nsites, int *atoms);
+/* Number of distinct hops and of all undirected hops per unit cell (either pointer
+ * may be NULL); the second is the sum of the multiplicities. */
+MB_API mb_status mb_hops_count(const mb_hops *h, int *ndistinct, int *nhops);
+/* The distinct hops, shortest first (ndistinct entries each; any pointer may be
+ * NULL): the representative goes from atom from[k] to atom to[k] in the cell shifted
+ * by the lattice translation image[3k..3k+2]; its length (A) and multiplicity. */
+MB_API mb_status mb_hops_distinct(const mb_hops *h, int *from, int *to, int *image,
+                                  double *length, int *multiplicity);
+/* Geometry of the distinct hops (any pointer may be NULL): bottleneck of the straight
+ * path (A; infinite without framework atoms), window (the closest approach of the
+ * widest of a family of bent paths, A; >= bottleneck), clearance of the end sites (A)
+ * and blocked (0/1). */
+MB_API mb_status mb_hops_geometry(const mb_hops *h, double *bottleneck, double *window,
+                                  double *clearance, int *blocked);
+/* Every undirected hop of the unit cell (nhops entries; any pointer may be NULL), as
+ * in mb_hops_distinct, and the distinct hop it belongs to. */
+MB_API mb_status mb_hops_all(const mb_hops *h, int *from, int *to, int *image, int *distinct);
+
+/* End points of distinct hop k: the structure repeated into the smallest diagonal
+ * supercell that MB_HOPS_MIN_SEPARATION allows (reps, may be NULL), the destination
+ * site emptied, the moving ion (its index in both, *ion) at its start site in
+ * *initial and at the destination in *final; atoms grouped by element in the order
+ * they first appear. MB_ERR_RANGE when the supercell exceeds MB_HOPS_MAX_ATOMS. */
+MB_API mb_status mb_hops_end_points(const mb_hops *h, int k, mb_structure **initial,
+                                    mb_structure **final, int *ion, int reps[3]);
+
+/* Barriers of the distinct hops (ndistinct each, eV; spread may be NULL for none),
+ * applied to every hop of the class. */
+MB_API mb_status mb_hops_set_barriers(mb_hops *h, const double *barrier,
+                                      const double *spread);
+/* Barriers predicted by an ensemble (or a single model loaded as one): the E_m
+ * output ("em", or the only output) of mb_ensemble_predict_band on the end points of
+ * every distinct hop, with up to nthreads threads (0 = one per core). On failure
+ * the barriers are left as they were. */
+MB_API mb_status mb_hops_predict(mb_hops *h, const mb_ensemble *e, int nthreads);
+/* The barriers now in use (ndistinct each, eV; any pointer may be NULL; the spread
+ * is 0 where none is known) and where they come from. */
+MB_API mb_status mb_hops_barriers(const mb_hops *h, double *barrier, double *spread,
+                                  mb_hops_source *source);
+
+/* Percolation: for d = 1, 2, 3, barrier[d-1] is the lowest barrier E such that the
+ * hops with barriers <= E connect the sites into a network that spans d dimensions
+ * (infinite when even all hops do not), and limiting[d-1] the distinct hop whose
+ * addition reached d (-1 when never). Either array may be NULL. */
+MB_API mb_status mb_hops_percolation(const mb_hops *h, double barrier[3], int limiting[3]);
+/* Dimensionality (0..3) of the network of hops with barriers <= threshold (eV). */
+MB_API mb_status mb_hops_dimensionality(const mb_hops *h, double threshold, int *dim);
+
+/* ---------------------------------------------------------------------------
+ * 8. Force providers
+ *
+ * A NEB band (section 9) takes its energies and forces from a built-in
  * potential, from a callback per image, or from a callback for all images.
  * ------------------------------------------------------------------------- */
 
@@ -460,7 +572,7 @@ typedef int (*mb_force_batch_fn)(int nimages, const double *lattice, int natoms,
                                  double *energies, double *forces, void *user);
 
 /* ---------------------------------------------------------------------------
- * 8. Nudged-elastic-band runs
+ * 9. Nudged-elastic-band runs
  *
  * An mb_band is a chain of images between an initial and a final structure
  * (same cell, same atoms in the same order). Climbing-image NEB with the
@@ -592,7 +704,7 @@ MB_API mb_status mb_band_write(const mb_band *b, const char *path, mb_band_file 
 MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm);
 
 /* ---------------------------------------------------------------------------
- * 9. Plane-wave Kohn-Sham DFT
+ * 10. Plane-wave Kohn-Sham DFT
  *
  * An mb_dft is a ground-state calculation of one structure: plane waves up to a
  * cutoff, norm-conserving pseudopotentials (psp8 and HGH, found by element in
@@ -678,7 +790,7 @@ MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
 MB_API mb_status mb_band_set_dft(mb_band *b, const mb_dft *d);
 
 /* ---------------------------------------------------------------------------
- * 10. Handles of later releases (declared now so that the names are reserved)
+ * 11. Handles of later releases (declared now so that the names are reserved)
  * ------------------------------------------------------------------------- */
 
 typedef struct mb_functional mb_functional; /* an exchange-correlation functional */

@@ -1,4 +1,4 @@
-/* The public mb_dft handle (migbar.h section 9): settings with their defaults and
+/* The public mb_dft handle (migbar.h section 10): settings with their defaults and
  * checks, pseudopotentials read once per element, the conversion between the API's
  * Angstrom and eV and the engine's Hartree atomic units, and the persistent ground
  * state of scf.h that warm-starts every new geometry.

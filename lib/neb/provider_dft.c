@@ -1,4 +1,4 @@
-/* The plane-wave DFT engine (mb_dft, migbar.h section 9) as the force provider of a
+/* The plane-wave DFT engine (mb_dft, migbar.h section 10) as the force provider of a
  * band. Every image has its own copy of the template handle, so each one warm-starts
  * from its own last wavefunctions and density, and distinct images may run on
  * distinct threads (distinct handles share nothing mutable).

@@ -7,6 +7,7 @@
     >>> with migbar.Model.load("model.safetensors") as m:
     ...     m.predict_band(migbar.Structure.read("POSCAR_initial"),
     ...                    migbar.Structure.read("POSCAR_final"))
+    >>> net = migbar.hops(s, "Li")           # distinct hops and percolation
 
 The library is found through MIGBAR_LIBRARY, the install directory, the build
 tree, or the system search path (see migbar._lib).
@@ -17,6 +18,7 @@ from ._lib import MigbarError, library_path
 from .model import (Ensemble, ExtrapolationWarning, Graph, Model, default_model_path,
                     predict_barrier, predict_barriers)
 from .dft import Dft, DftCalculator
+from .hops import Hop, HopNetwork, Percolation, hops
 from .neb import Band
 from .neighbors import NeighborList
 from .potential import Potential
@@ -38,6 +40,7 @@ def version_number():
 
 
 __all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Potential", "Dft", "DftCalculator", "Ensemble",
+           "HopNetwork", "Hop", "Percolation", "hops",
            "ExtrapolationWarning", "predict_barrier", "predict_barriers", "default_model_path", "MigbarError", "element_number",
            "element_symbol", "element_mass", "format_code", "version", "version_number",
            "library_path", "__version__"]

@@ -107,13 +107,31 @@ SIGNATURES = {
                                             _dp, _dp]),
     "mb_ensemble_check_hop": (_status, [c_void_p, c_void_p, c_void_p, c_int,
                                         POINTER(c_void_p)]),
-    # 7. force providers
+    # 7. migration networks
+    "mb_hops_create": (_status, [c_void_p, c_char_p, POINTER(c_void_p)]),
+    "mb_hops_free": (None, [c_void_p]),
+    "mb_hops_set_option": (_status, [c_void_p, _enum, c_double]),
+    "mb_hops_get_option": (_status, [c_void_p, _enum, _dp]),
+    "mb_hops_find": (_status, [c_void_p]),
+    "mb_hops_sites": (_status, [c_void_p, _ip, _ip]),
+    "mb_hops_count": (_status, [c_void_p, _ip, _ip]),
+    "mb_hops_distinct": (_status, [c_void_p, _ip, _ip, _ip, _dp, _ip]),
+    "mb_hops_geometry": (_status, [c_void_p, _dp, _dp, _dp, _ip]),
+    "mb_hops_all": (_status, [c_void_p, _ip, _ip, _ip, _ip]),
+    "mb_hops_end_points": (_status, [c_void_p, c_int, POINTER(c_void_p), POINTER(c_void_p),
+                                     _ip, _ip]),
+    "mb_hops_set_barriers": (_status, [c_void_p, _dp, _dp]),
+    "mb_hops_predict": (_status, [c_void_p, c_void_p, c_int]),
+    "mb_hops_barriers": (_status, [c_void_p, _dp, _dp, _ip]),
+    "mb_hops_percolation": (_status, [c_void_p, _dp, _ip]),
+    "mb_hops_dimensionality": (_status, [c_void_p, c_double, _ip]),
+    # 8. force providers
     "mb_potential_create": (_status, [_enum, POINTER(c_void_p)]),
     "mb_potential_free": (None, [c_void_p]),
     "mb_potential_set": (_status, [c_void_p, _enum, c_double]),
     "mb_potential_get": (_status, [c_void_p, _enum, _dp]),
     "mb_potential_compute": (_status, [c_void_p, c_void_p, _dp, _dp]),
-    # 8. NEB bands
+    # 9. NEB bands
     "mb_band_create": (_status, [c_void_p, c_void_p, c_int, _enum, POINTER(c_void_p)]),
     "mb_band_create_from_images": (_status, [c_int, POINTER(c_void_p), POINTER(c_void_p)]),
     "mb_band_free": (None, [c_void_p]),
@@ -139,7 +157,7 @@ SIGNATURES = {
     "mb_band_stats": (_status, [c_void_p, _ip, POINTER(c_long), POINTER(c_long), _dp, _ip]),
     "mb_band_write": (_status, [c_void_p, c_char_p, _enum]),
     "mb_band_set_mpi": (_status, [c_void_p, c_int]),
-    # 9. plane-wave DFT
+    # 10. plane-wave DFT
     "mb_dft_create": (_status, [c_void_p, POINTER(c_void_p)]),
     "mb_dft_free": (None, [c_void_p]),
     "mb_dft_copy": (_status, [c_void_p, POINTER(c_void_p)]),

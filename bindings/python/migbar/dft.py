@@ -1,4 +1,4 @@
-"""Dft: plane-wave Kohn-Sham DFT (mb_dft, migbar.h section 9), and an ASE calculator.
+"""Dft: plane-wave Kohn-Sham DFT (mb_dft, migbar.h section 10), and an ASE calculator.
 
     >>> dft = migbar.Dft(structure, ecut=300, kpts=(4, 4, 4), kshift=(0.5,) * 3,
     ...                  functional="PBE", smearing=("mv", 0.1), pseudo={"Si": "Si.psp8"})

@@ -1,4 +1,4 @@
-"""Band: a climbing-image nudged-elastic-band run (mb_band, migbar.h section 8).
+"""Band: a climbing-image nudged-elastic-band run (mb_band, migbar.h section 9).
 
 Forces come from a built-in potential (migbar.Potential), from any Python function,
 or from any ASE calculator:

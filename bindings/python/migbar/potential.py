@@ -1,4 +1,4 @@
-"""Potential: a built-in force provider of libmigbar (mb_potential, migbar.h section 7).
+"""Potential: a built-in force provider of libmigbar (mb_potential, migbar.h section 8).
 
 Lennard-Jones, Morse and effective-medium theory, each as ASE 3.22's calculator
 (LennardJones, MorsePotential, EMT) with the same parameter names:
