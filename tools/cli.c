@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -295,4 +297,56 @@ void cli_json_number(FILE *f, double x) {
     fprintf(f, "%.10g", x);
   else
     fputs("null", f);
+}
+
+/* ---- the shipped model ------------------------------------------------------- */
+
+int cli_default_model(char *path, size_t size, char *bindir, size_t bindir_size) {
+  snprintf(bindir, bindir_size, "BINDIR");
+  const char *env = getenv("MIGBAR_MODEL");
+  if (env && *env) {
+    snprintf(path, size, "%s", env);
+    return 0;
+  }
+  static const char *const rel[] = {"../share/migbar/models/em/ensemble.json",
+                                    "../models/em/ensemble.json",
+                                    "../../models/em/ensemble.json"};
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return -1;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = '\0';
+  snprintf(bindir, bindir_size, "%s", exe);
+  int libtool = slash && strlen(exe) >= 6 && !strcmp(exe + strlen(exe) - 6, "/.libs");
+  for (size_t k = 0; k < sizeof rel / sizeof rel[0]; k++) {
+    if (k == 2 && !libtool) continue;
+    int w = snprintf(path, size, "%s/%s", exe, rel[k]);
+    if (w > 0 && (size_t)w < size && access(path, R_OK) == 0) return 0;
+  }
+  return -1;
+}
+
+/* ---- directories --------------------------------------------------------------- */
+
+int cli_make_dir(const char *cmd, const char *path) {
+  struct stat sb;
+  if (mkdir(path, 0777) == 0 || (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
+    return 0;
+  return cli_error(cmd, "%s: cannot create the directory: %s", path,
+                   errno == EEXIST ? "a file of that name exists" : strerror(errno));
+}
+
+int cli_make_dirs(const char *cmd, const char *path) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) return cli_error(cmd, "%s: the name is too long", path);
+  memcpy(buf, path, n + 1);
+  for (size_t k = 1; k < n; k++) {
+    if (buf[k] != '/' || buf[k - 1] == '/') continue;
+    buf[k] = '\0';
+    mkdir(buf, 0777); /* errors show in the last mkdir */
+    buf[k] = '/';
+  }
+  return cli_make_dir(cmd, path);
 }

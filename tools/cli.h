@@ -88,6 +88,17 @@ void cli_json_string(FILE *f, const char *s);
 /* A JSON number (%.10g), or null when not finite. */
 void cli_json_number(FILE *f, double x);
 
+/* The shipped E_m model: $MIGBAR_MODEL, else next to the executable, installed
+ * (BINDIR/../share/migbar/models/em/ensemble.json) or in a build tree (../models/em,
+ * and ../../models/em from libtool's .libs/). Returns 0 with its path in path when
+ * found, else -1; either way bindir holds the executable's folder (for messages). */
+int cli_default_model(char *path, size_t size, char *bindir, size_t bindir_size);
+
+/* Create a directory (an existing one is fine), or it and any missing parents (as
+ * mkdir -p): 0, or CLI_EXIT_FAIL after a message. */
+int cli_make_dir(const char *cmd, const char *path);
+int cli_make_dirs(const char *cmd, const char *path);
+
 /* ---- subcommands ---------------------------------------------------------
  * Each takes argv[0] = its own name and returns an exit status. */
 int cmd_info(int argc, char **argv);
@@ -104,6 +115,7 @@ int cli_mpi_any(int flag);
 void cli_mpi_finish(void);
 int cmd_neb(int argc, char **argv);
 int cmd_dft(int argc, char **argv);
+int cmd_hops(int argc, char **argv);
 
 /* ---- DFT options (cmd_dft.c), shared by dft and neb --potential dft ------- */
 #define CLI_DFT_MAX_PSEUDO 16
@@ -137,5 +149,6 @@ extern const char cmd_convert_help[];
 extern const char cmd_predict_help[];
 extern const char cmd_neb_help[];
 extern const char cmd_dft_help[];
+extern const char cmd_hops_help[];
 
 #endif

@@ -336,29 +336,6 @@ static char *read_text(const char *path) {
   return buf;
 }
 
-static int make_dir(const char *cmd, const char *path) {
-  struct stat sb;
-  if (mkdir(path, 0777) == 0 || (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)))
-    return 0;
-  return cli_error(cmd, "%s: cannot create the directory: %s", path,
-                   errno == EEXIST ? "a file of that name exists" : strerror(errno));
-}
-
-/* The output directory and any missing parents (as mkdir -p). */
-static int make_dirs(const char *cmd, const char *path) {
-  char buf[4096];
-  size_t n = strlen(path);
-  if (n >= sizeof buf) return cli_error(cmd, "%s: the name is too long", path);
-  memcpy(buf, path, n + 1);
-  for (size_t k = 1; k < n; k++) {
-    if (buf[k] != '/' || buf[k - 1] == '/') continue;
-    buf[k] = '\0';
-    mkdir(buf, 0777); /* errors show in the last mkdir */
-    buf[k] = '/';
-  }
-  return make_dir(cmd, path);
-}
-
 /* The "run" object of neb.json: how the band was made and the totals of all runs. */
 static void put_run_object(FILE *f, const request *req, const mb_band *b, const char *status) {
   int steps = 0, conv = 0;
@@ -471,7 +448,7 @@ static int write_outputs(const char *cmd, const request *req, const mb_band *b,
   for (int i = 0; i < n; i++) {
     mb_structure *s = NULL;
     snprintf(path, sizeof path, "%s/%02d", req->outdir, i);
-    if (make_dir(cmd, path)) return CLI_EXIT_FAIL;
+    if (cli_make_dir(cmd, path)) return CLI_EXIT_FAIL;
     snprintf(path, sizeof path, "%s/%02d/POSCAR", req->outdir, i);
     if ((st = mb_band_image(b, i, &s)) == MB_OK) st = mb_structure_write(s, path, MB_FORMAT_POSCAR);
     mb_structure_free(s);
@@ -839,7 +816,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
     cli_fail(cmd, st);
     goto cleanup;
   }
-  if (cli_mpi_any(rank == 0 && make_dirs(cmd, req.outdir))) goto cleanup;
+  if (cli_mpi_any(rank == 0 && cli_make_dirs(cmd, req.outdir))) goto cleanup;
 
   stop_signal = 0;
   install_handlers(old);

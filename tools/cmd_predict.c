@@ -115,40 +115,19 @@ static int parse_count(const char *cmd, const char *option, const char *text,
 
 /* ---- the model ----------------------------------------------------------------- */
 
-/* The shipped model when --model is not given: $MIGBAR_MODEL, else next to the
- * executable, installed (BINDIR/../share/migbar/models/em/ensemble.json) or in a build
- * tree (../models/em, and ../../models/em from libtool's .libs/). Returns 0 when found;
- * otherwise prints where it looked and returns an exit status. */
+/* The shipped model when --model is not given (cli_default_model). Returns 0 when
+ * found; otherwise prints where it looked and returns an exit status. */
 static int find_default_model(const char *cmd, request *req) {
-  const char *env = getenv("MIGBAR_MODEL");
-  if (env && *env) {
-    snprintf(req->default_model, sizeof req->default_model, "%s", env);
+  char bindir[MODEL_PATH_SIZE];
+  if (cli_default_model(req->default_model, sizeof req->default_model, bindir,
+                        sizeof bindir) == 0) {
     req->model_path = req->default_model;
     return 0;
-  }
-  static const char *const rel[] = {"../share/migbar/models/em/ensemble.json",
-                                    "../models/em/ensemble.json",
-                                    "../../models/em/ensemble.json"};
-  char exe[MODEL_PATH_SIZE];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = '\0';
-    int libtool = slash && strlen(exe) >= 6 && !strcmp(exe + strlen(exe) - 6, "/.libs");
-    for (size_t k = 0; k < sizeof rel / sizeof rel[0]; k++) {
-      if (k == 2 && !libtool) continue;
-      int w = snprintf(req->default_model, sizeof req->default_model, "%s/%s", exe, rel[k]);
-      if (w > 0 && (size_t)w < sizeof req->default_model && access(req->default_model, R_OK) == 0) {
-        req->model_path = req->default_model;
-        return 0;
-      }
-    }
   }
   return cli_error(cmd, "no --model given, and the shipped E_m model is not available (not "
                    "in $MIGBAR_MODEL, nor in %s/../share/migbar/models/em/ensemble.json); "
                    "give --model MODEL (an ensemble manifest or a .safetensors file) or set "
-                   "MIGBAR_MODEL", n > 0 ? exe : "BINDIR");
+                   "MIGBAR_MODEL", bindir);
 }
 
 /* Units of output p from the model's metadata JSON: the p-th string of the

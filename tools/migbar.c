@@ -25,6 +25,8 @@ static const subcommand subcommands[] = {
      cmd_neb_help},
     {"dft", "plane-wave DFT energy and forces of a structure (LDA, PBE; as ABINIT 9.6)",
      cmd_dft, cmd_dft_help},
+    {"hops", "migration network of an ion: distinct hops, barriers, percolation in 1D/2D/3D",
+     cmd_hops, cmd_hops_help},
 };
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
 
@@ -63,7 +65,7 @@ static const subcommand *find(const char *name) {
 }
 
 static int unknown_subcommand(const char *name) {
-  return cli_usage_error(NULL, "unknown subcommand '%s' (known: info, convert, predict, neb, dft, help)",
+  return cli_usage_error(NULL, "unknown subcommand '%s' (known: info, convert, predict, neb, dft, hops, help)",
                          name);
 }
 

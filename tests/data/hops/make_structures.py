@@ -4,8 +4,8 @@
     /usr/bin/python3 tests/data/hops/make_structures.py
 
 LiFePO4_olivine.vasp: olivine LiFePO4 (space group Pnma, 62; 28 atoms), expanded from
-the Wyckoff positions with ASE's ase.spacegroup.crystal. Cell and coordinates are those
-of the instruction this project was given, rounded from the published refinement:
+the Wyckoff positions with ASE's ase.spacegroup.crystal. Cell and coordinates as issue
+11 quotes them, rounded from the published refinement:
 a = 10.33, b = 6.01, c = 4.69 A; Li 4a (0, 0, 0), Fe 4c (0.282, 0.25, 0.975), P 4c
 (0.095, 0.25, 0.418), O1 4c (0.097, 0.25, 0.743), O2 4c (0.457, 0.25, 0.206), O3 8d
 (0.166, 0.046, 0.285); cf. Streltsov, Belokoneva, Tsirelson, Hansen, Acta Cryst. B49,
