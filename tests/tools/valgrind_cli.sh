@@ -152,6 +152,15 @@ ENS="$GNN/ensemble/ensemble.json"
 vg 0 predict --model "$ENS" --temperature 300 --d0 1e-3 "$EX/LiFePO4/POSCAR_initial" \
   "$EX/LiFePO4/POSCAR_final"
 vg 1 predict --model "$TMP/does-not-exist.json" "$EX/NaCl/POSCAR"
+# hops: the proxy, a model, end points and the plot, failures
+HOPS="$MB_SRCDIR/tests/data/hops/LiFePO4_olivine.vasp"
+vg 0 hops --help
+vg 2 hops "$HOPS"
+vg 0 hops --ion Li --proxy --json "$HOPS"
+vg 0 hops --ion Li --model "$ENS" --threads 2 --write-bands "$TMP/hops" --svg "$TMP/hops.svg" "$HOPS"
+vg 1 hops --ion Na "$HOPS"
+vg 1 hops --ion Li --max-length 2 "$HOPS"
+vg 1 hops --ion Li --barriers "$TMP/does-not-exist.txt" "$HOPS"
 NEB="$EX/neb"
 vg 0 neb --help
 vg 2 neb --initial "$NEB/POSCAR_initial"
