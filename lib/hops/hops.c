@@ -10,9 +10,18 @@
 #define HOPS_MAX_LENGTH_MAX 15.0
 #define HOPS_MAX_ATOMS_MAX 1000000
 
+/* From the lower site; between a site and its own image, along the image whose first
+ * non-zero component is positive. */
 mb__hop mb__hops_canonical(mb__hop h) {
+  int flip = h.i > h.j;
+  if (h.i == h.j)
+    for (int c = 0; c < 3; c++)
+      if (h.image[c]) {
+        flip = h.image[c] < 0;
+        break;
+      }
   mb__hop r = {h.j, h.i, {-h.image[0], -h.image[1], -h.image[2]}};
-  return mb__hops_compare(&r, &h) < 0 ? r : h;
+  return flip ? r : h;
 }
 
 int mb__hops_compare(const void *pa, const void *pb) {

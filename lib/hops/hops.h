@@ -10,8 +10,9 @@
 #include "../structure/structure.h"
 
 /* One undirected hop of the unit cell: from site i (home cell) to site j in the cell
- * shifted by the lattice translation image. Stored in its canonical direction (the
- * smaller of (i, j, image) and (j, i, -image), hops.c: mb__hops_canonical). */
+ * shifted by the lattice translation image. Stored in its canonical direction (from
+ * the lower site; along a positive first image component from a site to its own
+ * image; hops.c: mb__hops_canonical). */
 typedef struct mb__hop {
   int i, j;
   int image[3];
