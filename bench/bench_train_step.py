@@ -73,8 +73,8 @@ def main():
             loss.backward()
             opt.step()
             times.append((time.perf_counter() - t0) / 16)
-        print("| %s | %.3f | %d |" % (name, float(np.median(times[1:])),
-                                      int(np.mean([len(g["ta"]) for g in sel]))), flush=True)
+        used = int(np.mean([len(g["ta"]) for g in sel])) if over["alignn_layers"] else 0
+        print("| %s | %.3f | %d |" % (name, float(np.median(times[1:])), used), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hops_svg.h"
 
 const char cmd_hops_help[] =
     "Usage: migbar hops --ion EL [OPTION]... FILE\n"
@@ -40,8 +41,9 @@ const char cmd_hops_help[] =
     "                        table: E_m or 'E_m SPREAD' (eV); '#' starts a comment\n"
     "      --write-bands DIR write DIR/hop-N/POSCAR_initial and POSCAR_final, the end\n"
     "                        points of distinct hop N, ready for migbar neb\n"
-    "      --svg FILE        plot the barriers of the distinct hops and the percolation\n"
-    "                        barriers\n"
+    "      --svg FILE        draw the network projected on the cell (hops coloured by\n"
+    "                        barrier, the first percolating network thick) and plot\n"
+    "                        the barriers and the percolation barriers\n"
     "      --symprec TOL     tolerance of the space-group search, A (default 0.001)\n"
     "      --min-separation D  end points: periodic images of the ion at least D apart\n"
     "                        (default 8 A)\n"
@@ -305,12 +307,13 @@ static void print_json(const request *req) {
   printf("}}\n");
 }
 
-/* A bar per distinct hop (sorted as the table), its spread as an error bar, and the
- * percolation barriers as dashed lines. */
-static int write_svg(const char *cmd, const request *req) {
+/* The network projected on the cell (hops_svg.c), then a bar per distinct hop (sorted
+ * as the table), its spread as an error bar, and the percolation barriers as dashed
+ * lines. */
+static int write_svg(const char *cmd, const request *req, const mb_structure *s) {
   FILE *f = fopen(req->svg, "w");
   if (!f) return cli_error(cmd, "%s: %s", req->svg, strerror(errno));
-  const double W = 640, H = 400, x0 = 60, y0 = 30, pw = 560, ph = 320;
+  const double W = 640, H = 400, x0 = 60, y0 = 30, pw = 560, ph = 320, NET = 520;
   double top = 0;
   for (int k = 0; k < req->nd; k++) top = fmax(top, req->em[k] + req->spread[k]);
   for (int d = 0; d < 3; d++)
@@ -318,8 +321,16 @@ static int write_svg(const char *cmd, const request *req) {
   top = top > 0 ? top * 1.1 : 1;
   double bw = pw / (req->nd > 0 ? req->nd : 1);
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
-          "font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
-  fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%g\" height=\"%g\" fill=\"white\"/>\n", W, H);
+          "font-family=\"sans-serif\" font-size=\"12\">\n", W, H + NET);
+  fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%g\" height=\"%g\" fill=\"white\"/>\n", W,
+          H + NET);
+  /* the network on top, the barriers below it */
+  int st = hops_svg_network(f, s, req->h, 20, 10, W - 40, NET - 20);
+  if (st) {
+    fclose(f);
+    return cli_fail(cmd, (mb_status)st);
+  }
+  fprintf(f, "<g transform=\"translate(0 %g)\">\n", NET);
   fprintf(f, "<text x=\"%g\" y=\"18\">%s hops in %s: E_m (%s)</text>\n", x0, req->ion,
           req->file, source_name(req->source));
   fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"black\"/>\n", x0, y0, x0,
@@ -355,7 +366,7 @@ static int write_svg(const char *cmd, const request *req) {
   }
   fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">distinct hop (red: blocked)</text>\n",
           x0 + pw / 2, y0 + ph + 34);
-  fprintf(f, "</svg>\n");
+  fprintf(f, "</g>\n</svg>\n");
   if (fclose(f) != 0) return cli_error(cmd, "%s: write error", req->svg);
   return 0;
 }
@@ -430,7 +441,6 @@ int cmd_hops(int argc, char **argv) {
   mb_status st = cli_read(req.file, req.format, req.index, &s);
   if (st) return cli_fail(cmd, st);
   st = mb_hops_create(s, req.ion, &req.h);
-  mb_structure_free(s);
   if (!st && req.max_length > 0) st = mb_hops_set_option(req.h, MB_HOPS_MAX_LENGTH, req.max_length);
   if (!st && req.symprec > 0) st = mb_hops_set_option(req.h, MB_HOPS_SYMPREC, req.symprec);
   if (!st && req.min_separation > 0)
@@ -448,10 +458,11 @@ int cmd_hops(int argc, char **argv) {
             "shipped E_m model not installed): the barriers are the geometric proxy, for "
             "ranking only (docs/hops.md)\n");
   if (req.bands_dir && (rc = write_bands(cmd, &req))) goto cleanup;
-  if (req.svg && (rc = write_svg(cmd, &req))) goto cleanup;
+  if (req.svg && (rc = write_svg(cmd, &req, s))) goto cleanup;
   if (req.json) print_json(&req);
   else print_text(&req);
 cleanup:
   release(&req);
+  mb_structure_free(s);
   return rc;
 }

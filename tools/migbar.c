@@ -5,7 +5,7 @@
 
 #include "cli.h"
 
-#define TOOL_VERSION "0.2.0"
+#define TOOL_VERSION "0.3.0"
 
 typedef struct subcommand {
   const char *name;

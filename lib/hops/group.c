@@ -83,20 +83,11 @@ static int rep_better(const mb__hop *a, const mb__hop *b) {
 mb_status mb__hops_group(mb_hops *h) {
   const mb_structure *s = h->s;
   int n = h->nsites, nh = h->nhops;
-  double lattice[3][3];
-  for (int r = 0; r < 3; r++) /* spglib wants lattice vectors as columns */
-    for (int k = 0; k < 3; k++) lattice[k][r] = s->lattice[3 * r + k];
-  double(*pos)[3] = mb__malloc((size_t)s->natoms, sizeof *pos);
-  if (!pos) return MB_ERR_NOMEM;
-  memcpy(pos, s->frac, (size_t)s->natoms * sizeof *pos);
-  mb__spglib_lock();
-  SpglibDataset *ds = spg_get_dataset(lattice, pos, s->numbers, s->natoms, h->symprec);
-  mb__spglib_unlock();
-  free(pos);
-  if (!ds || ds->n_operations < 1) {
-    if (ds) spg_free_dataset(ds);
-    return mb__error(MB_ERR_SYMMETRY, "hops: spglib found no space group (tolerance %g A); "
-                     "overlapping atoms?", h->symprec);
+  SpglibDataset *ds = NULL;
+  mb_status st0 = mb__structure_dataset(s, h->symprec, &ds);
+  if (st0) {
+    mb__error_prefix("hops");
+    return st0;
   }
   int nops = ds->n_operations;
   int *perm = mb__malloc((size_t)nops * n, sizeof *perm);

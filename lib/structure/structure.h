@@ -2,6 +2,7 @@
 #ifndef MB_STRUCTURE_H
 #define MB_STRUCTURE_H
 
+#include <spglib.h>
 #include "../core/core.h"
 
 struct mb_structure {
@@ -26,5 +27,9 @@ void mb__minimum_image(const double lattice[9], const double inverse[9], double 
  * module that calls spglib takes this one lock. */
 void mb__spglib_lock(void);
 void mb__spglib_unlock(void);
+
+/* spglib's dataset of s (under the lock; spg_free_dataset() it), or MB_ERR_SYMMETRY
+ * when spglib finds no space group at this tolerance. */
+mb_status mb__structure_dataset(const mb_structure *s, double symprec, SpglibDataset **out);
 
 #endif

@@ -81,8 +81,8 @@ expect_value() {
 run --version
 expect_rc 0
 checks=$((checks + 1))
-[ "$(cat "$TMP/out")" = "migbar 0.2.0 (libmigbar 0.2.0)" ] ||
-  fail "--version printed '$(cat "$TMP/out")', expected 'migbar 0.2.0 (libmigbar 0.2.0)'"
+[ "$(cat "$TMP/out")" = "migbar 0.3.0 (libmigbar 0.3.0)" ] ||
+  fail "--version printed '$(cat "$TMP/out")', expected 'migbar 0.3.0 (libmigbar 0.3.0)'"
 
 for args in "--help" "-h" "help" "help info" "help convert" "info --help" "convert --help" \
   "info -h" "convert -h"; do
@@ -478,6 +478,17 @@ if [ ! -f "$MB_BUILDDIR/models/em/ensemble.json" ] &&
   expect_rc 1
   expect_in err "shipped E_m model is not available"
   expect_in err "--model"
+else
+  # The shipped model (models/em, copied into the build tree): the README's main job.
+  run predict "$LFP_I" "$LFP_F"
+  expect_rc 0
+  expect_in out "E_m = "
+  expect_in out " +/- "
+  expect_in out " eV"
+  run predict --json "$LFP_I" "$LFP_F"
+  expect_rc 0
+  expect_in out '"members": 11'
+  expect_in out '"units": {"em": "eV"}'
 fi
 run predict --model "$BAND_MODEL" --temperature 300 "$LFP_I" "$LFP_F"
 expect_rc 2

@@ -71,12 +71,19 @@ expect_rc 1
 run hops --ion Li "$OLIVINE"
 expect_rc 0
 expect_in out "2 distinct, 8 per unit cell (undirected)"
+if [ -f "$MB_BUILDDIR/models/em/ensemble.json" ]; then
+  # the shipped model (copied into the build tree) is the default
+  expect_in out "barriers:       model"
+  expect_in out " +/- "
+else
+  expect_in out "geometric proxy"
+  expect_in err "note: no model"
+fi
+run hops --ion Li --proxy "$OLIVINE"
+expect_rc 0
 expect_in out "geometric proxy"
 expect_in out "1D  E_m = 0.357 eV, limiting hop 0"
 expect_in out "3D  never (not with hops up to 5 A)"
-expect_in err "note: no model"
-run hops --ion Li --proxy "$OLIVINE"
-expect_rc 0
 expect_empty err
 run hops --ion Li --proxy --max-length 6 --json "$OLIVINE"
 expect_rc 0
@@ -130,6 +137,11 @@ expect_rc 0
 expect_in out "atoms:         111"
 checks=$((checks + 1))
 grep -q "<svg" "$TMP/hops.svg" && grep -q "1D</text>" "$TMP/hops.svg" || fail "hops.svg lacks the plot"
+checks=$((checks + 1))
+# the network: the cell clip path, 8 hops per cell drawn twice (periodic), 4 Li sites
+[ "$(grep -c '<title>hop class' "$TMP/hops.svg")" -eq 16 ] &&
+  [ "$(grep -c 'r="5" fill="#222"' "$TMP/hops.svg")" -eq 4 ] &&
+  grep -q 'clip-path="url(#cell)"' "$TMP/hops.svg" || fail "hops.svg lacks the network picture"
 run neb --initial "$TMP/bands/hop-0/POSCAR_initial" --final "$TMP/bands/hop-0/POSCAR_final" \
   --images 1 --potential lj --max-steps 1 -o "$TMP/neb"
 checks=$((checks + 1))
