@@ -362,9 +362,10 @@ MB_API mb_status mb_model_predict_batch(const mb_model *m, int n,
  * 6. Ensembles of models
  *
  * An mb_ensemble is several models of the same outputs (the shipped E_m model is
- * the five cross-validation models): the prediction is their mean, the
- * uncertainty their spread (sample standard deviation times a calibration factor
- * fitted on the cross-validation folds). It is read from a manifest, a JSON file
+ * the ten cross-validation graph networks and a descriptor forest): the
+ * prediction is their (weighted) mean, the uncertainty their spread (sample
+ * standard deviation times a calibration factor fitted on the cross-validation
+ * folds). It is read from a manifest, a JSON file
  *   {"format": "migbar-ensemble", "version": 1,
  *    "members": ["fold0.safetensors", ...],      (paths relative to the manifest)
  *    "std_scale": 1.0,                           (optional calibration factor)

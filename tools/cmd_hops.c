@@ -148,6 +148,30 @@ static int read_barriers(const char *cmd, request *req) {
   return rc;
 }
 
+/* What the model's training data does not cover in each distinct hop (an element it
+ * never saw, a longer hop than any in it): one warning line per hop on stderr, as
+ * migbar predict prints them. */
+static mb_status domain_warnings(const request *req, const mb_ensemble *e) {
+  for (int k = 0; k < req->nd; k++) {
+    mb_structure *a = NULL, *b = NULL;
+    char *warn = NULL;
+    int ion;
+    mb_status st = mb_hops_end_points(req->h, k, &a, &b, &ion, NULL);
+    if (!st) st = mb_ensemble_check_hop(e, a, b, ion, &warn);
+    mb_structure_free(a);
+    mb_structure_free(b);
+    if (st) return st;
+    for (char *line = warn; line && *line;) {
+      char *nl = strchr(line, '\n');
+      if (nl) *nl = '\0';
+      if (*line) fprintf(stderr, "migbar hops: warning: hop %d: %s\n", k, line);
+      line = nl ? nl + 1 : NULL;
+    }
+    mb_free(warn);
+  }
+  return MB_OK;
+}
+
 static int barriers(const char *cmd, request *req) {
   if (req->barriers_file) return read_barriers(cmd, req);
   if (req->proxy) return 0;
@@ -163,6 +187,7 @@ static int barriers(const char *cmd, request *req) {
   mb_ensemble *e = NULL;
   mb_status st = mb_ensemble_load(req->model_path, &e);
   if (!st) st = mb_hops_predict(req->h, e, req->threads);
+  if (!st) st = domain_warnings(req, e);
   mb_ensemble_free(e);
   return st ? cli_fail(cmd, st) : 0;
 }

@@ -75,6 +75,11 @@ if [ -f "$MB_BUILDDIR/models/em/ensemble.json" ]; then
   # the shipped model (copied into the build tree) is the default
   expect_in out "barriers:       model"
   expect_in out " +/- "
+  # hops longer than any in the training data are predicted with a warning each
+  run hops --ion Li --max-length 9.5 "$OLIVINE"
+  expect_rc 0
+  expect_in err "warning: hop 12: "
+  expect_in err "longer than any in the training data"
 else
   expect_in out "geometric proxy"
   expect_in err "note: no model"

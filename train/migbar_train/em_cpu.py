@@ -33,7 +33,9 @@ import json
 import math
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -58,7 +60,9 @@ def say(msg):
 
 
 class Plan:
-    """WORK/plan.json: options, stage markers, time spent by earlier invocations."""
+    """WORK/plan.json: options, stage markers, and the wall time of every invocation
+    ([start, last seen] pairs, the last refreshed every 30 s and at every stage), so
+    that the budget counts the time of invocations that were killed too."""
 
     def __init__(self, work, options, fresh=False):
         self.path = os.path.join(work, "plan.json")
@@ -74,12 +78,23 @@ class Plan:
                                  "or the same options" % (self.path, self.d.get("options")))
         self.d["options"] = options  # (the budget may change between invocations)
         self.d.setdefault("stages", {})
-        self.d.setdefault("spent_before", 0.0)
-        self.t0 = time.time()
+        self.d.setdefault("invocations", [])
+        if self.d.get("spent_before"):  # plan.json of an earlier version
+            self.d["invocations"].append([0.0, float(self.d.pop("spent_before"))])
+        now = time.time()
+        self.d["invocations"].append([now, now])
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
         self.save()
+        threading.Thread(target=self._heartbeat, daemon=True).start()
+
+    def _heartbeat(self):
+        while not self.stop.wait(30.0):
+            self.save()
 
     def spent(self):
-        return self.d["spent_before"] + (time.time() - self.t0)
+        done = sum(b - a for a, b in self.d["invocations"][:-1])
+        return done + (time.time() - self.d["invocations"][-1][0])
 
     def done(self, stage):
         return stage in self.d["stages"]
@@ -90,15 +105,15 @@ class Plan:
         self.save()
 
     def save(self):
-        d = dict(self.d)
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(d, f, indent=1, default=float)
-        os.replace(tmp, self.path)
+        with self.lock:
+            self.d["invocations"][-1][1] = time.time()
+            tmp = self.path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(self.d, f, indent=1, default=float)
+            os.replace(tmp, self.path)
 
     def close(self):
-        self.d["spent_before"] = self.spent()
-        self.t0 = time.time()
+        self.stop.set()
         self.save()
 
 
@@ -388,6 +403,8 @@ def main(argv=None):
         import shutil  # noqa: PLC0415
         shutil.rmtree(args.work)
     plan = Plan(args.work, opts, args.fresh)
+    # SIGTERM (kill, a session's end) as Ctrl-C: the plan is saved on the way out
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for name, fn in STAGES:
             if plan.done(name):

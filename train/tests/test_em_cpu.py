@@ -118,3 +118,24 @@ def test_weighted_spread():
     assert np.allclose(m, want)
     var = ((y - want[:, None]) ** 2 * [0.1, 0.2, 0.3, 0.4]).sum(1) * 4 / 3
     assert np.allclose(s, np.sqrt(var))
+
+
+def test_plan_counts_every_invocation(tmp_path):
+    import json  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from migbar_train.em_cpu import Plan  # noqa: PLC0415
+    opts = {"budget": 150.0, "seeds": 2, "smoke": False}
+    p = Plan(str(tmp_path), opts)
+    p.mark("graphs", seconds=1.0)
+    p.close()
+    # a killed invocation: its last heartbeat says how long it ran
+    d = json.load(open(tmp_path / "plan.json"))
+    d["invocations"][-1] = [time.time() - 600.0, time.time() - 300.0]
+    json.dump(d, open(tmp_path / "plan.json", "w"))
+    q = Plan(str(tmp_path), dict(opts, budget=200.0))  # the budget may change
+    assert q.done("graphs") and not q.done("plan")
+    assert 299.0 < q.spent() < 310.0
+    q.close()
+    with pytest.raises(SystemExit):
+        Plan(str(tmp_path), dict(opts, seeds=3))  # other options may not

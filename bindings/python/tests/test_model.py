@@ -443,3 +443,34 @@ def test_default_model_path(monkeypatch, tmp_path):
         assert "MIGBAR_MODEL" in str(e) and "model=" in str(e)
     else:
         assert path.endswith(os.path.join("models", "em", "ensemble.json"))
+
+
+# ---- the shipped E_m model (models/em) ---------------------------------------------------
+
+SHIPPED = os.path.join(SRCDIR, "models", "em")
+
+
+def test_shipped_model_is_the_default_and_matches_its_check_file(monkeypatch):
+    """predict_barrier without a model uses models/em; its outputs on the stored training
+    bands are those of the training pipeline (check.json, written by ship.py)."""
+    monkeypatch.delenv("MIGBAR_MODEL", raising=False)
+    manifest = os.path.normpath(os.path.join(SHIPPED, "ensemble.json"))
+    if not os.path.exists(manifest):
+        pytest.fail("models/em/ensemble.json is missing: the shipped model must be in the tree")
+    assert os.path.samefile(default_model_path(), manifest)
+    with open(os.path.join(SHIPPED, "check.json")) as f:
+        check = json.load(f)
+    entry = check["entries"][0]
+    lat = np.asarray(entry["atoms"]["lattice_mat"], dtype=float)
+    frac = np.asarray(entry["atoms"]["coords"], dtype=float)
+    els = entry["atoms"]["elements"]
+    host = list(range(5, len(els)))
+    with migbar.Structure(lat, frac[[0] + host], [els[0]] + [els[i] for i in host]) as a, \
+            migbar.Structure(lat, frac[[4] + host], [els[4]] + [els[i] for i in host]) as b:
+        em, std = predict_barrier(a, b, ion=0)
+    assert abs(em - entry["mean"]) <= 1e-3 and abs(std - entry["std"]) <= 1e-3
+    assert std > 0
+    # the example hop of the README
+    ex = os.path.join(SRCDIR, "examples", "LiFePO4")
+    em, std = predict_barrier(os.path.join(ex, "POSCAR_initial"), os.path.join(ex, "POSCAR_final"))
+    assert 0.0 < em < 3.0 and std > 0
