@@ -82,6 +82,12 @@ def test_end_points_are_structures():
     assert np.count_nonzero(moved > 1e-9) == 1 and moved.argmax() == ion
     atoms = initial.to_ase()
     assert len(atoms) == 111
+    # ASE round trip of both end points: same atoms, same positions, the same hop
+    with migbar.Structure.from_ase(atoms) as a, migbar.Structure.from_ase(final.to_ase()) as b:
+        assert a.symbols == initial.symbols
+        assert np.allclose(a.positions, initial.positions, atol=1e-10)
+        assert np.allclose(b.positions, final.positions, atol=1e-10)
+        assert np.allclose(a.lattice, initial.lattice, atol=1e-12)
     with pytest.raises(migbar.MigbarError, match="outside"):
         net.end_points(5)
 
