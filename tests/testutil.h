@@ -42,6 +42,26 @@ static inline const char *mb_test_json_skip(const char *p) {
   return p;
 }
 
+/* A new directory TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR) named in buf. Make it
+ * in main, before Check forks a process per test, so that main can remove it after
+ * the suite. Returns 0, or -1 with the reason printed. */
+static inline int mb_test_make_tmpdir(char *buf, size_t size, const char *prefix) {
+  const char *base = getenv("TMPDIR");
+  snprintf(buf, size, "%s/%s-XXXXXX", base ? base : "/tmp", prefix);
+  if (mkdtemp(buf)) return 0;
+  perror(buf);
+  buf[0] = '\0';
+  return -1;
+}
+
+/* Remove such a directory and what the tests left in it (nothing for ""). */
+static inline void mb_test_remove_tmpdir(const char *dir) {
+  if (!dir[0]) return;
+  char cmd[1100];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
 /* A whole file as a NUL-terminated malloc'd string (the caller frees it). */
 static inline char *mb_test_slurp(const char *path) {
   FILE *f = fopen(path, "rb");

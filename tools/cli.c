@@ -57,6 +57,15 @@ const char cli_exit_status_help[] =
     "     the reason is printed on stderr as \"migbar SUBCOMMAND: message\"\n"
     "  2  usage error: unknown subcommand or option, missing or bad argument\n";
 
+void cli_warn_lines(const char *lead, const char *text) {
+  while (text && *text) {
+    const char *nl = strchr(text, '\n');
+    int len = nl ? (int)(nl - text) : (int)strlen(text);
+    fprintf(stderr, "%s%.*s\n", lead, len, text);
+    text += len + (nl ? 1 : 0);
+  }
+}
+
 int cli_help(const char *help) {
   fputs(help, stdout);
   fputs("\n", stdout);

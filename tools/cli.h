@@ -27,6 +27,9 @@ enum {
 int cli_fail(const char *cmd, mb_status st);
 /* "migbar CMD: <message>" and a pointer to --help on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* Each line of text (warnings from mb_ensemble_check_hop) on stderr after lead, e.g.
+ * "migbar: warning: "; nothing for NULL or "". */
+void cli_warn_lines(const char *lead, const char *text);
 /* "migbar CMD: <message>" on stderr, for a failure the tool itself detects;
  * returns CLI_EXIT_FAIL. */
 int cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);

@@ -161,12 +161,9 @@ static mb_status domain_warnings(const request *req, const mb_ensemble *e) {
     mb_structure_free(a);
     mb_structure_free(b);
     if (st) return st;
-    for (char *line = warn; line && *line;) {
-      char *nl = strchr(line, '\n');
-      if (nl) *nl = '\0';
-      if (*line) fprintf(stderr, "migbar hops: warning: hop %d: %s\n", k, line);
-      line = nl ? nl + 1 : NULL;
-    }
+    char lead[64];
+    snprintf(lead, sizeof lead, "migbar hops: warning: hop %d: ", k);
+    cli_warn_lines(lead, warn);
     mb_free(warn);
   }
   return MB_OK;

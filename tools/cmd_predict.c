@@ -297,16 +297,6 @@ static void print_json(const request *req) {
   fputs("}\n", f);
 }
 
-/* Each line of the warnings on stderr. */
-static void print_warnings(const char *w) {
-  while (w && *w) {
-    const char *nl = strchr(w, '\n');
-    int len = nl ? (int)(nl - w) : (int)strlen(w);
-    fprintf(stderr, "migbar: warning: %.*s\n", len, w);
-    w += len + (nl ? 1 : 0);
-  }
-}
-
 /* ---- a data set, streamed ------------------------------------------------------------ */
 
 /* The whole of a file ("-": stdin), NUL-terminated. */
@@ -697,7 +687,7 @@ int cmd_predict(int argc, char **argv) {
     goto cleanup;
   }
   mb_clear_error();
-  print_warnings(req.warnings);
+  cli_warn_lines("migbar: warning: ", req.warnings);
   if (req.json)
     print_json(&req);
   else

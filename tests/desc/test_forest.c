@@ -435,20 +435,8 @@ START_TEST(bad_manifests) {
 }
 END_TEST
 
-static void remove_tmpdir(void) {
-  if (!tmpdir[0]) return;
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "%s/mb-forest-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR")
-                                                                          : "/tmp");
-  if (!mkdtemp(tmpdir)) {
-    perror(tmpdir);
-    return EXIT_FAILURE;
-  }
+  if (mb_test_make_tmpdir(tmpdir, sizeof tmpdir, "mb-forest")) return EXIT_FAILURE;
   Suite *s = suite_create("forest");
   TCase *tc = tcase_create("forest");
   tcase_set_timeout(tc, 120);
@@ -462,6 +450,6 @@ int main(void) {
   suite_add_tcase(s, tc);
   int rc = mb_run_suite(s);
   free(desc_text);
-  remove_tmpdir();
+  mb_test_remove_tmpdir(tmpdir);
   return rc;
 }

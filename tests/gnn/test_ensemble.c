@@ -452,21 +452,8 @@ START_TEST(bad_manifests) {
 }
 END_TEST
 
-static void remove_tmpdir(void) {
-  if (!tmpdir[0]) return;
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
 int main(void) {
-  /* made here, before Check forks a process per test, so that main can remove it */
-  snprintf(tmpdir, sizeof tmpdir, "%s/mb-ensemble-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR")
-                                                                             : "/tmp");
-  if (!mkdtemp(tmpdir)) {
-    perror(tmpdir);
-    return EXIT_FAILURE;
-  }
+  if (mb_test_make_tmpdir(tmpdir, sizeof tmpdir, "mb-ensemble")) return EXIT_FAILURE;
   Suite *s = suite_create("gnn ensemble");
   TCase *tc = tcase_create("ensemble");
   tcase_set_timeout(tc, 120);
@@ -480,6 +467,6 @@ int main(void) {
   suite_add_tcase(s, tc);
   int rc = mb_run_suite(s);
   free(ref_text);
-  remove_tmpdir();
+  mb_test_remove_tmpdir(tmpdir);
   return rc;
 }

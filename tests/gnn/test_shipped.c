@@ -97,27 +97,8 @@ START_TEST(shipped_model_from_end_points) {
   mb_ensemble *e = load_shipped();
   const cJSON *x = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(check, "entries"), 0);
   mb_structure *band = entry_structure(x);
-  int n;
-  MB_OK_OR_FAIL(mb_structure_natoms(band, &n));
-  double lat[9];
-  MB_OK_OR_FAIL(mb_structure_lattice(band, lat));
-  double *xyz = malloc(sizeof(double) * 3 * (size_t)n);
-  int *z = malloc(sizeof(int) * (size_t)n);
-  MB_OK_OR_FAIL(mb_structure_positions(band, MB_COORDS_CARTESIAN, xyz));
-  MB_OK_OR_FAIL(mb_structure_numbers(band, z));
-  /* initial: image 0 + host; final: image 4 + host */
-  int m = n - 4;
-  double *pi = malloc(sizeof(double) * 3 * (size_t)m), *pf = malloc(sizeof(double) * 3 * (size_t)m);
-  int *zi = malloc(sizeof(int) * (size_t)m);
-  memcpy(pi, xyz, 3 * sizeof(double));
-  memcpy(pf, &xyz[12], 3 * sizeof(double));
-  memcpy(&pi[3], &xyz[15], sizeof(double) * 3 * (size_t)(n - 5));
-  memcpy(&pf[3], &xyz[15], sizeof(double) * 3 * (size_t)(n - 5));
-  zi[0] = z[0];
-  memcpy(&zi[1], &z[5], sizeof(int) * (size_t)(n - 5));
   mb_structure *si = NULL, *sf = NULL;
-  MB_OK_OR_FAIL(mb_structure_create(lat, m, pi, MB_COORDS_CARTESIAN, zi, &si));
-  MB_OK_OR_FAIL(mb_structure_create(lat, m, pf, MB_COORDS_CARTESIAN, zi, &sf));
+  mb_test_band_end_points(band, &si, &sf);
   double mean, std;
   MB_OK_OR_FAIL(mb_ensemble_predict_band(e, si, sf, 0, &mean, &std));
   /* the data's middle images are the interpolation to ~1e-6 A */
@@ -127,11 +108,6 @@ START_TEST(shipped_model_from_end_points) {
   mb_structure_free(si);
   mb_structure_free(sf);
   mb_structure_free(band);
-  free(xyz);
-  free(z);
-  free(pi);
-  free(pf);
-  free(zi);
   mb_ensemble_free(e);
   cJSON_Delete(check);
 }
