@@ -52,8 +52,8 @@ extern "C" {
 
 #define MB_VERSION_MAJOR 0
 #define MB_VERSION_MINOR 3
-#define MB_VERSION_PATCH 0
-#define MB_VERSION_STRING "0.3.0"
+#define MB_VERSION_PATCH 1
+#define MB_VERSION_STRING "0.3.1"
 /* 10000*major + 100*minor + patch, comparable with mb_version_number(). */
 #define MB_VERSION_NUMBER \
   (MB_VERSION_MAJOR * 10000 + MB_VERSION_MINOR * 100 + MB_VERSION_PATCH)
@@ -365,18 +365,22 @@ MB_API mb_status mb_model_predict_batch(const mb_model *m, int n,
  * the ten cross-validation graph networks and a descriptor forest): the
  * prediction is their (weighted) mean, the uncertainty their spread (sample
  * standard deviation times a calibration factor fitted on the cross-validation
- * folds). It is read from a manifest, a JSON file
- *   {"format": "migbar-ensemble", "version": 1,
+ * folds, with a forest's own spread over its trees added in quadrature where
+ * the manifest says so: docs/model.md section 7). It is read from a manifest,
+ * a JSON file
+ *   {"format": "migbar-ensemble", "version": 2,   (1 or 2)
  *    "members": ["fold0.safetensors", ...],      (paths relative to the manifest)
  *    "std_scale": 1.0,                           (optional calibration factor)
  *    "weights": [0.2, ...],                      (optional: blend, one per member)
+ *    "tree_spread": 0.86,                        (optional, version 2: weight of
+ *                                                 the forests' tree spread)
  *    "domain": {"elements": ["Li", ...],         (optional: what the training
  *               "max_hop_length": 5.0},           data covers, for warnings)
  *    ...}                                        (any other keys: model card)
  * or from a single safetensors file (an ensemble of one, spread 0). A member
- * may also be a random forest on hop descriptors (docs/descriptors.md), beside
- * band models of its one output, E_m. A loaded ensemble is read-only and may be
- * shared by threads like a model.
+ * may also be a descriptor forest (regression trees on hop descriptors,
+ * docs/descriptors.md), beside band models of its one output, E_m. A loaded
+ * ensemble is read-only and may be shared by threads like a model.
  * ------------------------------------------------------------------------- */
 
 typedef struct mb_ensemble mb_ensemble;
@@ -384,7 +388,7 @@ typedef struct mb_ensemble mb_ensemble;
 MB_API mb_status mb_ensemble_load(const char *path, mb_ensemble **out);
 MB_API void mb_ensemble_free(mb_ensemble *e);
 /* Number of members, and member i (borrowed: valid while e lives);
- * MB_ERR_INVALID_ARG for a random-forest member, which is not an mb_model. */
+ * MB_ERR_INVALID_ARG for a forest member, which is not an mb_model. */
 MB_API mb_status mb_ensemble_size(const mb_ensemble *e, int *nmembers);
 MB_API mb_status mb_ensemble_member(const mb_ensemble *e, int i, const mb_model **member);
 /* The manifest as a JSON object in a new buffer (mb_free()); for a single

@@ -5,7 +5,8 @@
 
 #include "cli.h"
 
-#define TOOL_VERSION "0.3.0"
+/* the version of the header the tool was built with (include/migbar.h) */
+#define TOOL_VERSION MB_VERSION_STRING
 
 typedef struct subcommand {
   const char *name;

@@ -1,4 +1,4 @@
-/* Hand-made hop descriptors and the random forest that reads them: the "descriptor
+/* Hand-made hop descriptors and the forest of regression trees that reads them: the "descriptor
  * member" of an E_m ensemble (docs/descriptors.md). Private to the library. */
 #ifndef MB_DESC_H
 #define MB_DESC_H
@@ -51,6 +51,7 @@ typedef struct mb__forest {
   int32_t *offset, *left, *right, *feature; /* ntrees + 1, then nnodes each */
   double *threshold, *value;                /* nnodes each */
   int log_target;
+  int median;                               /* 1: median of the trees, 0: their mean */
   char *target, *units;
   mb__desc desc;
   char *metadata;                           /* __metadata__ as one JSON object */
@@ -66,9 +67,10 @@ int mb__forest_detect(const unsigned char *data, size_t size);
 mb_status mb__forest_load_buffer(const unsigned char *data, size_t size, const char *name,
                                  mb__forest **out);
 void mb__forest_free(mb__forest *f);
-/* Mean and sample standard deviation over the trees (target units; std may be NULL) of
- * one descriptor vector, as sklearn evaluates it. */
-void mb__forest_eval(const mb__forest *f, const double *x, double *mean, double *std);
+/* The forest's value (mean or median of its trees, as the file says) and the sample
+ * standard deviation over the trees (target units; std may be NULL) of one descriptor
+ * vector, as sklearn evaluates the trees; MB_ERR_NOMEM only. */
+mb_status mb__forest_eval(const mb__forest *f, const double *x, double *value, double *std);
 /* The same for a band structure whose first nband atoms are the ion's images (nband
  * must be desc.band_images). */
 mb_status mb__forest_predict_structure(const mb__forest *f, const mb_structure *s, int nband,

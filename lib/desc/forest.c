@@ -1,9 +1,10 @@
-/* A random forest on hop descriptors (docs/descriptors.md): a file written by
- * train/migbar_train/forest.py is loaded, every index and number in it validated, and
- * evaluated as sklearn evaluates the RandomForestRegressor it came from: each descriptor
- * is cast to float32, a sample goes left where (double)(float)x[feature] <= threshold,
- * the leaf's value is the tree's prediction (exp of it with a log target), and the
- * forest predicts the mean over the trees. */
+/* A forest of regression trees on hop descriptors (docs/descriptors.md): a file written
+ * by train/migbar_train/forest.py is loaded, every index and number in it validated, and
+ * evaluated as sklearn evaluates the RandomForestRegressor or ExtraTreesRegressor it came
+ * from: each descriptor is cast to float32, a sample goes left where
+ * (double)(float)x[feature] <= threshold, the leaf's value is the tree's prediction (exp
+ * of it with a log target), and the forest predicts the mean over the trees (sklearn's
+ * predict) or, where the file says "aggregate": "median", their median (as numpy's). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,9 @@
 #include "../gnn/safetensors.h"
 #include "desc.h"
 
-#define FOREST_FORMAT 1
-#define FOREST_KIND "random-forest"
+/* format 1: random forests, mean of the trees; format 2 adds "aggregate" (required) and
+ * the kind "extra-trees" */
+#define FOREST_FORMAT_MAX 2
 #define FOREST_MAX_TREES 100000
 /* exp of a larger log target overflows */
 #define FOREST_MAX_LOG 709.0
@@ -46,7 +48,7 @@ static mb_status bad(const char *file, const char *key, const char *what) {
 static mb_status parse_meta(const cJSON *root, const char *file, mb__forest *f) {
   static const char *const known[] = {"format_version", "kind", "target", "units",
                                       "log_target", "ntrees", "feature_set", "features",
-                                      "elements", "constants", "estimator"};
+                                      "elements", "constants", "estimator", "aggregate"};
   if (!cJSON_IsObject(root)) return mb__error(MB_ERR_MODEL, "%s: migbar.forest is not a JSON "
                                               "object", file);
   const cJSON *x;
@@ -62,10 +64,20 @@ static mb_status parse_meta(const cJSON *root, const char *file, mb__forest *f) 
   const cJSON *units = cJSON_GetObjectItemCaseSensitive(root, "units");
   const cJSON *lg = cJSON_GetObjectItemCaseSensitive(root, "log_target");
   const cJSON *nt = cJSON_GetObjectItemCaseSensitive(root, "ntrees");
-  if (!cJSON_IsNumber(ver) || ver->valuedouble != FOREST_FORMAT)
-    return bad(file, "format_version", "must be 1 (this release reads format 1 forests)");
-  if (!cJSON_IsString(kind) || strcmp(kind->valuestring, FOREST_KIND))
-    return bad(file, "kind", "must be \"" FOREST_KIND "\"");
+  if (!cJSON_IsNumber(ver) || (ver->valuedouble != 1 && ver->valuedouble != 2))
+    return bad(file, "format_version", "must be 1 or 2 (this release reads forests of "
+               "formats 1 and 2)");
+  int version = (int)ver->valuedouble;
+  if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "random-forest") &&
+                                (version < 2 || strcmp(kind->valuestring, "extra-trees"))))
+    return bad(file, "kind", version < 2 ? "must be \"random-forest\" in format 1"
+                                         : "must be \"random-forest\" or \"extra-trees\"");
+  const cJSON *agg = cJSON_GetObjectItemCaseSensitive(root, "aggregate");
+  if (version < 2 && agg) return bad(file, "aggregate", "is not part of format 1 (use 2)");
+  if (version >= 2 && (!cJSON_IsString(agg) || (strcmp(agg->valuestring, "mean") &&
+                                                strcmp(agg->valuestring, "median"))))
+    return bad(file, "aggregate", "must be \"mean\" or \"median\"");
+  f->median = agg && !strcmp(agg->valuestring, "median");
   if (!cJSON_IsString(target) || !target->valuestring[0])
     return bad(file, "target", "must be the output's name");
   if (!cJSON_IsString(units)) return bad(file, "units", "must be a string");
@@ -271,19 +283,30 @@ static double tree_eval(const mb__forest *f, int t, const double *x) {
   return f->log_target ? exp(y) : y;
 }
 
-void mb__forest_eval(const mb__forest *f, const double *x, double *mean, double *std) {
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+mb_status mb__forest_eval(const mb__forest *f, const double *x, double *value, double *std) {
+  enum { ON_STACK = 512 };
+  double stack[ON_STACK], *v = stack;
+  int n = f->ntrees;
+  if (n > ON_STACK && !(v = mb__malloc((size_t)n, sizeof *v))) return MB_ERR_NOMEM;
   /* as numpy's mean and std (ddof 1) over the trees: sums in tree order */
   double s = 0, ss = 0;
-  for (int t = 0; t < f->ntrees; t++) s += tree_eval(f, t, x);
-  double m = s / f->ntrees;
-  if (std) {
-    for (int t = 0; t < f->ntrees; t++) {
-      double d = tree_eval(f, t, x) - m;
-      ss += d * d;
-    }
-    *std = f->ntrees > 1 ? sqrt(ss / (f->ntrees - 1)) : 0.0;
+  for (int t = 0; t < n; t++) s += v[t] = tree_eval(f, t, x);
+  double m = s / n;
+  for (int t = 0; std && t < n; t++) ss += (v[t] - m) * (v[t] - m);
+  if (std) *std = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
+  if (f->median) {
+    /* numpy's median: the middle value, or the mean of the two middle ones */
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
-  *mean = m;
+  *value = m;
+  if (v != stack) free(v);
+  return MB_OK;
 }
 
 mb_status mb__forest_predict_structure(const mb__forest *f, const mb_structure *s, int nband,
@@ -294,7 +317,7 @@ mb_status mb__forest_predict_structure(const mb__forest *f, const mb_structure *
   double *x = mb__malloc((size_t)f->desc.nfeatures, sizeof *x);
   if (!x) return MB_ERR_NOMEM;
   mb_status st = mb__desc_compute(&f->desc, s, x);
-  if (!st) mb__forest_eval(f, x, mean, std);
+  if (!st) st = mb__forest_eval(f, x, mean, std);
   free(x);
   return st;
 }

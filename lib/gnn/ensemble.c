@@ -5,12 +5,13 @@
  * member is evaluated by the single-model code (predict.c, band.c), so an ensemble of
  * one gives exactly its member's prediction, with spread 0.
  *
- * A member may also be a random forest on hop descriptors (lib/desc, a safetensors file
- * with migbar.forest metadata): it predicts E_m of bands only, so the graph-network
- * members beside it must be band models of that one output. With the manifest's
- * "weights" w_k the mean is sum w_k y_k and the spread
- * std_scale * sqrt(K/(K-1) sum w_k (y_k - mean)^2); without them, the code of equal
- * weights runs unchanged.
+ * A member may also be a descriptor forest (regression trees on hop descriptors,
+ * lib/desc, a safetensors file with migbar.forest metadata): it predicts E_m of bands
+ * only, so the graph-network members beside it must be band models of that one output.
+ * With the manifest's "weights" w_k the mean is sum w_k y_k and the spread
+ * std_scale * sqrt(K/(K-1) sum w_k (y_k - mean)^2 + c^2 sum_f s_f^2), where s_f is the
+ * standard deviation over forest f's trees and c the manifest's "tree_spread" (version
+ * 2; 0 when absent); without weights, the code of equal weights runs unchanged.
  *
  * Threads: mb_ensemble_predict_batch runs one (structure, member) pair per task; each
  * pair is computed by one thread and the mean and spread are summed in member order
@@ -30,7 +31,7 @@
 #include "gnn.h"
 
 #define ENS_FORMAT "migbar-ensemble"
-#define ENS_VERSION 1
+#define ENS_VERSION_MAX 2 /* version 2 adds "tree_spread" */
 #define ENS_MAX_MEMBERS 1024
 #define ENS_NELEMENTS 119
 
@@ -44,6 +45,7 @@ struct mb_ensemble {
   double *weights;                 /* manifest "weights", or NULL: equal weights */
   int noutputs;
   double std_scale;
+  double tree_spread;              /* manifest "tree_spread" (version 2), or 0 */
   int has_elements;                /* domain.elements given */
   unsigned char in_domain[ENS_NELEMENTS];
   double max_hop;                  /* domain.max_hop_length (A), 0 when not given */
@@ -107,7 +109,7 @@ static mb_status parse_domain(mb_ensemble *e, const cJSON *domain, const char *p
   return MB_OK;
 }
 
-/* Member i from its file's bytes: a random forest when its metadata says so, else a
+/* Member i from its file's bytes: a descriptor forest when its metadata says so, else a
  * graph network. */
 static mb_status load_member(mb_ensemble *e, int i, const char *data, size_t size,
                              const char *file) {
@@ -124,10 +126,10 @@ static mb_status check_forest_member(const mb_ensemble *e, int i, const char *fi
   const mb__forest *f0 = e->forests[0], *fi = e->forests[i];
   if (f0 && !fi)
     return mb__error(MB_ERR_MODEL, "%s: member %d (%s) is a graph network but member 0 is a "
-                     "random forest: list the graph-network members first", e->path, i, file);
+                     "descriptor forest: list the graph-network members first", e->path, i, file);
   const gnn_config *c0 = f0 ? NULL : &e->members[0]->cfg;
   if (c0 && (!(c0->band_flags || c0->pooling == GNN_POOL_MEAN_ATTENTION) || c0->ntargets != 1))
-    return mb__error(MB_ERR_MODEL, "%s: member %d (%s) is a random forest, which predicts "
+    return mb__error(MB_ERR_MODEL, "%s: member %d (%s) is a descriptor forest, which predicts "
                      "only '%s' of migration bands, so the graph-network members must be band "
                      "models with that one output; member 0 is a %s model with %d outputs",
                      e->path, i, file, fi->target,
@@ -213,9 +215,10 @@ static mb_status parse_manifest(mb_ensemble *e, const char *text, size_t size, c
     st = bad(path, "format", "must be \"" ENS_FORMAT "\"");
     goto done;
   }
-  if (!cJSON_IsNumber(ver) || ver->valuedouble != ENS_VERSION) {
-    st = mb__error(MB_ERR_MODEL, "%s: ensemble manifest: 'version' must be %d (this release "
-                   "reads version %d manifests)", path, ENS_VERSION, ENS_VERSION);
+  if (!cJSON_IsNumber(ver) || !(ver->valuedouble == 1 || ver->valuedouble == ENS_VERSION_MAX)) {
+    st = mb__error(MB_ERR_MODEL, "%s: ensemble manifest: 'version' must be 1 or %d (this "
+                   "release reads manifests of versions 1 to %d)", path, ENS_VERSION_MAX,
+                   ENS_VERSION_MAX);
     goto done;
   }
   int n = cJSON_IsArray(mem) ? cJSON_GetArraySize(mem) : 0;
@@ -230,6 +233,16 @@ static mb_status parse_manifest(mb_ensemble *e, const char *text, size_t size, c
       goto done;
     }
     e->std_scale = scale->valuedouble;
+  }
+  /* version 1 manifests keep any "tree_spread" as a model-card key, as before */
+  const cJSON *ts = ver->valuedouble >= 2 ? cJSON_GetObjectItemCaseSensitive(root, "tree_spread")
+                                          : NULL;
+  if (ts) {
+    if (!cJSON_IsNumber(ts) || !isfinite(ts->valuedouble) || ts->valuedouble < 0) {
+      st = bad(path, "tree_spread", "must be a number >= 0");
+      goto done;
+    }
+    e->tree_spread = ts->valuedouble;
   }
   if ((st = parse_domain(e, cJSON_GetObjectItemCaseSensitive(root, "domain"), path)) ||
       (st = parse_weights(e, cJSON_GetObjectItemCaseSensitive(root, "weights"), n, path)))
@@ -354,8 +367,8 @@ MB_API mb_status mb_ensemble_member(const mb_ensemble *e, int i, const mb_model 
     return mb__error(MB_ERR_RANGE, "mb_ensemble_member: member %d outside 0..%d", i,
                      e->nmembers - 1);
   if (!e->members[i])
-    return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_member: member %d is a random forest on "
-                     "hop descriptors, not a graph-network model", i);
+    return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_member: member %d is a descriptor forest, "
+                     "not a graph-network model", i);
   *member = e->members[i];
   return MB_OK;
 }
@@ -371,37 +384,44 @@ MB_API mb_status mb_ensemble_manifest(const mb_ensemble *e, char **json) {
 /* ---- predictions --------------------------------------------------------------------- */
 
 /* Mean and scaled sample standard deviation of K member outputs y[k*P + p]; with weights,
- * their weighted forms (the same numbers for equal weights, up to rounding). */
-static void reduce(const mb_ensemble *e, int P, const double *y, double *mean, double *std) {
+ * their weighted forms (the same numbers for equal weights, up to rounding), the spread
+ * over each forest's trees s[k] (P = 1 with forests) added in quadrature, times
+ * tree_spread. */
+static void reduce(const mb_ensemble *e, int P, const double *y, const double *s,
+                   double *mean, double *std) {
   int K = e->nmembers;
   const double *w = e->weights;
+  double trees = 0;
+  for (int k = 0; e->tree_spread > 0 && k < K; k++)
+    if (e->forests[k]) trees += e->tree_spread * e->tree_spread * s[k] * s[k];
   for (int p = 0; w && p < P; p++) {
     double m = 0, ss = 0;
     for (int k = 0; k < K; k++) m += w[k] * y[(size_t)k * P + p];
     for (int k = 0; k < K; k++)
       ss += w[k] * (y[(size_t)k * P + p] - m) * (y[(size_t)k * P + p] - m);
     mean[p] = m;
-    std[p] = K > 1 ? sqrt((double)K / (K - 1) * ss) * e->std_scale : 0.0;
+    std[p] = sqrt((K > 1 ? (double)K / (K - 1) * ss : 0.0) + trees) * e->std_scale;
   }
   for (int p = 0; !w && p < P; p++) {
-    double s = 0, ss = 0;
-    for (int k = 0; k < K; k++) s += y[(size_t)k * P + p];
-    double m = s / K;
+    double sum = 0, ss = 0;
+    for (int k = 0; k < K; k++) sum += y[(size_t)k * P + p];
+    double m = sum / K;
     for (int k = 0; k < K; k++) ss += (y[(size_t)k * P + p] - m) * (y[(size_t)k * P + p] - m);
     mean[p] = m;
-    std[p] = K > 1 ? sqrt(ss / (K - 1)) * e->std_scale : 0.0;
+    std[p] = sqrt((K > 1 ? ss / (K - 1) : 0.0) + trees) * e->std_scale;
   }
 }
 
 /* n structures times K members: task t is structure t / K with member t % K. */
 typedef struct pool {
   const mb_ensemble *e;
-  const mb_structure *const *s;
+  const mb_structure *const *in;
   const int *nband;
   const mb_structure *final; /* non-NULL: one hop s[0] -> final of ion */
   int ion;
   int ntasks, P;
   double *y;                 /* ntasks * P */
+  double *s;                 /* ntasks: the spread over a forest member's trees */
   pthread_mutex_t lock;
   int next, err_task;        /* next task to take; lowest failing task, or ntasks */
   mb_status err_status;
@@ -419,15 +439,15 @@ static void *worker(void *arg) {
     int i = t / K, k = t % K;
     const mb_model *m = b->e->members[k];
     const mb__forest *f = b->e->forests[k];
-    double *y = &b->y[(size_t)t * b->P];
+    double *y = &b->y[(size_t)t * b->P], *s = &b->s[t];
     int nb = b->nband ? b->nband[i] : 0;
     mb_status st;
     if (f)
-      st = b->final ? mb__forest_predict_hop(f, b->s[0], b->final, b->ion, y, NULL)
-                    : mb__forest_predict_structure(f, b->s[i], nb, y, NULL);
+      st = b->final ? mb__forest_predict_hop(f, b->in[0], b->final, b->ion, y, s)
+                    : mb__forest_predict_structure(f, b->in[i], nb, y, s);
     else
-      st = b->final ? mb_model_predict_band(m, b->s[0], b->final, b->ion, y)
-                    : mb_model_predict_structure(m, b->s[i], nb, y);
+      st = b->final ? mb_model_predict_band(m, b->in[0], b->final, b->ion, y)
+                    : mb_model_predict_structure(m, b->in[i], nb, y);
     if (st) {
       /* mb_last_error is per thread: keep the message for the caller. */
       pthread_mutex_lock(&b->lock);
@@ -475,13 +495,18 @@ MB_API mb_status mb_ensemble_predict_band(const mb_ensemble *e, const mb_structu
     return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_predict_band: NULL argument");
   int K = e->nmembers, P = e->noutputs;
   const mb_structure *list[1] = {initial};
-  pool b = {.e = e, .s = list, .final = final, .ion = ion, .ntasks = K, .P = P, .err_task = K};
-  if (!(b.y = mb__malloc((size_t)K * P, sizeof *b.y))) return MB_ERR_NOMEM;
+  pool b = {.e = e, .in = list, .final = final, .ion = ion, .ntasks = K, .P = P, .err_task = K};
+  if (!(b.y = mb__malloc((size_t)K * P, sizeof *b.y)) ||
+      !(b.s = mb__calloc((size_t)K, sizeof *b.s))) {
+    free(b.y);
+    return MB_ERR_NOMEM;
+  }
   /* One thread, as mb_model_predict_band: threads over hops are the caller's (or
    * mb_ensemble_predict_batch's) to choose. */
   mb_status st = run_pool(&b, 1, "ensemble predict band");
-  if (!st) reduce(e, P, b.y, mean, std);
+  if (!st) reduce(e, P, b.y, b.s, mean, std);
   free(b.y);
+  free(b.s);
   return st;
 }
 
@@ -499,13 +524,20 @@ MB_API mb_status mb_ensemble_predict_batch(const mb_ensemble *e, int n,
   if (n > INT_MAX / K)
     return mb__error(MB_ERR_RANGE, "mb_ensemble_predict_batch: %d structures x %d members is "
                      "too many for one call", n, K);
-  pool b = {.e = e, .s = structures, .nband = nband, .ntasks = n * K, .P = P, .err_task = n * K};
-  if (!(b.y = mb__malloc((size_t)n * K * P, sizeof *b.y))) return MB_ERR_NOMEM;
+  pool b = {.e = e, .in = structures, .nband = nband, .ntasks = n * K, .P = P,
+            .err_task = n * K};
+  if (!(b.y = mb__malloc((size_t)n * K * P, sizeof *b.y)) ||
+      !(b.s = mb__calloc((size_t)n * K, sizeof *b.s))) {
+    free(b.y);
+    return MB_ERR_NOMEM;
+  }
   mb_status st = run_pool(&b, nthreads, "ensemble predict batch");
   if (!st)
     for (int i = 0; i < n; i++)
-      reduce(e, P, &b.y[(size_t)i * K * P], &mean[(size_t)i * P], &std[(size_t)i * P]);
+      reduce(e, P, &b.y[(size_t)i * K * P], &b.s[(size_t)i * K], &mean[(size_t)i * P],
+             &std[(size_t)i * P]);
   free(b.y);
+  free(b.s);
   return st;
 }
 

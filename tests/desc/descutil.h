@@ -1,5 +1,6 @@
 /* Shared by the descriptor and forest suites: the reference of tests/data/desc
- * (reference.json and forest20.safetensors, written by make_reference.py there). */
+ * (reference.json, forest20.safetensors and extra21.safetensors, written by
+ * make_reference.py there). */
 #ifndef MB_DESCUTIL_H
 #define MB_DESCUTIL_H
 
@@ -17,6 +18,7 @@ typedef struct desc_ref {
   int nfeatures;
   double x[DESC_MAX_FEATURES]; /* descriptors.py, float64 */
   double mean, std;            /* sklearn: mean and sample std over the trees, eV */
+  double et_value, et_std;     /* the extra trees: median and sample std (inputs only) */
 } desc_ref;
 
 static char *desc_text;
@@ -26,6 +28,9 @@ static int desc_nrefs;
 #define DESC_MAX_PROBES 128
 static desc_ref desc_probes[DESC_MAX_PROBES];
 static int desc_nprobes;
+/* the same for extra21.safetensors (rows on its thresholds; mean holds its median) */
+static desc_ref desc_et_probes[DESC_MAX_PROBES];
+static int desc_net_probes;
 
 /* The value after "key": in [p, end) (its first element, for an array). */
 static const char *desc_after(const char *p, const char *end, const char *key) {
@@ -61,6 +66,10 @@ static int desc_scan(const char *key, const char *xkey, desc_ref *refs, int max)
     }
     r->mean = strtod(desc_after(p, end, "mean"), NULL);
     r->std = strtod(desc_after(p, end, "std"), NULL);
+    if (strstr(p, "\"et_value\":") && strstr(p, "\"et_value\":") < end) {
+      r->et_value = strtod(desc_after(p, end, "et_value"), NULL);
+      r->et_std = strtod(desc_after(p, end, "et_std"), NULL);
+    }
     p = end;
     while (*p == ',') p++;
   }
@@ -73,8 +82,10 @@ static void desc_load_refs(void) {
   desc_text = mb_test_slurp(mb_test_data("desc/reference.json", path, sizeof path));
   desc_nrefs = desc_scan("inputs", "descriptors", desc_refs, DESC_MAX_INPUTS);
   desc_nprobes = desc_scan("probes", "x", desc_probes, DESC_MAX_PROBES);
+  desc_net_probes = desc_scan("et_probes", "x", desc_et_probes, DESC_MAX_PROBES);
   ck_assert_int_eq(desc_nrefs, 32);
   ck_assert_int_eq(desc_nprobes, 80);
+  ck_assert_int_eq(desc_net_probes, 80);
 }
 
 static mb_structure *desc_structure(const desc_ref *r) {
@@ -98,15 +109,26 @@ static unsigned char *desc_read_bytes(const char *path, size_t *size) {
   return data;
 }
 
-static mb__forest *desc_load_forest(void) {
+/* tests/data/desc/NAME loaded as a forest */
+static mb__forest *desc_load_forest_named(const char *name) {
   char path[1024];
   size_t size;
-  mb_test_data("desc/forest20.safetensors", path, sizeof path);
+  mb_test_data(name, path, sizeof path);
   unsigned char *data = desc_read_bytes(path, &size);
   mb__forest *f = NULL;
   MB_OK_OR_FAIL(mb__forest_load_buffer(data, size, path, &f));
   free(data);
   return f;
+}
+
+/* the random forest (format 1, mean of the trees) */
+static mb__forest *desc_load_forest(void) {
+  return desc_load_forest_named("desc/forest20.safetensors");
+}
+
+/* the extremely randomized trees (format 2, median of the trees) */
+static mb__forest *desc_load_extra_trees(void) {
+  return desc_load_forest_named("desc/extra21.safetensors");
 }
 
 #endif

@@ -3,9 +3,14 @@
  *    trees of forest20.safetensors (exp of each tree's log E_m) on 32 bands, computed by
  *    sklearn itself (make_reference.py there); the C forest must agree within 1e-9
  *    relative;
+ *  - sklearn again: extra21.safetensors, 21 extremely randomized trees whose value is
+ *    the median of the trees (forest format 2), against the median and std of sklearn's
+ *    own trees on the same 32 bands and on 80 rows on its thresholds;
  *  - the members themselves: a weighted ensemble of two graph-network band models and the
- *    forest must give sum w_k y_k and std_scale * sqrt(K/(K-1) sum w_k (y_k - mean)^2) of
- *    the members' own predictions, for bands and for hops, on any number of threads.
+ *    forest must give sum w_k y_k and std_scale * sqrt(K/(K-1) sum w_k (y_k - mean)^2
+ *    + c^2 s^2) of the members' own predictions and the forest's tree spread s (c the
+ *    manifest's tree_spread, 0 unless given), for bands and for hops, on any number of
+ *    threads.
  * Then malformed forest files (each byte-patched from forest20.safetensors) and
  * manifests, which must fail with MB_ERR_MODEL and a message naming the culprit. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, realpath */
@@ -108,6 +113,47 @@ START_TEST(thresholds_as_sklearn) {
 }
 END_TEST
 
+/* The extra trees of format 2: the value is the median of the trees (here 21: the 11th
+ * smallest), the spread their sample std, both as numpy computes them from sklearn's
+ * trees; on the bands and on rows on the trees' own thresholds. */
+START_TEST(extra_trees_median_as_sklearn) {
+  desc_load_refs();
+  mb__forest *f = desc_load_extra_trees();
+  ck_assert_int_eq(f->ntrees, 21);
+  ck_assert_int_eq(f->median, 1);
+  ck_assert(f->log_target);
+  double worst = 0;
+  int differs = 0;
+  for (int i = 0; i < desc_nrefs + desc_net_probes; i++) {
+    const desc_ref *r = i < desc_nrefs ? &desc_refs[i] : &desc_et_probes[i - desc_nrefs];
+    double want = i < desc_nrefs ? r->et_value : r->mean;
+    double want_std = i < desc_nrefs ? r->et_std : r->std;
+    double v, sd, mean, sd2;
+    ck_assert_int_eq(r->nfeatures, f->desc.nfeatures);
+    MB_OK_OR_FAIL(mb__forest_eval(f, r->x, &v, &sd));
+    ck_assert_msg(fabs(v - want) <= 1e-9 * want && fabs(sd - want_std) <= 1e-9 * want,
+                  "row %d: C %.17g +- %.17g, sklearn %.17g +- %.17g", i, v, sd, want, want_std);
+    worst = fmax(worst, fabs(v - want) / want);
+    if (i < desc_nrefs) {
+      mb_structure *s = desc_structure(r);
+      MB_OK_OR_FAIL(mb__forest_predict_structure(f, s, 5, &v, &sd2));
+      ck_assert_double_eq(sd2, sd);
+      mb_structure_free(s);
+    }
+    /* the median is not the mean: the same trees averaged give another number */
+    f->median = 0;
+    MB_OK_OR_FAIL(mb__forest_eval(f, r->x, &mean, &sd2));
+    f->median = 1;
+    differs += fabs(mean - v) > 1e-6 * v;
+    ck_assert_double_eq(sd2, sd);
+  }
+  ck_assert_int_gt(differs, (desc_nrefs + desc_net_probes) / 2);
+  printf("extra trees (median of 21): %d bands and %d threshold probes, max relative "
+         "|C - sklearn| = %.3g\n", desc_nrefs, desc_net_probes, worst);
+  mb__forest_free(f);
+}
+END_TEST
+
 /* A forest file alone is an ensemble of one; it is not a graph-network model. */
 START_TEST(forest_alone) {
   desc_load_refs();
@@ -130,7 +176,7 @@ START_TEST(forest_alone) {
   mb_free(json);
   const mb_model *m = NULL;
   ck_assert_int_eq(mb_ensemble_member(e, 0, &m), MB_ERR_INVALID_ARG);
-  ck_assert_ptr_nonnull(strstr(mb_last_error(), "random forest"));
+  ck_assert_ptr_nonnull(strstr(mb_last_error(), "descriptor forest"));
   ck_assert_ptr_null(m);
   /* a forest reads bands of 5 images only */
   nb[1] = 0;
@@ -223,6 +269,70 @@ START_TEST(weighted_mean_and_std) {
   ck_assert_double_ne(m4, m1);
   for (int i = 0; i < N; i++) mb_structure_free(own[i]);
   mb_ensemble_free(e), mb_ensemble_free(eq), mb_ensemble_free(plain), mb_ensemble_free(third);
+  mb__forest_free(f);
+}
+END_TEST
+
+/* Manifest version 2: "tree_spread" c adds the forest's spread over its trees s in
+ * quadrature, std = std_scale * sqrt(K/(K-1) sum w (y - mean)^2 + c^2 s^2); the mean does
+ * not change; version 1 keeps the key as a model-card entry, as before. */
+#define MIXED2 "{\"format\": \"migbar-ensemble\", \"version\": 2, \"std_scale\": 2.0, " \
+  "\"members\": [\"%G/tiny_band.safetensors\", \"%G/ensemble/member1.safetensors\", \"%F\"], " \
+  "\"weights\": [0.5, 0.2, 0.3], "
+START_TEST(tree_spread_in_the_spread) {
+  desc_load_refs();
+  mb_ensemble *e = load(write_manifest("v2.json", MIXED2 "\"tree_spread\": 1.5}"));
+  mb_ensemble *e0 = load(write_manifest("v2zero.json", MIXED2 "\"card\": 1}"));
+  mb_ensemble *e1 = load(write_manifest("v1.json", MIXED "\"weights\": [0.5, 0.2, 0.3], "
+                                        "\"tree_spread\": 1.5}"));
+  mb__forest *f = desc_load_forest();
+  const mb_model *g[2];
+  MB_OK_OR_FAIL(mb_ensemble_member(e, 0, &g[0]));
+  MB_OK_OR_FAIL(mb_ensemble_member(e, 1, &g[1]));
+  enum { N = 3 };
+  const int pick[N] = {2, 7, 26};
+  const mb_structure *list[N];
+  mb_structure *own[N];
+  int nb[N] = {5, 5, 5};
+  for (int i = 0; i < N; i++) list[i] = own[i] = desc_structure(&desc_refs[pick[i]]);
+  double mean[N], std[N], mean0[N], std0[N], mean1[N], std1[N];
+  MB_OK_OR_FAIL(mb_ensemble_predict_batch(e, N, list, nb, 2, mean, std));
+  MB_OK_OR_FAIL(mb_ensemble_predict_batch(e0, N, list, nb, 1, mean0, std0));
+  MB_OK_OR_FAIL(mb_ensemble_predict_batch(e1, N, list, nb, 1, mean1, std1));
+  for (int i = 0; i < N; i++) {
+    double y[3], m, sm, sf;
+    MB_OK_OR_FAIL(mb_model_predict_structure(g[0], list[i], 5, &y[0]));
+    MB_OK_OR_FAIL(mb_model_predict_structure(g[1], list[i], 5, &y[1]));
+    MB_OK_OR_FAIL(mb__forest_predict_structure(f, list[i], 5, &y[2], &sf));
+    ck_assert_double_eq_tol(sf, desc_refs[pick[i]].std, 1e-9 * y[2]);
+    weighted(y, W, 3, 2.0, &m, &sm); /* 2 sqrt(member variance) */
+    double want = 2.0 * sqrt(sm * sm / 4.0 + 1.5 * 1.5 * sf * sf);
+    ck_assert_double_eq_tol(mean[i], m, 1e-12);
+    ck_assert_double_eq_tol(std[i], want, 1e-12);
+    ck_assert_double_gt(std[i] - sm, 0.01);
+    ck_assert_double_eq(mean0[i], mean[i]);
+    ck_assert_double_eq_tol(std0[i], sm, 1e-12);
+    ck_assert_double_eq(mean1[i], mean[i]);
+    ck_assert_double_eq(std1[i], std0[i]);
+  }
+  /* a hop */
+  mb_structure *a = NULL, *b = NULL;
+  mb_test_band_end_points(list[1], &a, &b);
+  double hm, hs;
+  MB_OK_OR_FAIL(mb_ensemble_predict_band(e, a, b, -1, &hm, &hs));
+  ck_assert_double_eq_tol(hm, mean[1], 1e-4);
+  ck_assert_double_eq_tol(hs, std[1], 1e-4);
+  mb_structure_free(a), mb_structure_free(b);
+  /* bad values */
+  mb_ensemble *bad = (mb_ensemble *)&bad;
+  ck_assert_int_eq(mb_ensemble_load(write_manifest("neg.json", MIXED2 "\"tree_spread\": -1}"),
+                                    &bad), MB_ERR_MODEL);
+  ck_assert_msg(strstr(mb_last_error(), "'tree_spread' must be a number >= 0"), "%s",
+                mb_last_error());
+  ck_assert_int_eq(mb_ensemble_load(write_manifest("str.json", MIXED2 "\"tree_spread\": \"1\"}"),
+                                    &bad), MB_ERR_MODEL);
+  for (int i = 0; i < N; i++) mb_structure_free(own[i]);
+  mb_ensemble_free(e), mb_ensemble_free(e0), mb_ensemble_free(e1);
   mb__forest_free(f);
 }
 END_TEST
@@ -376,8 +486,8 @@ START_TEST(bad_forests) {
                NULL);
   p = patch_text("const.safetensors", "n_nearest", "n_neArest");
   expect_error(p, MB_ERR_MODEL, "unknown key 'constants.n_neArest'", NULL);
-  p = patch_text("version.safetensors", "format_version\\\": 1", "format_version\\\": 2");
-  expect_error(p, MB_ERR_MODEL, "'format_version' must be 1", NULL);
+  p = patch_text("version.safetensors", "format_version\\\": 1", "format_version\\\": 3");
+  expect_error(p, MB_ERR_MODEL, "'format_version' must be 1 or 2", NULL);
   p = patch_text("ntrees.safetensors", "ntrees\\\": 20", "ntrees\\\": 21");
   expect_error(p, MB_ERR_MODEL, "tensor 'tree_offset': must be 1-D of ntrees + 1 entries", NULL);
   p = patch_text("ion.safetensors", "\\\"Rb\\\", \\\"Mg", "\\\"Qq\\\", \\\"Mg");
@@ -387,6 +497,17 @@ START_TEST(bad_forests) {
   p = write_manifest("badmember.json", "{\"format\": \"migbar-ensemble\", \"version\": 1, "
                      "\"members\": [\"%G/tiny_band.safetensors\", \"cycle.safetensors\"]}");
   expect_error(p, MB_ERR_MODEL, "badmember.json: member 1: ", "cycle.safetensors: tensor 'left'");
+  free(pristine);
+  /* format 2 keys */
+  pristine = desc_read_bytes(mb_test_data("desc/extra21.safetensors", path, sizeof path),
+                             &pristine_size);
+  p = patch_text("aggregate.safetensors", "aggregate\\\": \\\"median",
+                 "aggregate\\\": \\\"medium");
+  expect_error(p, MB_ERR_MODEL, "'aggregate' must be \"mean\" or \"median\"", NULL);
+  p = patch_text("v1kind.safetensors", "format_version\\\": 2", "format_version\\\": 1");
+  expect_error(p, MB_ERR_MODEL, "'kind' must be \"random-forest\" in format 1", NULL);
+  p = patch_text("kind.safetensors", "kind\\\": \\\"extra-trees", "kind\\\": \\\"extra-treez");
+  expect_error(p, MB_ERR_MODEL, "'kind' must be \"random-forest\" or \"extra-trees\"", NULL);
   free(pristine);
 }
 END_TEST
@@ -442,8 +563,10 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, sklearn_parity);
   tcase_add_test(tc, thresholds_as_sklearn);
+  tcase_add_test(tc, extra_trees_median_as_sklearn);
   tcase_add_test(tc, forest_alone);
   tcase_add_test(tc, weighted_mean_and_std);
+  tcase_add_test(tc, tree_spread_in_the_spread);
   tcase_add_test(tc, threads_do_not_change_results);
   tcase_add_test(tc, bad_forests);
   tcase_add_test(tc, bad_manifests);

@@ -409,9 +409,9 @@ START_TEST(bad_manifests) {
   expect_load_error(p, MB_ERR_MODEL, "format.json", "'format' must be \"migbar-ensemble\"");
   p = write_manifest("noformat.json", "{\"version\": 1, \"members\": [\"a.safetensors\"]}");
   expect_load_error(p, MB_ERR_MODEL, "'format'", NULL);
-  p = write_manifest("version.json", "{\"format\": \"migbar-ensemble\", \"version\": 2,"
+  p = write_manifest("version.json", "{\"format\": \"migbar-ensemble\", \"version\": 3,"
                      " \"members\": [\"%s/tiny_band.safetensors\"]}");
-  expect_load_error(p, MB_ERR_MODEL, "'version' must be 1", NULL);
+  expect_load_error(p, MB_ERR_MODEL, "'version' must be 1 or 2", NULL);
   p = write_manifest("empty.json", "{\"format\": \"migbar-ensemble\", \"version\": 1,"
                      " \"members\": []}");
   expect_load_error(p, MB_ERR_MODEL, "empty.json", "'members'");

@@ -81,8 +81,8 @@ expect_value() {
 run --version
 expect_rc 0
 checks=$((checks + 1))
-[ "$(cat "$TMP/out")" = "migbar 0.3.0 (libmigbar 0.3.0)" ] ||
-  fail "--version printed '$(cat "$TMP/out")', expected 'migbar 0.3.0 (libmigbar 0.3.0)'"
+[ "$(cat "$TMP/out")" = "migbar 0.3.1 (libmigbar 0.3.1)" ] ||
+  fail "--version printed '$(cat "$TMP/out")', expected 'migbar 0.3.1 (libmigbar 0.3.1)'"
 
 for args in "--help" "-h" "help" "help info" "help convert" "info --help" "convert --help" \
   "info -h" "convert -h"; do

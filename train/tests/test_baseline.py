@@ -120,7 +120,7 @@ def test_rf_pipeline_on_a_subset(tmp_path):
     assert m["mae"] == pytest.approx(np.abs(t - p).mean(), rel=1e-4)
     assert (s > 0).all() and m["n"] == 60 and m["fold_seed"] == 123
     assert 0 <= m["coverage_2std"] <= 1 and "spearman_std_abs_error" in m
-    assert "| RF path" in open(out / "results.md").read()
+    assert "| ET path" in open(out / "results.md").read()  # the defaults: extra trees
 
 
 def test_choose_epochs():

@@ -15,7 +15,7 @@ from migbar_train import safetensors as ST
 from migbar_train.baseline_rf import forest_predict
 
 sklearn = pytest.importorskip("sklearn")
-from sklearn.ensemble import RandomForestRegressor  # noqa: E402
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor  # noqa: E402
 
 EM = os.path.join(DATA_DIR, "em", "train.json")
 ELEMENTS = ["O"]  # "issue" with one element: 1 + 9 + 2 + 6 = 18 features
@@ -75,6 +75,57 @@ def test_round_trip_equals_sklearn(tmp_path, log_target):
     assert ff["metadata"]["migbar.created"] == "now"
 
 
+@pytest.mark.parametrize("ntrees", [7, 6])
+def test_extra_trees_median(tmp_path, ntrees):
+    """Extremely randomized trees whose value is the median of the trees (the middle one
+    for an odd count, the mean of the two middle ones for an even count): the file gives
+    numpy's median of sklearn's own trees, exactly, and their sample std."""
+    X, y = synthetic()
+    et = ExtraTreesRegressor(n_estimators=ntrees, max_features=1.0, random_state=2, n_jobs=1)
+    et.fit(X, np.log(y))
+    path = tmp_path / "et.safetensors"
+    FO.write_forest(path, et, ELEMENTS, "issue", True, aggregate="median")
+    ff = FO.read_forest(path)
+    assert ff["meta"]["kind"] == "extra-trees" and ff["meta"]["aggregate"] == "median"
+    assert ff["meta"]["format_version"] == 2
+    assert ff["meta"]["estimator"]["class"] == "ExtraTreesRegressor"
+    Xp = probes(et, X)
+    value, std = FO.predict(ff, Xp)
+    per_tree = np.exp(np.stack([e.predict(Xp) for e in et.estimators_]))
+    assert np.array_equal(value, np.median(per_tree, axis=0))
+    assert np.array_equal(std, per_tree.std(0, ddof=1))
+    srt = np.sort(per_tree, axis=0)
+    mid = srt[ntrees // 2] if ntrees % 2 else (srt[ntrees // 2 - 1] + srt[ntrees // 2]) / 2
+    assert np.array_equal(value, mid)
+    assert not np.allclose(value, per_tree.mean(0))
+
+
+def test_format_1_and_what_it_cannot_hold(tmp_path):
+    """Format 1 (libmigbar 0.3's reader) holds random forests averaged over their trees:
+    no aggregate key, read back as "mean"; extra trees or a median need format 2."""
+    X, y = synthetic()
+    rf = RandomForestRegressor(n_estimators=3, random_state=0, n_jobs=1).fit(X, y)
+    et = ExtraTreesRegressor(n_estimators=3, random_state=0, n_jobs=1).fit(X, y)
+    path = tmp_path / "f1.safetensors"
+    FO.write_forest(path, rf, ELEMENTS, "issue", False, format_version=1)
+    _, meta = ST.load(path)
+    raw = json.loads(meta[FO.META_KEY])
+    assert raw["format_version"] == 1 and "aggregate" not in raw
+    assert "class" not in raw["estimator"]
+    assert FO.read_forest(path)["meta"]["aggregate"] == "mean"
+    with pytest.raises(ValueError, match="format 1 holds only random forests"):
+        FO.write_forest(path, et, ELEMENTS, "issue", False, format_version=1)
+    with pytest.raises(ValueError, match="format 1 holds only random forests"):
+        FO.write_forest(path, rf, ELEMENTS, "issue", False, aggregate="median",
+                        format_version=1)
+    with pytest.raises(ValueError, match="aggregate 'mode'"):
+        FO.write_forest(path, rf, ELEMENTS, "issue", False, aggregate="mode")
+    from sklearn.ensemble import GradientBoostingRegressor  # noqa: PLC0415
+    gb = GradientBoostingRegressor(n_estimators=2).fit(X, y)
+    with pytest.raises(ValueError, match="only RandomForestRegressor and ExtraTreesRegressor"):
+        FO.write_forest(path, gb, ELEMENTS, "issue", False)
+
+
 def test_file_layout(tmp_path):
     X, y = synthetic()
     rf = RandomForestRegressor(n_estimators=3, random_state=0, n_jobs=1).fit(X, y)
@@ -129,6 +180,13 @@ def test_reference_fixture_is_consistent():
     assert np.array_equal(mean, [r["mean"] for r in ref["inputs"]])
     assert np.array_equal(std, [r["std"] for r in ref["inputs"]])
     assert np.array_equal(FO.descriptors(ff, [r["atoms"] for r in ref["inputs"]]), X)
+    fe = FO.read_forest(os.path.join(d, "extra21.safetensors"))
+    value, std = FO.predict(fe, X)
+    assert np.array_equal(value, [r["et_value"] for r in ref["inputs"]])
+    assert np.array_equal(std, [r["et_std"] for r in ref["inputs"]])
+    P = np.array([r["x"] for r in ref["et_probes"]])
+    value, std = FO.predict(fe, P)
+    assert np.array_equal(value, [r["mean"] for r in ref["et_probes"]])
 
 
 @pytest.mark.skipif(not HAVE_DATA, reason="needs /work/shared/data")

@@ -26,11 +26,11 @@ from .structure import (Structure, element_mass, element_number, element_symbol,
                         format_code)
 
 # The package version; version() is the linked library's.
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 
 def version():
-    """Version string of the linked libmigbar, e.g. '0.3.0'."""
+    """Version string of the linked libmigbar, e.g. '0.3.1'."""
     return _lib.lib.mb_version().decode()
 
 

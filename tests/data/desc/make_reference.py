@@ -1,13 +1,15 @@
 """Fixtures of the descriptor and forest tests (tests/desc/test_descriptors.c,
-tests/desc/test_forest.c): a 20-tree random forest on the "full" hop descriptors, written
-by train/migbar_train/forest.py, and the descriptors (descriptors.py, float64) and the
-forest's predictions (sklearn itself) on 32 bands, with their atoms.
+tests/desc/test_forest.c): a 20-tree random forest on the "full" hop descriptors (forest
+file format 1, the mean of the trees) and 21 extremely randomized trees on the same
+descriptors (format 2, the median of the trees), written by train/migbar_train/forest.py,
+and the descriptors (descriptors.py, float64) and both forests' predictions (sklearn's
+trees themselves) on 32 bands, with their atoms.
 
 From the repository root:
 
     /usr/bin/python3 tests/data/desc/make_reference.py --data ../shared/data
 
-Writes forest20.safetensors and reference.json beside this script (layout in README.md
+Writes forest20.safetensors, extra21.safetensors and reference.json beside this script (layout in README.md
 here). Deterministic: fixed entries, fixed random_state, fixed migbar.created.
 """
 
@@ -23,9 +25,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "train"))
 
 from migbar_train import descriptors as DS  # noqa: E402
 from migbar_train import forest as FO  # noqa: E402
-from migbar_train.baseline_rf import forest_predict  # noqa: E402
+from migbar_train.baseline_rf import forest_predict, make_forest  # noqa: E402
 
 TREES = 20
+ET_TREES = 21  # odd: the median is one tree's prediction
 SEED = 0
 CREATED = "2025-01-01T00:00:00Z"
 TRAIN_EVERY = 3        # the forest trains on entries 0, 3, 6, ...
@@ -132,7 +135,14 @@ def main(argv=None):
                 "random_state": SEED}
     path = os.path.join(HERE, "forest20.safetensors")
     FO.write_forest(path, rf, elements, "full", True,
-                    {"migbar.training": training, "migbar.created": CREATED})
+                    {"migbar.training": training, "migbar.created": CREATED},
+                    format_version=1)
+    et = make_forest("extra-trees", ET_TREES, 1.0, 1, SEED, 1).fit(X, np.log(y))
+    et_path = os.path.join(HERE, "extra21.safetensors")
+    FO.write_forest(et_path, et, elements, "full", True,
+                    {"migbar.training": dict(training, trees=ET_TREES,
+                                             estimator="ExtraTreesRegressor"),
+                     "migbar.created": CREATED}, aggregate="median")
     cases = [("em/train.json#%d %s" % (i, rows[i].get("sys_name", "")), rows[i]["atoms"])
              for i in held_out(rows)] + synthetic()
     Xr = np.stack([DS.hop_descriptors(a, elements, "full") for _, a in cases])
@@ -145,17 +155,31 @@ def main(argv=None):
     pmean, pstd = forest_predict(rf, P, True)
     m2, s2 = FO.predict(ff, P)
     assert np.array_equal(m2, pmean) and np.array_equal(s2, pstd)
+    # the extra trees: median of the trees' exp(log E_m), by sklearn's trees and by the file
+    fe = FO.read_forest(et_path)
+    et_value, et_std = forest_predict(et, Xr, True, "median")
+    v2, s2 = FO.predict(fe, Xr)
+    assert np.array_equal(v2, et_value) and np.array_equal(s2, et_std)
+    EP = probes(et, Xr)
+    ep_value, ep_std = forest_predict(et, EP, True, "median")
+    v2, s2 = FO.predict(fe, EP)
+    assert np.array_equal(v2, ep_value) and np.array_equal(s2, ep_std)
     inputs = [{"source": src, "atoms": atoms, "nband": DS.BAND_IMAGES,
-               "descriptors": Xr[k].tolist(), "mean": float(mean[k]), "std": float(std[k])}
+               "descriptors": Xr[k].tolist(), "mean": float(mean[k]), "std": float(std[k]),
+               "et_value": float(et_value[k]), "et_std": float(et_std[k])}
               for k, (src, atoms) in enumerate(cases)]
     ref = {"description": "Hop descriptors (train/migbar_train/descriptors.py, feature set "
            "full, float64) and the predictions of forest20.safetensors (sklearn %s: per "
-           "tree exp(log E_m), mean and sample std over the trees, eV)"
-           % __import__("sklearn").__version__,
+           "tree exp(log E_m), mean and sample std over the trees, eV), and of "
+           "extra21.safetensors (et_value and et_std: median and sample std over its trees; "
+           "et_probes: its own probe rows)" % __import__("sklearn").__version__,
            "forest": "forest20.safetensors", "elements": elements, "features": names,
            "inputs": inputs,
            "probes": [{"x": P[k].tolist(), "mean": float(pmean[k]), "std": float(pstd[k])}
-                      for k in range(len(P))]}
+                      for k in range(len(P))],
+           "extra_trees": "extra21.safetensors",
+           "et_probes": [{"x": EP[k].tolist(), "mean": float(ep_value[k]),
+                          "std": float(ep_std[k])} for k in range(len(EP))]}
     with open(os.path.join(HERE, "reference.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))
         f.write("\n")
