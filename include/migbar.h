@@ -325,9 +325,11 @@ MB_API void mb_model_free(mb_model *m);
 /* The model's metadata (architecture, targets, training provenance) as a JSON
  * object in a new buffer; release it with mb_free(). */
 MB_API mb_status mb_model_metadata(const mb_model *m, char **json);
-/* Number of outputs (properties) P, and the name of output p. */
+/* Number of outputs (properties) P, the name of output p and its units ("eV";
+ * "" when the model file gives none); the strings live as long as the model. */
 MB_API mb_status mb_model_noutputs(const mb_model *m, int *noutputs);
 MB_API mb_status mb_model_output_name(const mb_model *m, int p, const char **name);
+MB_API mb_status mb_model_output_units(const mb_model *m, int p, const char **units);
 /* 1 when the model reads a migration band (attention over band atoms or band
  * flags), 0 when it reads plain crystals. */
 MB_API mb_status mb_model_is_band_model(const mb_model *m, int *is_band);
@@ -795,7 +797,69 @@ MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
 MB_API mb_status mb_band_set_dft(mb_band *b, const mb_dft *d);
 
 /* ---------------------------------------------------------------------------
- * 11. Handles of later releases (declared now so that the names are reserved)
+ * 11. Describing the API: options and names
+ *
+ * Front ends (the migbar tool, the Python bindings, a host code's input parser)
+ * ask the library what its options are instead of keeping their own tables: for
+ * each option of a handle, its enum key, a name ("spring"), units, bounds,
+ * default and a one-line description; for each enumeration a handle takes
+ * (optimisers, potentials, functionals, ...), its values' names. The setters
+ * check their values against these same tables. Every string returned is static
+ * (never freed, valid for the life of the process); the tables are constant, so
+ * any thread may read them.
+ * ------------------------------------------------------------------------- */
+
+/* Whose options. */
+typedef enum mb_option_set {
+  MB_OPTIONS_BAND = 0,     /* mb_band_option: mb_band_set_option */
+  MB_OPTIONS_DFT = 1,      /* mb_dft_option: mb_dft_set_option */
+  MB_OPTIONS_HOPS = 2,     /* mb_hops_option: mb_hops_set_option */
+  MB_OPTIONS_POTENTIAL = 3 /* mb_potential_param: mb_potential_set */
+} mb_option_set;
+
+/* Flags of an option. */
+enum {
+  MB_OPTION_INTEGER = 1,       /* takes integer values only */
+  MB_OPTION_MIN_EXCLUSIVE = 2, /* the value must be > min (else >= min) */
+  MB_OPTION_MAX_EXCLUSIVE = 4, /* the value must be < max (else <= max) */
+  MB_OPTION_DEFAULT_VARIES = 8 /* the default depends on other settings (the
+                                  description says how); *def is NaN */
+};
+
+/* Number of options of a set. */
+MB_API mb_status mb_option_count(mb_option_set set, int *count);
+/* Option i (0 .. count-1) of a set: its key (the enum value to pass to the
+ * setter), name, units ("" when none), bounds, default, flags (MB_OPTION_*) and
+ * a one-line description. Any output may be NULL. MB_ERR_RANGE for i outside. */
+MB_API mb_status mb_option_info(mb_option_set set, int i, int *key, const char **name,
+                                const char **units, double *min, double *max,
+                                double *def, int *flags, const char **description);
+/* The key of the option called name ("fmax"; case-insensitive, '-' and '_' alike);
+ * MB_ERR_INVALID_ARG naming the set's options when there is none. */
+MB_API mb_status mb_option_find(mb_option_set set, const char *name, int *key);
+
+/* Enumerations whose values have names. */
+typedef enum mb_name_set {
+  MB_NAMES_OPTIMIZER = 0,     /* mb_optimizer: "fire", "lbfgs", "ode" */
+  MB_NAMES_INTERPOLATION = 1, /* mb_interpolation: "linear", "idpp" */
+  MB_NAMES_POTENTIAL = 2,     /* mb_potential_kind: "lj", "morse", "emt" */
+  MB_NAMES_XC = 3,            /* mb_xc: "auto", "lda", "pbe" */
+  MB_NAMES_SMEARING = 4,      /* mb_smearing: "none", "fermi-dirac", ... */
+  MB_NAMES_FORMAT = 5         /* mb_format: "poscar", "cif", ... */
+} mb_name_set;
+
+/* Number of values of an enumeration. */
+MB_API mb_status mb_name_count(mb_name_set set, int *count);
+/* Value i (0 .. count-1): the enum value, its name and a one-line description
+ * (any output may be NULL). MB_ERR_RANGE for i outside. */
+MB_API mb_status mb_name_info(mb_name_set set, int i, int *value, const char **name,
+                              const char **description);
+/* The value called name (case-insensitive, '-' and '_' alike); MB_ERR_INVALID_ARG
+ * listing the names when there is none. */
+MB_API mb_status mb_name_find(mb_name_set set, const char *name, int *value);
+
+/* ---------------------------------------------------------------------------
+ * 12. Handles of later releases (declared now so that the names are reserved)
  * ------------------------------------------------------------------------- */
 
 typedef struct mb_functional mb_functional; /* an exchange-correlation functional */

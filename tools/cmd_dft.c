@@ -86,27 +86,27 @@ static int parse_shift(const char *cmd, const char *text, double shift[3]) {
   return 0;
 }
 
+/* KIND[:WIDTH_EV], KIND one of the library's smearing names (mb_name_find) */
 static int parse_smearing(const char *cmd, const char *text, cli_dft_request *r) {
-  static const char *const names[] = {"none", "fermi-dirac", "gaussian", "mv"};
-  static const mb_smearing kinds[] = {MB_SMEARING_NONE, MB_SMEARING_FERMI_DIRAC,
-                                      MB_SMEARING_GAUSSIAN, MB_SMEARING_COLD};
   const char *colon = strchr(text, ':');
   size_t len = colon ? (size_t)(colon - text) : strlen(text);
-  for (int k = 0; k < 4; k++) {
-    if (strlen(names[k]) != len || strncasecmp(text, names[k], len) != 0) continue;
-    r->smearing = kinds[k];
-    if (colon) {
-      char *end;
-      double w = strtod(colon + 1, &end);
-      if (k == 0 || end == colon + 1 || *end || !(w > 0 && w <= 10))
-        return cli_usage_error(cmd, "--smearing: the width in '%s' must be a number of eV "
-                               "in (0, 10] after a smearing kind", text);
-      r->width = w;
-    }
-    return 0;
+  char kind[32];
+  int value;
+  if (len >= sizeof kind) len = sizeof kind - 1;
+  memcpy(kind, text, len);
+  kind[len] = 0;
+  if (mb_name_find(MB_NAMES_SMEARING, kind, &value))
+    return cli_usage_error(cmd, "--smearing: %s (optionally :WIDTH_EV)", mb_last_error());
+  r->smearing = (mb_smearing)value;
+  if (colon) {
+    char *end;
+    double w = strtod(colon + 1, &end);
+    if (value == MB_SMEARING_NONE || end == colon + 1 || *end || !(w > 0 && w <= 10))
+      return cli_usage_error(cmd, "--smearing: the width in '%s' must be a number of eV "
+                             "in (0, 10] after a smearing kind", text);
+    r->width = w;
   }
-  return cli_usage_error(cmd, "--smearing: '%s' is not none, fermi-dirac, gaussian or mv "
-                         "(optionally :WIDTH_EV)", text);
+  return 0;
 }
 
 int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r) {
@@ -123,10 +123,10 @@ int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_r
   }
   if (strcmp(name, "kshift") == 0) return parse_shift(cmd, value, r->kshift);
   if (strcmp(name, "functional") == 0) {
-    r->xc = strcasecmp(value, "lda") == 0 ? MB_XC_LDA : strcasecmp(value, "pbe") == 0 ? MB_XC_PBE
-            : strcasecmp(value, "auto") == 0 ? MB_XC_AUTO : -1;
-    if (r->xc < 0)
-      return cli_usage_error(cmd, "--functional: '%s' is not LDA, PBE or auto", value);
+    int xc;
+    if (mb_name_find(MB_NAMES_XC, value, &xc))
+      return cli_usage_error(cmd, "--functional: %s", mb_last_error());
+    r->xc = (mb_xc)xc;
     return 0;
   }
   if (strcmp(name, "smearing") == 0) return parse_smearing(cmd, value, r);

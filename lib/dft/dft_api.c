@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "scf.h"
+#include "../core/options.h"
 #include "../structure/structure.h"
 
 /* A pseudopotential shared by the copies of a handle. */
@@ -138,6 +139,19 @@ MB_API void mb_dft_free(mb_dft *d) {
   free(d);
 }
 
+/* An option's value (checked by the caller) into the handle. */
+static void store_option(mb_dft *d, mb_dft_option key, double v) {
+  switch (key) {
+  case MB_DFT_ECUT: d->ecut = v; break;
+  case MB_DFT_SCF_TOL: d->scf_tol = v; break;
+  case MB_DFT_MAX_SCF: d->max_scf = (int)v; break;
+  case MB_DFT_THREADS: d->threads = (int)v; break;
+  case MB_DFT_EXTRA_BANDS: d->extra_bands = (int)v; break;
+  case MB_DFT_MIXING: d->mixing = v; break;
+  case MB_DFT_SYMMETRY: d->symmetry = (int)v; break;
+  }
+}
+
 MB_API mb_status mb_dft_create(const mb_structure *s, mb_dft **out) {
   if (!out) return mb__error(MB_ERR_INVALID_ARG, "mb_dft_create: out is NULL");
   if (!s) return mb__error(MB_ERR_INVALID_ARG, "mb_dft_create: NULL structure");
@@ -162,9 +176,10 @@ MB_API mb_status mb_dft_create(const mb_structure *s, mb_dft **out) {
     st = MB_ERR_NOMEM;
     goto fail;
   }
-  /* defaults, as migbar.h states them */
-  d->ecut = 400, d->scf_tol = 1e-6, d->mixing = 0.6, d->width = 0.1;
-  d->max_scf = 100, d->threads = 1, d->extra_bands = -1, d->symmetry = 1;
+  /* defaults: the option table's (dft_options.c; extra_bands -1 = by the smearing) */
+  for (int k = 0; k < mb__dft_noptions; k++)
+    store_option(d, (mb_dft_option)mb__dft_options[k].key, mb__dft_options[k].def);
+  d->width = 0.1;
   d->grid[0] = d->grid[1] = d->grid[2] = 1;
   d->smearing = MB_SMEARING_NONE;
   d->xc = MB_XC_AUTO;
@@ -208,43 +223,12 @@ fail:
 
 /* ---- settings ------------------------------------------------------------- */
 
-static int is_int(double v, double lo, double hi) {
-  return v == floor(v) && v >= lo && v <= hi;
-}
-
-static const char *const option_names[] = {"MB_DFT_ECUT",         "MB_DFT_SCF_TOL",
-                                           "MB_DFT_MAX_SCF",      "MB_DFT_THREADS",
-                                           "MB_DFT_EXTRA_BANDS",  "MB_DFT_MIXING",
-                                           "MB_DFT_SYMMETRY"};
-
 MB_API mb_status mb_dft_set_option(mb_dft *d, mb_dft_option key, double v) {
   CHECK_DFT(d, "mb_dft_set_option");
-  if ((int)key < 0 || (int)key > MB_DFT_SYMMETRY)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_set_option: unknown option %d (0..%d)",
-                     (int)key, MB_DFT_SYMMETRY);
-  const char *name = option_names[key];
-  int ok;
-  const char *want;
-  switch (key) {
-  case MB_DFT_ECUT: ok = v > 0 && v <= 1e5, want = "in (0, 1e5] eV"; break;
-  case MB_DFT_SCF_TOL: ok = v > 0 && v < 1, want = "in (0, 1) eV"; break;
-  case MB_DFT_MAX_SCF: ok = is_int(v, 1, 100000), want = "an integer in 1..100000"; break;
-  case MB_DFT_THREADS: ok = is_int(v, 0, 4096), want = "an integer in 0..4096"; break;
-  case MB_DFT_EXTRA_BANDS: ok = is_int(v, 0, 100000), want = "an integer >= 0"; break;
-  case MB_DFT_MIXING: ok = v > 0 && v <= 1, want = "in (0, 1]"; break;
-  default: ok = v == 0 || v == 1, want = "0 or 1"; break;
-  }
-  if (!ok) return mb__error(MB_ERR_INVALID_ARG, "mb_dft_set_option: %s must be %s, not %g",
-                            name, want, v);
-  switch (key) {
-  case MB_DFT_ECUT: d->ecut = v; break;
-  case MB_DFT_SCF_TOL: d->scf_tol = v; break;
-  case MB_DFT_MAX_SCF: d->max_scf = (int)v; break;
-  case MB_DFT_THREADS: d->threads = (int)v; break;
-  case MB_DFT_EXTRA_BANDS: d->extra_bands = (int)v; break;
-  case MB_DFT_MIXING: d->mixing = v; break;
-  default: d->symmetry = (int)v; break;
-  }
+  /* bounds from the option table (dft_options.c) */
+  mb_status st = mb__option_check(MB_OPTIONS_DFT, (int)key, v, "mb_dft_set_option");
+  if (st) return st;
+  store_option(d, key, v);
   drop_engine(d);
   return MB_OK;
 }

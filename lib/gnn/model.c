@@ -284,6 +284,15 @@ MB_API mb_status mb_model_output_name(const mb_model *m, int p, const char **nam
   return MB_OK;
 }
 
+MB_API mb_status mb_model_output_units(const mb_model *m, int p, const char **units) {
+  if (!m || !units) return mb__error(MB_ERR_INVALID_ARG, "mb_model_output_units: NULL argument");
+  if (p < 0 || p >= m->cfg.ntargets)
+    return mb__error(MB_ERR_RANGE, "mb_model_output_units: output %d outside 0..%d", p,
+                     m->cfg.ntargets - 1);
+  *units = m->cfg.target_units[p];
+  return MB_OK;
+}
+
 MB_API mb_status mb_model_is_band_model(const mb_model *m, int *is_band) {
   if (!m || !is_band)
     return mb__error(MB_ERR_INVALID_ARG, "mb_model_is_band_model: NULL argument");

@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "hops.h"
+#include "../core/options.h"
+
+static void store_option(mb_hops *h, mb_hops_option key, double value);
 
 /* Bounds of the options (a hop list beyond 15 A is not a migration network). */
-#define HOPS_MAX_LENGTH_MAX 15.0
-#define HOPS_MAX_ATOMS_MAX 1000000
 
 /* From the lower site; between a site and its own image, along the image whose first
  * non-zero component is positive. */
@@ -72,11 +73,8 @@ MB_API mb_status mb_hops_create(const mb_structure *s, const char *ion, mb_hops 
     return st;
   }
   h->z = z;
-  h->max_length = 5.0;
-  h->symprec = 1e-3;
-  h->block_fraction = 0.6;
-  h->min_separation = 8.0;
-  h->max_atoms = 2000;
+  for (int k = 0; k < mb__hops_noptions; k++) /* the option table's defaults */
+    store_option(h, (mb_hops_option)mb__hops_options[k].key, mb__hops_options[k].def);
   *out = h;
   return MB_OK;
 }
@@ -88,40 +86,23 @@ MB_API void mb_hops_free(mb_hops *h) {
   free(h);
 }
 
+/* An option's value (checked by the caller) into the handle. */
+static void store_option(mb_hops *h, mb_hops_option key, double value) {
+  switch (key) {
+  case MB_HOPS_MAX_LENGTH: h->max_length = value; break;
+  case MB_HOPS_SYMPREC: h->symprec = value; break;
+  case MB_HOPS_BLOCK_FRACTION: h->block_fraction = value; break;
+  case MB_HOPS_MIN_SEPARATION: h->min_separation = value; break;
+  case MB_HOPS_MAX_ATOMS: h->max_atoms = (int)value; break;
+  }
+}
+
 MB_API mb_status mb_hops_set_option(mb_hops *h, mb_hops_option key, double value) {
   if (!h) return mb__error(MB_ERR_INVALID_ARG, "mb_hops_set_option: NULL handle");
-  if (!isfinite(value)) return mb__error(MB_ERR_INVALID_ARG, "hops option %d: %g is not finite", (int)key, value);
-  switch (key) {
-  case MB_HOPS_MAX_LENGTH:
-    if (!(value > 0 && value <= HOPS_MAX_LENGTH_MAX))
-      return mb__error(MB_ERR_INVALID_ARG, "hops: max length %g A outside (0, %g]", value,
-                       HOPS_MAX_LENGTH_MAX);
-    h->max_length = value;
-    break;
-  case MB_HOPS_SYMPREC:
-    if (!(value > 0 && value < 1))
-      return mb__error(MB_ERR_INVALID_ARG, "hops: symmetry tolerance %g A outside (0, 1)", value);
-    h->symprec = value;
-    break;
-  case MB_HOPS_BLOCK_FRACTION:
-    if (!(value >= 0 && value <= 1))
-      return mb__error(MB_ERR_INVALID_ARG, "hops: block fraction %g outside [0, 1]", value);
-    h->block_fraction = value;
-    break;
-  case MB_HOPS_MIN_SEPARATION:
-    if (!(value >= 0 && value <= 100))
-      return mb__error(MB_ERR_INVALID_ARG, "hops: minimum separation %g A outside [0, 100]", value);
-    h->min_separation = value;
-    break;
-  case MB_HOPS_MAX_ATOMS:
-    if (!(value >= 1 && value <= HOPS_MAX_ATOMS_MAX) || value != floor(value))
-      return mb__error(MB_ERR_INVALID_ARG, "hops: max atoms %g is not an integer in 1..%d", value,
-                       HOPS_MAX_ATOMS_MAX);
-    h->max_atoms = (int)value;
-    break;
-  default:
-    return mb__error(MB_ERR_INVALID_ARG, "hops: unknown option %d", (int)key);
-  }
+  /* bounds from the option table (hops_options.c) */
+  mb_status st = mb__option_check(MB_OPTIONS_HOPS, (int)key, value, "mb_hops_set_option");
+  if (st) return st;
+  store_option(h, key, value);
   forget(h);
   return MB_OK;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "neb.h"
+#include "../core/options.h"
 #include "../structure/structure.h"
 
 #define CHECK_BAND(b, what)                                              \
@@ -65,16 +66,12 @@ static mb_status band_new(const mb_structure *first, int nimages, mb_band **out)
   for (size_t c = 0; c < n; c++) b->free[c] = first->selective ? first->selective[c] != 0 : 1;
   for (size_t c = 0; c < n; c++) b->has_fixed |= !b->free[c];
   for (int i = 0; i < nimages; i++) b->energy[i] = b->ftan[i] = NAN;
-  b->spring = 0.1;
-  b->spring_min = -1;
-  b->climb = 0;
-  b->climb_fmax = 0.5;
-  b->fmax = 0.05;
-  b->max_steps = 1000;
-  b->optimizer = MB_OPTIMIZER_LBFGS;
-  b->max_move = 0.2;
-  b->threads = 1;
-  b->relax_endpoints = 0;
+  /* the defaults of the option table (band_options.c), in its order */
+  for (int k = 0; k < mb__band_noptions; k++)
+    if (mb_band_set_option(b, (mb_band_option)mb__band_options[k].key, mb__band_options[k].def)) {
+      mb_band_free(b);
+      return MB_ERR_INVALID_ARG; /* a table that contradicts itself: caught by the tests */
+    }
   b->max_force = NAN;
   b->log.level = MB_LOG_INFO;
   *out = b;
@@ -156,20 +153,13 @@ MB_API void mb_band_free(mb_band *b) {
 
 /* ---- options ------------------------------------------------------------- */
 
-static int is_int(double v, double lo, double hi) {
-  return v == floor(v) && v >= lo && v <= hi;
-}
-
 MB_API mb_status mb_band_set_option(mb_band *b, mb_band_option key, double value) {
   CHECK_BAND(b, "mb_band_set_option");
-  if (!isfinite(value))
-    return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_option: option %d: value is not finite",
-                     (int)key);
+  /* bounds from the option table (band_options.c); the rules between options here */
+  mb_status st = mb__option_check(MB_OPTIONS_BAND, (int)key, value, "mb_band_set_option");
+  if (st) return st;
   switch (key) {
   case MB_BAND_SPRING:
-    if (!(value > 0 && value <= 1e6))
-      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_SPRING must be in (0, 1e6] eV/A^2 (got %g)",
-                       value);
     if (b->spring_min >= 0 && b->spring_min > value)
       return mb__error(MB_ERR_INVALID_ARG,
                        "MB_BAND_SPRING %g is below MB_BAND_SPRING_MIN %g: lower that first",
@@ -184,60 +174,22 @@ MB_API mb_status mb_band_set_option(mb_band *b, mb_band_option key, double value
     b->spring_min = value < 0 ? -1 : value;
     break;
   case MB_BAND_CLIMB:
-    if (!is_int(value, 0, 2))
-      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_CLIMB must be 0, 1 or 2 (got %g)", value);
     b->climb = (int)value;
     if (b->climb != 2) b->climbing = 0;
     break;
-  case MB_BAND_CLIMB_FMAX:
-    if (!(value > 0))
-      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_CLIMB_FMAX must be > 0 eV/A (got %g)",
-                       value);
-    b->climb_fmax = value;
-    break;
-  case MB_BAND_FMAX:
-    if (!(value > 0))
-      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_FMAX must be > 0 eV/A (got %g)", value);
-    b->fmax = value;
-    break;
-  case MB_BAND_MAX_STEPS:
-    if (!is_int(value, 0, 1e9))
-      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_MAX_STEPS must be an integer 0..1e9 (got %g)",
-                       value);
-    b->max_steps = (int)value;
-    break;
+  case MB_BAND_CLIMB_FMAX: b->climb_fmax = value; break;
+  case MB_BAND_FMAX: b->fmax = value; break;
+  case MB_BAND_MAX_STEPS: b->max_steps = (int)value; break;
   case MB_BAND_OPTIMIZER:
-    if (!is_int(value, 0, 2))
-      return mb__error(MB_ERR_INVALID_ARG,
-                       "MB_BAND_OPTIMIZER must be 0 (FIRE), 1 (L-BFGS) or 2 (ODE) (got %g)",
-                       value);
     if ((int)value != b->optimizer) {
       mb__opt_free(b->opt); /* a new method starts afresh */
       b->opt = NULL;
     }
     b->optimizer = (int)value;
     break;
-  case MB_BAND_MAX_MOVE:
-    if (!(value > 0 && value <= 10))
-      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_MAX_MOVE must be in (0, 10] A (got %g)",
-                       value);
-    b->max_move = value;
-    break;
-  case MB_BAND_THREADS:
-    if (!is_int(value, 0, 4096))
-      return mb__error(MB_ERR_INVALID_ARG,
-                       "MB_BAND_THREADS must be an integer 0..4096 (0 = one per core; got %g)",
-                       value);
-    b->threads = (int)value;
-    break;
-  case MB_BAND_RELAX_ENDPOINTS:
-    if (!is_int(value, 0, 1))
-      return mb__error(MB_ERR_INVALID_ARG, "MB_BAND_RELAX_ENDPOINTS must be 0 or 1 (got %g)",
-                       value);
-    b->relax_endpoints = (int)value;
-    break;
-  default:
-    return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_option: unknown option %d", (int)key);
+  case MB_BAND_MAX_MOVE: b->max_move = value; break;
+  case MB_BAND_THREADS: b->threads = (int)value; break;
+  case MB_BAND_RELAX_ENDPOINTS: b->relax_endpoints = (int)value; break;
   }
   return MB_OK;
 }

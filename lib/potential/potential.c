@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "potential.h"
+#include "../core/options.h"
 
 static const char *kind_name(mb_potential_kind kind) {
   switch (kind) {
@@ -14,17 +15,10 @@ static const char *kind_name(mb_potential_kind kind) {
   return "?";
 }
 
+/* "MB_POTENTIAL_SIGMA" (the parameter table's, potential_params.c), NULL if unknown */
 static const char *param_name(mb_potential_param key) {
-  switch (key) {
-  case MB_POTENTIAL_EPSILON: return "MB_POTENTIAL_EPSILON";
-  case MB_POTENTIAL_SIGMA: return "MB_POTENTIAL_SIGMA";
-  case MB_POTENTIAL_CUTOFF: return "MB_POTENTIAL_CUTOFF";
-  case MB_POTENTIAL_ONSET: return "MB_POTENTIAL_ONSET";
-  case MB_POTENTIAL_SMOOTH: return "MB_POTENTIAL_SMOOTH";
-  case MB_POTENTIAL_R0: return "MB_POTENTIAL_R0";
-  case MB_POTENTIAL_RHO0: return "MB_POTENTIAL_RHO0";
-  }
-  return NULL;
+  const mb__option *o = mb__option_of(MB_OPTIONS_POTENTIAL, (int)key);
+  return o ? o->macro : NULL;
 }
 
 MB_API mb_status mb_potential_create(mb_potential_kind kind, mb_potential **out) {
@@ -88,27 +82,8 @@ MB_API mb_status mb_potential_set(mb_potential *p, mb_potential_param key, doubl
   if (!p) return mb__error(MB_ERR_INVALID_ARG, "%s: potential is NULL", fn);
   mb_status st = check_key(p, key, fn);
   if (st != MB_OK) return st;
-  const char *name = param_name(key);
-  if (!isfinite(value))
-    return mb__error(MB_ERR_INVALID_ARG, "%s: %s must be finite, not %g", fn, name, value);
-  switch (key) {
-  case MB_POTENTIAL_SMOOTH:
-    if (value != 0.0 && value != 1.0)
-      return mb__error(MB_ERR_INVALID_ARG, "%s: %s must be 0 or 1, not %g", fn, name, value);
-    p->smooth = (int)value;
-    return MB_OK;
-  case MB_POTENTIAL_EPSILON:
-  case MB_POTENTIAL_SIGMA:
-  case MB_POTENTIAL_CUTOFF:
-  case MB_POTENTIAL_ONSET:
-  case MB_POTENTIAL_R0:
-  case MB_POTENTIAL_RHO0:
-    /* Lengths, the well depth and the Morse exponent are all positive. */
-    if (!(value > 0.0))
-      return mb__error(MB_ERR_INVALID_ARG, "%s: %s of the %s potential must be > 0, not %g",
-                       fn, name, kind_name(p->kind), value);
-    break;
-  }
+  /* bounds from the parameter table (potential_params.c) */
+  if ((st = mb__option_check(MB_OPTIONS_POTENTIAL, (int)key, value, fn))) return st;
   switch (key) {
   case MB_POTENTIAL_EPSILON: p->epsilon = value; break;
   case MB_POTENTIAL_SIGMA: p->sigma = value; break;
@@ -116,7 +91,7 @@ MB_API mb_status mb_potential_set(mb_potential *p, mb_potential_param key, doubl
   case MB_POTENTIAL_ONSET: p->onset = value; break;
   case MB_POTENTIAL_R0: p->r0 = value; break;
   case MB_POTENTIAL_RHO0: p->rho0 = value; break;
-  case MB_POTENTIAL_SMOOTH: break;
+  case MB_POTENTIAL_SMOOTH: p->smooth = (int)value; break;
   }
   return MB_OK;
 }

@@ -178,6 +178,12 @@ START_TEST(valid_file_round_trip) {
   MB_OK_OR_FAIL(mb_model_output_name(m, 1, &name));
   ck_assert_str_eq(name, "x");
   ck_assert_int_eq(mb_model_output_name(m, 2, &name), MB_ERR_RANGE);
+  const char *units;
+  MB_OK_OR_FAIL(mb_model_output_units(m, 0, &units));
+  ck_assert_str_eq(units, "eV");
+  MB_OK_OR_FAIL(mb_model_output_units(m, 1, &units));
+  ck_assert_str_eq(units, "");
+  ck_assert_int_eq(mb_model_output_units(m, -1, &units), MB_ERR_RANGE);
   MB_OK_OR_FAIL(mb_model_is_band_model(m, &band));
   ck_assert_int_eq(band, 1);
   char *json = NULL;

@@ -469,9 +469,9 @@ START_TEST(malformed_requests) {
   int nd;
   expect_error(mb_hops_count(h, &nd, NULL), MB_ERR_INVALID_ARG, "mb_hops_find first");
   expect_error(mb_hops_percolation(h, NULL, NULL), MB_ERR_INVALID_ARG, "mb_hops_find first");
-  expect_error(mb_hops_set_option(h, MB_HOPS_MAX_LENGTH, -1), MB_ERR_INVALID_ARG, "max length");
+  expect_error(mb_hops_set_option(h, MB_HOPS_MAX_LENGTH, -1), MB_ERR_INVALID_ARG, "max_length");
   expect_error(mb_hops_set_option(h, MB_HOPS_MAX_LENGTH, NAN), MB_ERR_INVALID_ARG, NULL);
-  expect_error(mb_hops_set_option(h, MB_HOPS_MAX_ATOMS, 10.5), MB_ERR_INVALID_ARG, "max atoms");
+  expect_error(mb_hops_set_option(h, MB_HOPS_MAX_ATOMS, 10.5), MB_ERR_INVALID_ARG, "max_atoms");
   expect_error(mb_hops_set_option(h, (mb_hops_option)99, 1), MB_ERR_INVALID_ARG, "unknown option");
   double v;
   MB_OK_OR_FAIL(mb_hops_get_option(h, MB_HOPS_MAX_LENGTH, &v));
