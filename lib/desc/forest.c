@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/json.h"
+
 #include "../gnn/gnn.h"
 #include "../gnn/safetensors.h"
 #include "desc.h"
@@ -98,7 +100,7 @@ static mb_status parse_meta(const cJSON *root, const char *file, mb__forest *f) 
 static mb_status metadata_json(const st_file *sf, char **out) {
   cJSON *root = cJSON_CreateObject();
   for (size_t i = 0; root && i < sf->nmeta; i++) {
-    cJSON *v = cJSON_Parse(sf->meta_values[i]);
+    cJSON *v = mb__json_parse_string(sf->meta_values[i]);
     if (v && !cJSON_IsObject(v) && !cJSON_IsArray(v)) {
       cJSON_Delete(v);
       v = NULL;
@@ -250,7 +252,7 @@ mb_status mb__forest_load_buffer(const unsigned char *data, size_t size, const c
     st = MB_ERR_NOMEM;
     goto done;
   }
-  if (!(root = cJSON_Parse(text))) {
+  if (!(root = mb__json_parse_string(text))) {
     st = mb__error(MB_ERR_MODEL, "%s: " MB__FOREST_KEY " is not valid JSON", name);
     goto done;
   }

@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/json.h"
+
 #include "gnn.h"
 
 /* Upper bounds that no sane model exceeds (they keep sizes far from overflow). */
@@ -192,7 +194,7 @@ static mb_status parse(const cJSON *root, const char *file, gnn_config *c) {
 
 mb_status gnn_config_parse(const char *text, const char *file, gnn_config *cfg) {
   if (!text) return mb__error(MB_ERR_MODEL, "%s: no 'migbar.config' in the metadata", file);
-  cJSON *root = cJSON_Parse(text);
+  cJSON *root = mb__json_parse_string(text);
   if (!root) return mb__error(MB_ERR_MODEL, "%s: migbar.config is not valid JSON", file);
   gnn_config c = {0};
   mb_status st = parse(root, file, &c);

@@ -27,6 +27,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/json.h"
+
 #include "../desc/desc.h"
 #include "gnn.h"
 
@@ -54,11 +56,6 @@ struct mb_ensemble {
 };
 
 /* ---- the manifest ---------------------------------------------------------------------- */
-
-/* cJSON keeps the position of its last syntax error in a global variable: parses are
- * serialised (as in lib/structure/io_json.c) so that threads loading at once do not race
- * on it. */
-static pthread_mutex_t cjson_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static long line_at(const char *text, const char *at) {
   long line = 1;
@@ -195,9 +192,7 @@ static mb_status parse_weights(mb_ensemble *e, const cJSON *w, int n, const char
 
 static mb_status parse_manifest(mb_ensemble *e, const char *text, size_t size, const char *path) {
   const char *errp = NULL;
-  pthread_mutex_lock(&cjson_lock);
-  cJSON *root = cJSON_ParseWithLengthOpts(text, size, &errp, 0);
-  pthread_mutex_unlock(&cjson_lock);
+  cJSON *root = mb__json_parse(text, size, &errp);
   if (!root)
     return mb__parse_error(path, line_at(text, errp ? errp : text),
                            "ensemble manifest: JSON syntax error");

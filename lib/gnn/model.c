@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/json.h"
+
 #include "gnn.h"
 #include "safetensors.h"
 
@@ -172,7 +174,7 @@ static mb_status metadata_json(const st_file *f, char **out) {
   cJSON *root = cJSON_CreateObject();
   if (!root) return mb__error(MB_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < f->nmeta; i++) {
-    cJSON *v = cJSON_Parse(f->meta_values[i]);
+    cJSON *v = mb__json_parse_string(f->meta_values[i]);
     if (v && !cJSON_IsObject(v) && !cJSON_IsArray(v)) {
       cJSON_Delete(v);
       v = NULL;

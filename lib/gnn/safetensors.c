@@ -13,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/json.h"
+
 #include "safetensors.h"
 
 static const char *const dtype_name[] = {"F32", "F64", "I32"};
@@ -214,7 +216,7 @@ int st_has_meta(const unsigned char *buf, size_t size, const char *key) {
   uint64_t n = 0;
   for (int i = 7; i >= 0; i--) n = (n << 8) | buf[i];
   if (n < 2 || n > ST_MAX_HEADER || n > size - 8) return 0;
-  cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)n);
+  cJSON *root = mb__json_parse((const char *)buf + 8, (size_t)n, NULL);
   const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
   int has = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(meta, key));
   cJSON_Delete(root);
@@ -240,7 +242,7 @@ mb_status st_parse_dtypes(const unsigned char *buf, size_t size, const char *nam
     return mb__error(MB_ERR_MODEL, "%s: header length %llu runs beyond the end of the file "
                      "(%zu bytes)", name, (unsigned long long)n, size);
   const char *text = (const char *)buf + 8, *end = NULL;
-  cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)n, &end, 0);
+  cJSON *root = mb__json_parse(text, (size_t)n, &end);
   if (!root) {
     size_t at = end && end >= text ? (size_t)(end - text) : 0;
     return mb__error(MB_ERR_MODEL, "%s: header: invalid JSON near byte %zu", name, at + 8);

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 
 #include <cjson/cJSON.h>
-#include <pthread.h>
+
+#include "../core/json.h"
 
 #include "io.h"
 
@@ -196,16 +197,9 @@ done:
   return st;
 }
 
-/* cJSON records the position of its last syntax error in a global variable
- * (even when asked for it through return_parse_end): parses are serialised so
- * that threads reading JSON files at once do not race on it. */
-static pthread_mutex_t cjson_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static mb_status parse_entry(const jentry *e, mb_structure **out) {
   const char *errp = NULL;
-  pthread_mutex_lock(&cjson_lock);
-  cJSON *root = cJSON_ParseWithLengthOpts(e->start, (size_t)(e->end - e->start), &errp, 0);
-  pthread_mutex_unlock(&cjson_lock);
+  cJSON *root = mb__json_parse(e->start, (size_t)(e->end - e->start), &errp);
   if (!root) {
     const char *at = errp && errp >= e->start && errp <= e->end ? errp : e->start;
     size_t left = (size_t)(e->end - at);
