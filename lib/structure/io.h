@@ -21,6 +21,12 @@ mb_status mb__write_poscar(const mb_structure *s, mb_strbuf *sb);
 mb_status mb__read_xyz(const char *data, size_t size, const char *name, int index,
                        mb_structure **out, int *count);
 mb_status mb__write_xyz(const mb_structure *s, mb_strbuf *sb);
+/* One extended-XYZ frame as ASE 3.22 reads it (the one writer of the library): lattice,
+ * species and Cartesian positions (17 significant digits), then forces (eV/A, may be
+ * NULL: a forces:R:3 column), the selective-dynamics flags as move_mask:L:3 when s has
+ * them, and info ("energy=E image=i", may be NULL) on the comment line before pbc. */
+mb_status mb__xyz_write_frame(const mb_structure *s, const double *forces, const char *info,
+                              mb_strbuf *sb);
 
 mb_status mb__read_cif(const char *data, size_t size, const char *name, int index,
                        mb_structure **out, int *count);

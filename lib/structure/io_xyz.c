@@ -458,12 +458,14 @@ mb_status mb__read_xyz(const char *data, size_t size, const char *name, int inde
                    index, frame, frame == 1 ? "" : "s");
 }
 
-mb_status mb__write_xyz(const mb_structure *s, mb_strbuf *sb) {
+mb_status mb__xyz_write_frame(const mb_structure *s, const double *forces, const char *info,
+                              mb_strbuf *sb) {
   const double *L = s->lattice;
   mb__sb_printf(sb, "%d\nLattice=\"%.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g %.17g\" "
-                "Properties=species:S:1:pos:R:3%s pbc=\"T T T\"\n",
+                "Properties=species:S:1:pos:R:3%s%s%s%s pbc=\"T T T\"\n",
                 s->natoms, L[0], L[1], L[2], L[3], L[4], L[5], L[6], L[7], L[8],
-                s->selective ? ":move_mask:L:3" : "");
+                forces ? ":forces:R:3" : "", s->selective ? ":move_mask:L:3" : "",
+                info ? " " : "", info ? info : "");
   for (int i = 0; i < s->natoms; i++) {
     const char *sym;
     mb_status st = mb_element_symbol(s->numbers[i], &sym);
@@ -471,9 +473,16 @@ mb_status mb__write_xyz(const mb_structure *s, mb_strbuf *sb) {
     double r[3];
     mb__structure_cart(s, i, r);
     mb__sb_printf(sb, "%-2s %24.16f %24.16f %24.16f", sym, r[0], r[1], r[2]);
+    if (forces)
+      mb__sb_printf(sb, " %20.12f %20.12f %20.12f", forces[3 * i], forces[3 * i + 1],
+                    forces[3 * i + 2]);
     if (s->selective)
       for (int k = 0; k < 3; k++) mb__sb_puts(sb, s->selective[3 * i + k] ? " T" : " F");
     mb__sb_puts(sb, "\n");
   }
   return MB_OK;
+}
+
+mb_status mb__write_xyz(const mb_structure *s, mb_strbuf *sb) {
+  return mb__xyz_write_frame(s, NULL, NULL, sb);
 }
