@@ -130,50 +130,10 @@ static int find_default_model(const char *cmd, request *req) {
                    "MIGBAR_MODEL", bindir);
 }
 
-/* Units of output p from the model's metadata JSON: the p-th string of the
- * "target_units" array, "" when there is none. The metadata may hold the
- * architecture as a nested object or as a JSON text inside a string (that is
- * how safetensors stores it), so the array's quotes may be escaped (\"); unit
- * names are plain ASCII, and a backslash escape inside one is copied as the
- * character it escapes. */
-static void units_of(const char *json, int p, char *out, size_t size) {
-  static const char key[] = "target_units";
-  out[0] = '\0';
-  const char *k = json ? strstr(json, key) : NULL;
-  if (!k) return;
-  k += sizeof key - 1;
-  while (*k && *k != '[') { /* the key's closing quote, the colon, blanks */
-    if (*k == ',' || *k == '{' || *k == '}') return;
-    k++;
-  }
-  if (!*k) return;
-  k++;
-  for (int item = 0;; item++) {
-    while (*k == ' ' || *k == ',' || *k == '\n' || *k == '\t' || *k == '\r') k++;
-    int escaped = k[0] == '\\' && k[1] == '"';
-    if (!escaped && k[0] != '"') return; /* ']' or something unexpected */
-    k += escaped ? 2 : 1;
-    size_t n = 0;
-    for (;;) {
-      if (!*k) return;
-      if (escaped ? (k[0] == '\\' && k[1] == '"') : k[0] == '"') break;
-      if (k[0] == '\\' && k[1]) k++;
-      if (item == p && n + 1 < size) out[n++] = *k;
-      k++;
-    }
-    k += escaped ? 2 : 1;
-    if (item == p) {
-      out[n] = '\0';
-      return;
-    }
-  }
-}
-
 /* Output names and units of the loaded ensemble (all members share them); allocates
  * req->outputs/std/names/units. */
 static mb_status describe_model(const mb_ensemble *e, request *req) {
   const mb_model *m = NULL;
-  char *meta = NULL;
   mb_status st;
   if ((st = mb_ensemble_size(e, &req->nmembers)) || (st = mb_ensemble_member(e, 0, &m)) ||
       (st = mb_model_noutputs(m, &req->noutputs)) || (st = mb_model_is_band_model(m, &req->is_band)))
@@ -184,14 +144,14 @@ static mb_status describe_model(const mb_ensemble *e, request *req) {
   req->names = calloc(p, sizeof *req->names);
   req->units = calloc(p, sizeof *req->units);
   if (!req->outputs || !req->std || !req->names || !req->units) return MB_ERR_NOMEM;
-  if ((st = mb_model_metadata(m, &meta))) return st;
   req->em = -1;
   for (int k = 0; k < req->noutputs && !st; k++) {
-    st = mb_model_output_name(m, k, &req->names[k]);
-    units_of(meta, k, req->units[k], UNITS_SIZE);
+    const char *units = "";
+    if (!(st = mb_model_output_name(m, k, &req->names[k])) &&
+        !(st = mb_model_output_units(m, k, &units)))
+      snprintf(req->units[k], UNITS_SIZE, "%s", units);
     if (!st && req->em < 0 && strcmp(req->names[k], "em") == 0) req->em = k;
   }
-  mb_free(meta);
   return st;
 }
 
