@@ -5,11 +5,17 @@ parses migbar.h and fails when one is missing or has the wrong number of
 arguments. Handles cross as c_void_p, arrays as POINTER(c_double/c_int).
 """
 
+import contextlib
 import ctypes
 import ctypes.util
+import math
+import operator
 import os
 import sysconfig
+import threading
 from ctypes import CFUNCTYPE, POINTER, c_char_p, c_double, c_int, c_long, c_size_t, c_void_p
+
+import numpy as np
 
 # The soname major this package was written for (MB_VERSION_MAJOR).
 EXPECTED_MAJOR = 0
@@ -276,37 +282,259 @@ def library_path():
     return os.path.abspath(_path) if os.path.exists(_path) else _path
 
 
-def fspath(path):
-    """A path argument as bytes for C (str, bytes or os.PathLike)."""
-    return os.fsencode(path)
+def fspath(path, name="path"):
+    """A path argument as bytes for C (str, bytes or os.PathLike); ValueError for a
+    path with a NUL byte (C would see only the part before it)."""
+    data = os.fsencode(path)
+    if b"\0" in data:
+        raise ValueError("%s: embedded null byte in %r" % (name, path))
+    return data
+
+
+# ---- arguments checked before they reach ctypes -----------------------------------
+#
+# ctypes converts a Python int to a C int by truncation (2**40 becomes 0) and a str
+# to a char * up to its first NUL ('Cu\x00xx' becomes 'Cu'). Every integer and
+# string that reaches a C call goes through one of these helpers first.
+
+class ArgumentRangeError(OverflowError, ValueError):
+    """An integer argument outside the range of the C type it is passed as (both an
+    OverflowError and a ValueError)."""
+
+
+def _c_range(ctype):
+    bits = 8 * ctypes.sizeof(ctype)
+    if ctype(-1).value < 0:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+_CTYPE_NAMES = {c_int: "int", c_long: "long", c_size_t: "size_t"}
+
+
+def c_integer(value, name, ctype=c_int, lo=None, hi=None):
+    """value as a Python int that fits ctype (c_int, c_long or c_size_t), for the
+    argument called name. Refused: bool (TypeError: True is not an atom index or a
+    count), non-integral or non-finite floats (ValueError), anything that is not a
+    number (TypeError), and values outside [lo, hi] (default: the range of ctype)
+    with ArgumentRangeError. Integral floats (29.0) and numpy integers are taken."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError("%s must be an integer, not a bool (%r)" % (name, value))
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value) or value != math.floor(value):
+            raise ValueError("%s must be an integer, got %r" % (name, value))
+        value = int(value)
+    else:
+        try:
+            value = operator.index(value)
+        except TypeError:
+            raise TypeError("%s must be an integer, not %s" % (name, type(value).__name__)) \
+                from None
+    tlo, thi = _c_range(ctype)
+    lo = tlo if lo is None else max(lo, tlo)
+    hi = thi if hi is None else min(hi, thi)
+    if not lo <= value <= hi:
+        raise ArgumentRangeError("%s=%d is out of range: it must be in [%d, %d] (C %s)"
+                                 % (name, value, lo, hi, _CTYPE_NAMES.get(ctype, ctype.__name__)))
+    return value
+
+
+def c_int_array(values, shape, name, lo=None, hi=None):
+    """values as a C-contiguous numpy array of C ints of the given shape, with the
+    checks of c_integer on every element (bool arrays, non-integral floats and values
+    outside [lo, hi] / the C int range are refused, naming the argument)."""
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise TypeError("%s: expected integers (%s)" % (name, e)) from None
+    if arr.dtype.kind == "O":  # Python ints too large for int64, or mixed objects
+        arr = np.array([c_integer(v, name, c_int, lo, hi) for v in arr.reshape(-1)],
+                       dtype=np.intc).reshape(arr.shape)
+    elif arr.dtype.kind == "b":
+        raise TypeError("%s: expected integers, got booleans" % name)
+    elif arr.dtype.kind == "f":
+        flat = arr.reshape(-1)
+        bad = flat[~(np.isfinite(flat) & (flat == np.floor(flat)))]
+        if bad.size:
+            raise ValueError("%s must be integers, got %r" % (name, float(bad[0])))
+    elif arr.dtype.kind not in "iu":
+        raise TypeError("%s: expected integers, got an array of %s" % (name, arr.dtype))
+    if arr.size and arr.dtype.kind in "iuf":
+        tlo, thi = _c_range(c_int)
+        rlo = tlo if lo is None else max(lo, tlo)
+        rhi = thi if hi is None else min(hi, thi)
+        flat = arr.reshape(-1)
+        bad = flat[(flat < rlo) | (flat > rhi)]
+        if bad.size:
+            raise ArgumentRangeError("%s: %d is out of range: each must be in [%d, %d] (C int)"
+                                     % (name, int(bad[0]), rlo, rhi))
+    arr = np.ascontiguousarray(arr, dtype=np.intc)
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError("%s: expected shape %s, got %s" % (name, tuple(shape), arr.shape))
+    return arr
+
+
+def c_string(value, name):
+    """A str (UTF-8) or bytes argument as bytes for a C string; TypeError for other
+    types, ValueError for an embedded NUL byte (C would see only the part before it)."""
+    if isinstance(value, (str, np.str_)):
+        data = str(value).encode("utf-8")
+    elif isinstance(value, (bytes, np.bytes_)):
+        data = bytes(value)
+    else:
+        raise TypeError("%s must be a string, not %s" % (name, type(value).__name__))
+    if b"\0" in data:
+        raise ValueError("%s: embedded null byte in %r" % (name, value))
+    return data
+
+
+# ---- handle lifetime ---------------------------------------------------------------
+#
+# One _Resource per C object. It is freed (the class's mb_*_free) when its count of
+# references drops to zero: the Python object that created it holds one until its
+# close(), and every C object that borrows it (a band using a potential) holds one
+# until that C object is itself freed. A _Resource also keeps the Python objects
+# its C object calls back into (ctypes callbacks) and the resources it borrows, in
+# held, and counts the calls running on it (busy), which close() refuses to cut.
+
+_lock = threading.RLock()
+
+
+class _Resource:
+    __slots__ = ("ptr", "free", "refs", "busy", "exclusive", "activity", "held")
+
+    def __init__(self, ptr, free):
+        self.ptr = ptr
+        self.free = free
+        self.refs = 1
+        self.busy = 0
+        self.exclusive = False
+        self.activity = None
+        self.held = {}
+
+    def acquire(self):
+        with _lock:
+            self.refs += 1
+        return self
+
+    def release(self):
+        with _lock:
+            self.refs -= 1
+            if self.refs > 0:
+                return
+            ptr, self.ptr = self.ptr, None
+            held, self.held = self.held, {}
+        if ptr is not None and lib is not None:
+            getattr(lib, self.free)(ptr)
+        for obj in held.values():  # after the free: what the C object borrowed
+            if isinstance(obj, _Resource):
+                obj.release()
 
 
 class Handle:
-    """Lifetime of one C handle: close() frees it with the class's _free function
-    (a name in the library), __del__ and the with-statement call close(), and
-    _h gives the live pointer or raises ValueError once closed."""
+    """Lifetime of one C handle.
+
+    close() (also a with block's end and garbage collection) gives up this Python
+    object's hold on the C object: the handle is closed from then on (_h raises
+    ValueError) and the C object is freed at once, unless another C object borrows it
+    (a Band using a Potential): then it is freed when the last borrower is freed.
+    close() of a handle while a call on it is running (Band.run, from one of its
+    callbacks or another thread) raises RuntimeError and changes nothing.
+    """
 
     __slots__ = ()  # subclasses may use slots (Structure does)
     _free = None    # e.g. "mb_structure_free"
     _what = "handle"
 
+    def _adopt(self, ptr):
+        """Take ownership of a new C handle."""
+        self._res = _Resource(ptr, self._free)
+
+    def _resource(self):
+        res = getattr(self, "_res", None)
+        if res is None:
+            raise ValueError("this %s is closed" % self._what)
+        return res
+
     @property
     def _h(self):
-        ptr = getattr(self, "_ptr", None)
-        if ptr is None:
-            raise ValueError("this %s is closed" % self._what)
-        return ptr
+        return self._resource().ptr
+
+    @property
+    def _ptr(self):
+        """The C pointer, or None once closed (or before it is made)."""
+        res = getattr(self, "_res", None)
+        return None if res is None else res.ptr
 
     def close(self):
-        """Free the C handle now."""
-        ptr = getattr(self, "_ptr", None)
-        self._ptr = None
-        if ptr is not None and lib is not None:
-            getattr(lib, self._free)(ptr)
+        """Give up this object's hold on the C handle (see the class's help): freed now
+        unless borrowed; RuntimeError while a call on this handle is running."""
+        with _lock:
+            res = getattr(self, "_res", None)
+            if res is None:
+                return
+            if res.busy:
+                raise RuntimeError("cannot close the %s while its %s is in progress"
+                                   % (self._what, res.activity))
+            self._res = None
+        res.release()
 
     @property
     def closed(self):
-        return getattr(self, "_ptr", None) is None
+        return getattr(self, "_res", None) is None
+
+    def _check_idle(self, action):
+        """RuntimeError when a call on this handle is running (action: what was asked,
+        e.g. 'set_potential()')."""
+        res = self._resource()
+        if res.busy:
+            raise RuntimeError("cannot %s on the %s while its %s is in progress"
+                               % (action, self._what, res.activity))
+        return res
+
+    @contextlib.contextmanager
+    def _running(self, activity, *borrowed, exclusive=True):
+        """Mark a call on this handle as running for the length of a with block (close()
+        then raises RuntimeError; with exclusive, so does a second call, e.g. run()
+        from a callback of run()), and keep the handles in borrowed (arguments of the
+        call) from being freed before it ends. Yields the C pointer."""
+        with _lock:
+            res = self._resource()
+            if res.busy and (exclusive or res.exclusive):
+                raise RuntimeError("cannot start %s on the %s while its %s is in progress"
+                                   % (activity, self._what, res.activity))
+            args = [h._resource() for h in borrowed if h is not None]  # may raise: closed
+            for a in args:
+                a.acquire()
+            res.busy += 1
+            res.exclusive = exclusive
+            res.activity = activity
+        try:
+            yield res.ptr
+        finally:
+            with _lock:
+                res.busy -= 1
+                if not res.busy:
+                    res.exclusive, res.activity = False, None
+            for a in args:
+                a.release()
+
+    def _hold(self, key, obj):
+        """Keep obj alive for as long as this C object lives (not merely this Python
+        object): a Handle (whose C object this one borrows: it is freed only after this
+        one), a ctypes callback, or None to drop what was held under key."""
+        res = self._resource()
+        new = obj._resource().acquire() if isinstance(obj, Handle) else obj
+        with _lock:
+            old = res.held.pop(key, None)
+            if new is not None:
+                res.held[key] = new
+        if isinstance(old, _Resource):
+            old.release()
+
+    def _held(self, key):
+        res = getattr(self, "_res", None)
+        return None if res is None else res.held.get(key)
 
     def __del__(self):
         try:
@@ -353,4 +581,4 @@ def check(status):
 
 
 __all__ = ["lib", "library_path", "Handle", "MigbarError", "check", "SIGNATURES", "STATUS_NAMES",
-           "EXPECTED_MAJOR"]
+           "EXPECTED_MAJOR", "ArgumentRangeError", "c_integer", "c_int_array", "c_string", "fspath"]

@@ -14,6 +14,12 @@ Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), sc
 pseudo_dir. An SCF that does not converge raises MigbarError with status
 MB_ERR_NOT_CONVERGED (9) and the residual in its message. A Dft handle belongs to one
 thread at a time.
+
+Lifetime: the structure is copied. The log function of set_log is kept alive for as
+long as the C handle and every copy of it (Dft.copy, the per-image copies a Band makes
+in Band.set_dft) lives. While compute() runs, its log function (or another thread) may
+read the handle but not change or free it: close(), set(), set_log(), set_structure()
+and a second compute() raise RuntimeError and change nothing.
 """
 
 from ctypes import POINTER, byref, c_double, c_int, c_void_p
@@ -21,7 +27,7 @@ from ctypes import POINTER, byref, c_double, c_int, c_void_p
 import numpy as np
 
 from . import _lib
-from ._lib import Handle, check, lib
+from ._lib import Handle, c_int_array, c_string, check, lib
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
@@ -43,46 +49,52 @@ def _structure(obj):
 
 
 class Dft(Handle):
-    """A DFT calculation of one structure: Dft(structure, **settings)."""
+    """A DFT calculation of one structure: Dft(structure, **settings).
+
+    close() frees it; it raises RuntimeError during compute() (see the module's help)."""
 
     _free = "mb_dft_free"
     _what = "migbar.Dft"
 
     def __init__(self, structure, **settings):
-        self._ptr = None
-        self._log = None
         s = _structure(structure)
         self.natoms = s.natoms
         out = c_void_p()
         check(lib.mb_dft_create(s._h, byref(out)))
-        self._ptr = out
+        self._adopt(out)
         self.set(**settings)
 
     @classmethod
     def _wrap(cls, ptr, natoms):
         obj = cls.__new__(cls)
-        obj._ptr, obj._log, obj.natoms = ptr, None, natoms
+        obj._adopt(ptr)
+        obj.natoms = natoms
         return obj
 
     def copy(self):
         """A copy with the same settings and, when computed, the same solution (a warm
-        start for a neighbouring geometry)."""
+        start for a neighbouring geometry). The copy logs through the same function."""
         out = c_void_p()
         check(lib.mb_dft_copy(self._h, byref(out)))
-        return Dft._wrap(out, self.natoms)
+        copy = Dft._wrap(out, self.natoms)
+        copy._hold("log", self._held("log"))  # the C copy calls the same callback
+        return copy
 
     def set(self, **settings):
         """Change settings (see the module's help); returns self."""
+        if settings:
+            self._check_idle("set()")
         for name, value in settings.items():
             key = name.lower()
             if key in OPTIONS:
                 if value is not None:
                     check(lib.mb_dft_set_option(self._h, OPTIONS[key], float(value)))
             elif key == "kpts":
-                grid = [int(value)] * 3 if np.ndim(value) == 0 else [int(v) for v in value]
+                grid = [value] * 3 if np.ndim(value) == 0 else list(value)
                 if len(grid) != 3:
                     raise ValueError("Dft: kpts must be one integer or three, not %r"
                                      % (value,))
+                grid = [int(v) for v in c_int_array(grid, (3,), "kpts")]
                 shift = self.__dict__.get("_kshift", (0.0, 0.0, 0.0))
                 check(lib.mb_dft_set_kpoints(self._h, (c_int * 3)(*grid),
                                              (c_double * 3)(*shift)))
@@ -111,11 +123,11 @@ class Dft(Handle):
                 check(lib.mb_dft_set_smearing(self._h, SMEARINGS[k], float(width)))
             elif key == "pseudo":
                 for element, path in dict(value or {}).items():
-                    check(lib.mb_dft_set_pseudo(self._h, str(element).encode(),
-                                                _lib.fspath(path)))
+                    check(lib.mb_dft_set_pseudo(self._h, c_string(str(element), "element"),
+                                                _lib.fspath(path, "pseudo path")))
             elif key == "pseudo_dir":
                 if value is not None:
-                    check(lib.mb_dft_set_pseudo_dir(self._h, _lib.fspath(value)))
+                    check(lib.mb_dft_set_pseudo_dir(self._h, _lib.fspath(value, "pseudo_dir")))
             else:
                 raise TypeError("Dft: unknown setting %r (known: %s)"
                                 % (name, ", ".join(_SETTINGS)))
@@ -135,10 +147,12 @@ class Dft(Handle):
         self.set(**{name: value})
 
     def set_log(self, fn):
-        """SCF progress: fn(level, message) per step (None: silent)."""
+        """SCF progress: fn(level, message) per step (None: silent). fn is kept alive
+        while this handle, or a copy of it made after this call, lives."""
+        self._check_idle("set_log()")
         if fn is None:
             check(lib.mb_dft_set_log(self._h, _lib.LOG_FN(), None))
-            self._log = None
+            self._hold("log", None)
             return self
 
         def callback(level, message, user):
@@ -148,11 +162,13 @@ class Dft(Handle):
                 pass
         cb = _lib.LOG_FN(callback)
         check(lib.mb_dft_set_log(self._h, cb, None))
-        self._log = cb
+        self._hold("log", cb)
         return self
 
     def set_structure(self, structure):
-        """A new geometry (same atoms, same lattice); the next compute starts warm."""
+        """A new geometry (same atoms, same lattice, copied); the next compute starts
+        warm."""
+        self._check_idle("set_structure()")
         check(lib.mb_dft_set_structure(self._h, _structure(structure)._h))
         return self
 
@@ -160,7 +176,8 @@ class Dft(Handle):
         """Solve: (energy eV, free energy eV, forces (natoms, 3) eV/A)."""
         e, f = c_double(), c_double()
         forces = np.zeros((self.natoms, 3))
-        check(lib.mb_dft_compute(self._h, byref(e), byref(f), forces.ctypes.data_as(_dp)))
+        with self._running("compute()") as ptr:
+            check(lib.mb_dft_compute(ptr, byref(e), byref(f), forces.ctypes.data_as(_dp)))
         return e.value, f.value, forces
 
     @property

@@ -17,7 +17,7 @@ from ctypes import POINTER, byref, c_double, c_int, c_void_p
 
 import numpy as np
 
-from ._lib import Handle, check, lib
+from ._lib import Handle, c_integer, c_string, check, lib
 
 # mb_hops_option
 _OPTIONS = {"max_length": 0, "symprec": 1, "block_fraction": 2, "min_separation": 3,
@@ -84,19 +84,23 @@ class HopNetwork(Handle):
     """The hops of the species ion ("Li") in a structure, grouped by symmetry, with
     their geometry, barriers and percolation (docs/hops.md). Options: max_length (A,
     default 5), symprec (A, 1e-3), block_fraction (0.6), min_separation (A, 8) and
-    max_atoms (2000) of the end-point supercells."""
+    max_atoms (2000) of the end-point supercells.
+
+    The structure is copied (it may be closed at once), and so are the end points
+    returned. close() frees the network; it raises RuntimeError while predict() runs
+    on it in another thread."""
 
     _free = "mb_hops_free"
     _what = "migbar.HopNetwork"
 
     def __init__(self, structure, ion, **options):
         from .model import _structure
-        self._ptr = None
+        name = c_string(str(ion), "ion")
         s, own = _structure(structure)
         try:
             out = c_void_p()
-            check(lib.mb_hops_create(s._h, str(ion).encode(), byref(out)))
-            self._ptr = out
+            check(lib.mb_hops_create(s._h, name, byref(out)))
+            self._adopt(out)
         finally:
             if own:
                 s.close()
@@ -107,7 +111,8 @@ class HopNetwork(Handle):
                                 % (name, ", ".join(_OPTIONS)))
             if value is not None:
                 check(lib.mb_hops_set_option(self._h, _OPTIONS[name], float(value)))
-        check(lib.mb_hops_find(self._h))
+        with self._running("find()") as ptr:
+            check(lib.mb_hops_find(ptr))
 
     def option(self, name):
         v = c_double()
@@ -118,7 +123,7 @@ class HopNetwork(Handle):
         return self.count()[0]
 
     def __repr__(self):
-        if self._ptr is None:
+        if self.closed:
             return "<migbar.HopNetwork (closed)>"
         nd, nh = self.count()
         return "<migbar.HopNetwork %s: %d sites, %d distinct hops, %d hops per cell>" % (
@@ -175,7 +180,7 @@ class HopNetwork(Handle):
         from .structure import Structure
         a, b, ion = c_void_p(), c_void_p(), c_int()
         reps = np.zeros(3, np.intc)
-        check(lib.mb_hops_end_points(self._h, int(k), byref(a), byref(b), byref(ion),
+        check(lib.mb_hops_end_points(self._h, c_integer(k, "k"), byref(a), byref(b), byref(ion),
                                      _iptr(reps)))
         return Structure._wrap(a), Structure._wrap(b), ion.value
 
@@ -197,10 +202,17 @@ class HopNetwork(Handle):
         """Barriers from a model: None (the shipped model), a path, an Ensemble or a
         Model."""
         from .model import Ensemble, Model, _ensemble
+        nthreads = c_integer(nthreads, "nthreads", lo=0)
         e = _ensemble(model)
-        if isinstance(e, Model):
+        own = isinstance(e, Model)
+        if own:
             e = Ensemble(e.path)
-        check(lib.mb_hops_predict(self._h, e._h, int(nthreads)))
+        try:
+            with self._running("predict()", e) as ptr:
+                check(lib.mb_hops_predict(ptr, e._h, nthreads))
+        finally:
+            if own:
+                e.close()
 
     def barriers(self):
         """(barrier, spread, source): arrays over the distinct hops (eV) and "proxy",

@@ -20,7 +20,7 @@ from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
-from ._lib import Handle, check, fspath, lib, library_path
+from ._lib import Handle, c_int_array, c_integer, check, fspath, lib, library_path
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
@@ -78,14 +78,12 @@ class Graph(Handle):
     _what = "migbar.Graph"
 
     def __init__(self, structure, k=12, nband=0):
-        self._ptr = None
-        if int(k) != k or int(nband) != nband:
-            raise ValueError("Graph: k and nband must be integers")
+        k, nband = c_integer(k, "k"), c_integer(nband, "nband")
         out = c_void_p()
-        check(lib.mb_graph_create(structure._h, int(k), int(nband), byref(out)))
-        self._ptr = out
-        self.k = int(k)
-        self.nband = int(nband)
+        check(lib.mb_graph_create(structure._h, k, nband, byref(out)))
+        self._adopt(out)
+        self.k = k
+        self.nband = nband
         natoms, nedges, ntriplets = c_int(), c_size_t(), c_size_t()
         check(lib.mb_graph_sizes(out, byref(natoms), byref(nedges), byref(ntriplets)))
         self.natoms, self.nedges, self.ntriplets = natoms.value, nedges.value, ntriplets.value
@@ -138,17 +136,18 @@ class Model(Handle):
 
     Model.load(path) (or Model(path)) reads and checks the file. A model is
     read-only once loaded: predictions from several threads may share it.
-    close() (or a with block, or garbage collection) frees it.
+    close() (or a with block, or garbage collection) frees it; close() while a
+    prediction runs on it (in another thread) raises RuntimeError. The structures of
+    a prediction are kept alive until it returns.
     """
 
     _free = "mb_model_free"
     _what = "migbar.Model"
 
     def __init__(self, path):
-        self._ptr = None
         out = c_void_p()
         check(lib.mb_model_load(fspath(path), byref(out)))
-        self._ptr = out
+        self._adopt(out)
         self.path = path
         self._metadata = None
         self.outputs, self.is_band_model = _describe(out)
@@ -166,7 +165,7 @@ class Model(Handle):
 
 
     def __repr__(self):
-        if self._ptr is None:
+        if self.closed:
             return "<migbar.Model (closed)>"
         return "<migbar.Model %s, %s model, outputs %s>" % (
             self.path, "band" if self.is_band_model else "crystal", ", ".join(self.outputs))
@@ -207,17 +206,20 @@ class Model(Handle):
         """The outputs (target units) for a structure whose first nband atoms are
         band atoms (0 for a plain crystal; 5 for a band of the em data set)."""
         out = np.empty(len(self.outputs), dtype=np.float64)
-        check(lib.mb_model_predict_structure(self._h, structure._h, int(nband),
-                                             out.ctypes.data_as(_dp)))
+        nband = c_integer(nband, "nband")
+        with self._running("predict()", structure, exclusive=False) as ptr:
+            check(lib.mb_model_predict_structure(ptr, structure._h, nband,
+                                                 out.ctypes.data_as(_dp)))
         return out
 
     def predict_band(self, initial, final, ion=None):
         """The outputs (E_m first for a barrier model) for the hop of one ion between
         two structures; ion is its index, or None to find the one atom that moves."""
         out = np.empty(len(self.outputs), dtype=np.float64)
-        check(lib.mb_model_predict_band(self._h, initial._h, final._h,
-                                        -1 if ion is None else int(ion),
-                                        out.ctypes.data_as(_dp)))
+        ion = -1 if ion is None else c_integer(ion, "ion")
+        with self._running("predict_band()", initial, final, exclusive=False) as ptr:
+            check(lib.mb_model_predict_band(ptr, initial._h, final._h, ion,
+                                            out.ctypes.data_as(_dp)))
         return out
 
     def predict_batch(self, structures, nband=None, threads=0):
@@ -230,22 +232,28 @@ class Model(Handle):
         if n == 0:
             return out
         handles = (c_void_p * n)(*[s._h for s in structures])
-        if nband is None:
-            nb = None
-        else:
-            try:
-                nb = np.ascontiguousarray(np.broadcast_to(np.asarray(nband), (n,)),
-                                          dtype=np.intc)
-            except ValueError:
-                raise ValueError("predict_batch: nband must be one int or %d ints" % n) \
-                    from None
-        check(lib.mb_model_predict_batch(self._h, n, handles,
-                                         None if nb is None else nb.ctypes.data_as(_ip),
-                                         int(threads), out.ctypes.data_as(_dp)))
+        nb = _nband_array(nband, n)
+        threads = c_integer(threads, "threads", lo=0)
+        with self._running("predict_batch()", *structures, exclusive=False) as ptr:
+            check(lib.mb_model_predict_batch(ptr, c_integer(n, "number of structures"),
+                                             handles,
+                                             None if nb is None else nb.ctypes.data_as(_ip),
+                                             threads, out.ctypes.data_as(_dp)))
         return out
 
 
 # ---- ensembles -------------------------------------------------------------------------
+
+def _nband_array(nband, n):
+    """nband of predict_batch (None, one int, or n ints) as None or n C ints."""
+    if nband is None:
+        return None
+    try:
+        nb = np.broadcast_to(np.asarray(nband), (n,))
+    except ValueError:
+        raise ValueError("predict_batch: nband must be one int or %d ints" % n) from None
+    return c_int_array(nb, (n,), "nband")
+
 
 class ExtrapolationWarning(UserWarning):
     """A hop outside what the training data covers (mb_ensemble_check_hop): an element
@@ -258,16 +266,16 @@ class Ensemble(Handle):
     """Several models of the same outputs, loaded from a manifest (docs/model.md,
     section 7) or from one safetensors file (an ensemble of one). A prediction is the
     members' mean; its uncertainty their sample standard deviation times the
-    manifest's std_scale. Read-only once loaded: threads may share it."""
+    manifest's std_scale. Read-only once loaded: threads may share it. close() frees
+    it (RuntimeError while a prediction runs on it in another thread)."""
 
     _free = "mb_ensemble_free"
     _what = "migbar.Ensemble"
 
     def __init__(self, path):
-        self._ptr = None
         out = c_void_p()
         check(lib.mb_ensemble_load(fspath(path), byref(out)))
-        self._ptr = out
+        self._adopt(out)
         self.path = path
         self._manifest = None
         n = c_int()
@@ -291,7 +299,7 @@ class Ensemble(Handle):
         return self.nmembers
 
     def __repr__(self):
-        if self._ptr is None:
+        if self.closed:
             return "<migbar.Ensemble (closed)>"
         return "<migbar.Ensemble %s, %d members, outputs %s>" % (
             self.path, self.nmembers, ", ".join(self.outputs))
@@ -314,9 +322,11 @@ class Ensemble(Handle):
         one atom that moves."""
         mean = np.empty(len(self.outputs), dtype=np.float64)
         std = np.empty_like(mean)
-        check(lib.mb_ensemble_predict_band(self._h, initial._h, final._h,
-                                           -1 if ion is None else int(ion),
-                                           mean.ctypes.data_as(_dp), std.ctypes.data_as(_dp)))
+        ion = -1 if ion is None else c_integer(ion, "ion")
+        with self._running("predict_band()", initial, final, exclusive=False) as ptr:
+            check(lib.mb_ensemble_predict_band(ptr, initial._h, final._h, ion,
+                                               mean.ctypes.data_as(_dp),
+                                               std.ctypes.data_as(_dp)))
         return mean, std
 
     def predict_batch(self, structures, nband=None, threads=0):
@@ -331,18 +341,14 @@ class Ensemble(Handle):
         if n == 0:
             return mean, std
         handles = (c_void_p * n)(*[s._h for s in structures])
-        nb = None
-        if nband is not None:
-            try:
-                nb = np.ascontiguousarray(np.broadcast_to(np.asarray(nband), (n,)),
-                                          dtype=np.intc)
-            except ValueError:
-                raise ValueError("predict_batch: nband must be one int or %d ints" % n) \
-                    from None
-        check(lib.mb_ensemble_predict_batch(self._h, n, handles,
-                                            None if nb is None else nb.ctypes.data_as(_ip),
-                                            int(threads), mean.ctypes.data_as(_dp),
-                                            std.ctypes.data_as(_dp)))
+        nb = _nband_array(nband, n)
+        threads = c_integer(threads, "threads", lo=0)
+        with self._running("predict_batch()", *structures, exclusive=False) as ptr:
+            check(lib.mb_ensemble_predict_batch(ptr, c_integer(n, "number of structures"),
+                                                handles,
+                                                None if nb is None else nb.ctypes.data_as(_ip),
+                                                threads, mean.ctypes.data_as(_dp),
+                                                std.ctypes.data_as(_dp)))
         return mean, std
 
     def check_hop(self, initial, final, ion=None):
@@ -350,8 +356,9 @@ class Ensemble(Handle):
         (empty when nothing): elements it never saw, a hop longer than any in it.
         Raises MigbarError for a hop that is not valid."""
         buf = c_void_p()
-        check(lib.mb_ensemble_check_hop(self._h, initial._h, final._h,
-                                        -1 if ion is None else int(ion), byref(buf)))
+        ion = -1 if ion is None else c_integer(ion, "ion")
+        with self._running("check_hop()", initial, final, exclusive=False) as ptr:
+            check(lib.mb_ensemble_check_hop(ptr, initial._h, final._h, ion, byref(buf)))
         if not buf.value:
             return []
         try:
@@ -420,7 +427,9 @@ def _hop(model, initial, final, ion):
     try:
         b, own_b = _structure(final)
         try:
-            ion = None if ion is None or ion < 0 else int(ion)
+            if ion is not None:
+                ion = c_integer(ion, "ion")
+                ion = None if ion < 0 else ion
             if isinstance(model, Model):
                 return model.predict_band(a, b, ion), np.zeros(model.noutputs), []
             notes = model.check_hop(a, b, ion)
@@ -458,7 +467,7 @@ def predict_barriers(items, model=None, nthreads=0, nband=5):
     if not items:
         return np.empty(0), np.empty(0)
     pairs = all(isinstance(x, (tuple, list)) and len(x) == 2 for x in items)
-    workers = int(nthreads) or os.cpu_count() or 1
+    workers = c_integer(nthreads, "nthreads", lo=0) or os.cpu_count() or 1
     if pairs:
         # ctypes releases the GIL during each call, so hops run in parallel threads.
         with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:

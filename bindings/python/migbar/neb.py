@@ -15,6 +15,17 @@ or from any ASE calculator:
 A Python provider runs with the GIL held, one image at a time (it is never called
 from several threads at once). An exception raised inside it stops the run and is
 re-raised by the call that ran it.
+
+Lifetime: a band keeps alive, for as long as its C object lives, everything it calls
+into: the Potential of set_potential (whose close() then only gives up the Python
+object's hold; the band frees it when it is closed or given another provider), the
+Python functions of set_forces, set_calculator, set_log and set_step_callback (and
+the calculator), and the log function of a Dft given to set_dft (the DFT handle
+itself is copied). End points and images are copied: they may be closed at once.
+While run(), evaluate() or relax_endpoints() is in progress, the callbacks (or
+other threads) may read the band (energies, image(), stats()...) but not change or
+free it: close(), set(), set_fixed(), the set_* providers and callbacks and a
+second run raise RuntimeError and leave the band as it is.
 """
 
 import ctypes
@@ -24,7 +35,7 @@ from ctypes import POINTER, byref, c_double, c_int, c_long, c_void_p
 import numpy as np
 
 from . import _lib
-from ._lib import Handle, MigbarError, check, fspath, lib
+from ._lib import Handle, MigbarError, c_integer, check, fspath, lib
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
@@ -62,33 +73,37 @@ class Band(Handle):
     paths. Options (see set()): spring, spring_min, climb (False/True/"delayed"),
     climb_fmax, fmax, max_steps, optimizer ("fire", "lbfgs", "ode"), max_move,
     threads, relax_endpoints.
+
+    close() frees the band and lets go of what it kept alive (its potential and
+    callbacks); it raises RuntimeError while a run on the band is in progress (from
+    one of its callbacks). See the module's help for what the band keeps alive.
     """
 
     _free = "mb_band_free"
     _what = "migbar.Band"
 
     def __init__(self, initial, final, nimages=5, interpolation="linear", **options):
-        self._ptr = None
-        self._keep = []        # ctypes callbacks C may still call
-        self._provider = None  # the Python object behind the force callback
         self._error = None     # an exception raised inside a callback
         if interpolation not in _INTERPOLATION:
             raise ValueError("interpolation must be one of %s" % sorted(_INTERPOLATION))
+        nimages = c_integer(nimages, "nimages")
         a, b = _structure(initial), _structure(final)
         out = c_void_p()
-        check(lib.mb_band_create(a._h, b._h, int(nimages), _INTERPOLATION[interpolation],
+        check(lib.mb_band_create(a._h, b._h, nimages, _INTERPOLATION[interpolation],
                                  byref(out)))
-        self._ptr = out
+        self._adopt(out)
         self.set(**options)
 
     @classmethod
     def from_images(cls, images, **options):
         structures = [_structure(im) for im in images]
-        arr = (c_void_p * len(structures))(*[s._h for s in structures])
+        n = c_integer(len(structures), "number of images")
+        arr = (c_void_p * n)(*[s._h for s in structures])
         out = c_void_p()
-        check(lib.mb_band_create_from_images(len(structures), arr, byref(out)))
+        check(lib.mb_band_create_from_images(n, arr, byref(out)))
         self = cls.__new__(cls)
-        self._ptr, self._keep, self._provider, self._error = out, [], None, None
+        self._error = None
+        self._adopt(out)
         self.set(**options)
         return self
 
@@ -96,6 +111,8 @@ class Band(Handle):
 
     def set(self, **options):
         """Set options by keyword; returns self."""
+        if options:
+            self._check_idle("set()")
         for key, value in options.items():
             if key not in _OPTIONS:
                 raise TypeError("Band: unknown option %r (known: %s)"
@@ -127,10 +144,11 @@ class Band(Handle):
 
     def set_fixed(self, flags):
         """Fixed coordinates: (natoms, 3) flags, True = free; None frees all."""
+        self._check_idle("set_fixed()")
         if flags is None:
             check(lib.mb_band_set_fixed(self._h, None))
             return
-        f = np.ascontiguousarray(np.asarray(flags).reshape(-1), dtype=np.intc)
+        f = np.ascontiguousarray(np.asarray(flags).reshape(-1) != 0, dtype=np.intc)
         if f.size != 3 * self.natoms:
             raise ValueError("set_fixed: expected %d flags, got %d" % (3 * self.natoms,
                                                                       f.size))
@@ -139,22 +157,30 @@ class Band(Handle):
     # ---- force providers -----------------------------------------------
 
     def set_potential(self, potential):
-        """Forces from a built-in migbar.Potential (kept alive by the band)."""
+        """Forces from a built-in migbar.Potential. The band keeps its C object alive
+        until the band is closed or given another provider: potential.close() before
+        that only gives up the Python object's hold."""
+        self._check_idle("set_potential()")
         check(lib.mb_band_set_potential(self._h, potential._h))
-        self._provider = potential
+        self._hold("provider", potential)
         return self
 
     def set_dft(self, dft):
         """Forces from plane-wave DFT (a migbar.Dft, copied: one copy per image, each
         warm-starting from its own last solution). The band's energies are the free
-        energies, whose derivatives the forces are."""
+        energies, whose derivatives the forces are. The copies log through dft's log
+        function (Dft.set_log), which the band keeps alive; dft itself may be closed."""
+        self._check_idle("set_dft()")
         check(lib.mb_band_set_dft(self._h, dft._h))
-        self._provider = dft
+        self._hold("provider", dft._held("log"))
         return self
 
     def set_forces(self, fn):
         """Forces from fn(lattice (3, 3), numbers (natoms,), positions (natoms, 3)) ->
-        (energy eV, forces (natoms, 3) eV/A), called once per image."""
+        (energy eV, forces (natoms, 3) eV/A), called once per image. The band keeps
+        fn alive."""
+        self._check_idle("set_forces()")
+
         def callback(lattice, natoms, numbers, positions, energy, forces, user):
             try:
                 cell = np.ctypeslib.as_array(lattice, (3, 3)).copy()
@@ -174,27 +200,30 @@ class Band(Handle):
                 return 1
         cb = _lib.FORCE_FN(callback)
         check(lib.mb_band_set_callback(self._h, cb, None, 0))
-        self._keep = [k for k in self._keep if not isinstance(k, _lib.FORCE_FN)] + [cb]
-        self._provider = fn
+        self._hold("provider", cb)
         return self
 
     def set_calculator(self, calc, pbc=True):
         """Forces from an ASE calculator (any: EMT, GPAW, VASP, a MACE model...).
-        The calculator sees ase.Atoms with the band's cell and pbc."""
+        The calculator sees ase.Atoms with the band's cell and pbc; the band keeps it
+        alive."""
         from ase import Atoms
+
+        self._check_idle("set_calculator()")
 
         def fn(cell, numbers, positions):
             atoms = Atoms(numbers=numbers, positions=positions, cell=cell, pbc=pbc)
             atoms.calc = calc
             return atoms.get_potential_energy(), atoms.get_forces()
-        self.set_forces(fn)
-        self._provider = calc
-        return self
+        return self.set_forces(fn)
 
     def set_log(self, fn):
-        """Progress lines: fn(level, message) per step (None: silent)."""
+        """Progress lines: fn(level, message) per step (None: silent). The band keeps
+        fn alive."""
+        self._check_idle("set_log()")
         if fn is None:
             check(lib.mb_band_set_log(self._h, _lib.LOG_FN(), None))
+            self._hold("log", None)
             return self
 
         def callback(level, message, user):
@@ -205,12 +234,16 @@ class Band(Handle):
                     self._error = exc
         cb = _lib.LOG_FN(callback)
         check(lib.mb_band_set_log(self._h, cb, None))
-        self._keep.append(cb)
+        self._hold("log", cb)
         return self
 
     def set_step_callback(self, fn):
         """fn(band, step) after every step; a true return value stops the run
-        (run() then raises MigbarError with status MB_ERR_STOPPED)."""
+        (run() then raises MigbarError with status MB_ERR_STOPPED). fn may read the
+        band but not change or close it (RuntimeError, re-raised by run()). The band
+        keeps fn alive."""
+        self._check_idle("set_step_callback()")
+
         def callback(band, step, user):
             try:
                 return 1 if fn(self, int(step)) else 0
@@ -220,7 +253,7 @@ class Band(Handle):
                 return 1
         cb = _lib.BAND_STEP_FN(callback)
         check(lib.mb_band_set_step_callback(self._h, cb, None))
-        self._keep.append(cb)
+        self._hold("step", cb)
         return self
 
     def _call(self, status):
@@ -233,22 +266,28 @@ class Band(Handle):
     # ---- running -------------------------------------------------------
 
     def evaluate(self):
-        self._call(lib.mb_band_evaluate(self._h))
+        """Energies and forces of all images, nothing moved; returns self."""
+        with self._running("evaluate()") as ptr:
+            self._call(lib.mb_band_evaluate(ptr))
         return self
 
     def relax_endpoints(self):
-        self._call(lib.mb_band_relax_endpoints(self._h))
+        """Relax the two end points; returns self."""
+        with self._running("relax_endpoints()") as ptr:
+            self._call(lib.mb_band_relax_endpoints(ptr))
         return self
 
     def run(self, raise_not_converged=True):
         """Optimise the band. Returns True when converged; with
         raise_not_converged=False a band that ran out of steps returns False
-        instead of raising MigbarError (MB_ERR_NOT_CONVERGED)."""
-        status = lib.mb_band_run(self._h)
-        if status == _lib.MB_ERR_NOT_CONVERGED and not raise_not_converged \
-                and self._error is None:
-            return False
-        self._call(status)
+        instead of raising MigbarError (MB_ERR_NOT_CONVERGED). While it runs, the
+        band cannot be closed or changed (RuntimeError; see the module's help)."""
+        with self._running("run()") as ptr:
+            status = lib.mb_band_run(ptr)
+            if status == _lib.MB_ERR_NOT_CONVERGED and not raise_not_converged \
+                    and self._error is None:
+                return False
+            self._call(status)
         return True
 
     # ---- results -------------------------------------------------------
@@ -271,7 +310,7 @@ class Band(Handle):
     def image(self, i):
         from .structure import Structure
         out = c_void_p()
-        check(lib.mb_band_image(self._h, int(i), byref(out)))
+        check(lib.mb_band_image(self._h, c_integer(i, "i"), byref(out)))
         return Structure._wrap(out)
 
     @property
@@ -288,7 +327,8 @@ class Band(Handle):
         """Forces on image i, (natoms, 3) eV/A: the provider's, or (neb=True) the
         NEB force the optimiser follows."""
         f = np.empty((self.natoms, 3))
-        check(lib.mb_band_forces(self._h, int(i), 1 if neb else 0, f.ctypes.data_as(_dp)))
+        check(lib.mb_band_forces(self._h, c_integer(i, "i"), 1 if neb else 0,
+                                 f.ctypes.data_as(_dp)))
         return f
 
     def barrier(self):
@@ -305,8 +345,9 @@ class Band(Handle):
 
     def profile(self, npoints=101):
         """(coordinate, energy) of the cubic Hermite energy profile."""
-        s, e = np.empty(int(npoints)), np.empty(int(npoints))
-        check(lib.mb_band_profile(self._h, int(npoints), s.ctypes.data_as(_dp),
+        npoints = c_integer(npoints, "npoints", lo=2)
+        s, e = np.empty(npoints), np.empty(npoints)
+        check(lib.mb_band_profile(self._h, npoints, s.ctypes.data_as(_dp),
                                   e.ctypes.data_as(_dp)))
         return s, e
 

@@ -4,7 +4,7 @@ from ctypes import POINTER, byref, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
-from ._lib import Handle, check, lib
+from ._lib import Handle, c_integer, check, lib
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
@@ -27,15 +27,12 @@ class NeighborList(Handle):
     def __init__(self, structure, cutoff=None, k=None):
         if (cutoff is None) == (k is None):
             raise ValueError("NeighborList: give exactly one of cutoff= and k=")
-        self._ptr = None
         out = c_void_p()
         if cutoff is not None:
             check(lib.mb_neighbors_cutoff(structure._h, float(cutoff), byref(out)))
         else:
-            if int(k) != k:
-                raise ValueError("NeighborList: k must be an integer")
-            check(lib.mb_neighbors_knn(structure._h, int(k), byref(out)))
-        self._ptr = out
+            check(lib.mb_neighbors_knn(structure._h, c_integer(k, "k"), byref(out)))
+        self._adopt(out)
         self.natoms = structure.natoms
         count = c_size_t()
         check(lib.mb_neighbors_count(out, byref(count)))

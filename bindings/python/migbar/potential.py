@@ -12,6 +12,12 @@ Parameters: epsilon (eV), sigma (A), rc or cutoff (A, default 3 sigma), ro or
 onset (A, default 0.66 rc), smooth (bool) for "lj"; epsilon, r0 (A), rho0 for
 "morse"; none for "emt". A potential is read-only while computing: several
 threads may compute with one at once.
+
+Lifetime: a Band given a potential (Band.set_potential) keeps its C object alive
+until the band is closed or given another force provider. close() of a potential
+only gives up the Python object's hold: it is freed then if no band uses it, else
+when the last band that uses it lets go. close() during a compute() (from another
+thread) raises RuntimeError.
 """
 
 from ctypes import POINTER, byref, c_double, c_void_p
@@ -43,13 +49,15 @@ def _param_name(name):
 
 
 class Potential(Handle):
-    """A built-in potential: Potential("lj" | "morse" | "emt", **params)."""
+    """A built-in potential: Potential("lj" | "morse" | "emt", **params).
+
+    Bands that use it keep it alive; close() frees it once no band uses it (see the
+    module's help)."""
 
     _free = "mb_potential_free"
     _what = "migbar.Potential"
 
     def __init__(self, kind="emt", **params):
-        self._ptr = None
         k = str(kind).lower()
         k = _KIND_ALIASES.get(k, k)
         if k not in KINDS:
@@ -57,7 +65,7 @@ class Potential(Handle):
                              % (kind, ", ".join(sorted(KINDS))))
         out = c_void_p()
         check(lib.mb_potential_create(KINDS[k], byref(out)))
-        self._ptr = out
+        self._adopt(out)
         self.kind = k
         for name, value in params.items():
             if value is not None:  # ASE's "rc=None" means the default
@@ -106,8 +114,9 @@ class Potential(Handle):
         forces=False skips them (None is returned in their place)."""
         e = c_double()
         f = np.empty((structure.natoms, 3), dtype=np.float64) if forces else None
-        check(lib.mb_potential_compute(self._h, structure._h, byref(e),
-                                       f.ctypes.data_as(_dp) if forces else None))
+        with self._running("compute()", structure, exclusive=False) as ptr:
+            check(lib.mb_potential_compute(ptr, structure._h, byref(e),
+                                           f.ctypes.data_as(_dp) if forces else None))
         return e.value, f
 
     def energy(self, structure):
@@ -115,7 +124,7 @@ class Potential(Handle):
         return self.compute(structure, forces=False)[0]
 
     def __repr__(self):
-        if self._ptr is None:
+        if self.closed:
             return "<migbar.Potential (closed)>"
         params = ", ".join("%s=%g" % kv for kv in self.params.items())
         return "<migbar.Potential %s%s>" % (self.kind, " " + params if params else "")

@@ -6,7 +6,8 @@ from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 import numpy as np
 
 from ._lib import (Handle, MB_COORDS_CARTESIAN, MB_COORDS_FRACTIONAL, MB_ERR_BUFFER_TOO_SMALL,
-                   MB_FORMAT_AUTO, MigbarError, check, fspath, lib)
+                   MB_FORMAT_AUTO, MigbarError, c_int_array, c_integer, c_string, check, fspath,
+                   lib)
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
@@ -23,42 +24,35 @@ def _doubles(a, shape, what):
     return arr
 
 
-def _ints(a, shape, what):
-    arr = np.ascontiguousarray(a, dtype=np.intc)
-    if arr.shape != shape:
-        raise ValueError("%s: expected shape %s, got %s" % (what, shape, arr.shape))
-    return arr
-
-
 def format_code(format):
     """mb_format for None (auto), a name ('poscar', 'xyz', 'cif', 'json', ...) or an int."""
     if format is None:
         return MB_FORMAT_AUTO
-    if isinstance(format, int):
-        return format
+    if isinstance(format, (int, np.integer)):
+        return c_integer(format, "format")
     code = c_int()
-    check(lib.mb_format_from_name(str(format).encode(), byref(code)))
+    check(lib.mb_format_from_name(c_string(str(format), "format"), byref(code)))
     return code.value
 
 
 def element_number(symbol):
     """Atomic number of a chemical symbol ('Fe' -> 26)."""
     z = c_int()
-    check(lib.mb_element_number(str(symbol).encode(), byref(z)))
+    check(lib.mb_element_number(c_string(str(symbol), "symbol"), byref(z)))
     return z.value
 
 
 def element_symbol(number):
     """Chemical symbol of an atomic number (26 -> 'Fe')."""
     sym = c_char_p()
-    check(lib.mb_element_symbol(int(number), byref(sym)))
+    check(lib.mb_element_symbol(c_integer(number, "number"), byref(sym)))
     return sym.value.decode()
 
 
 def element_mass(number):
     """Standard atomic weight (u) of an atomic number."""
     m = c_double()
-    check(lib.mb_element_mass(int(number), byref(m)))
+    check(lib.mb_element_mass(c_integer(number, "number"), byref(m)))
     return m.value
 
 
@@ -68,13 +62,17 @@ class Structure(Handle):
 
     Structure(lattice, positions, numbers_or_symbols, cartesian=False) builds one from
     arrays; Structure.read(path) and Structure.from_string(text, format) parse files.
-    The handle is freed by close() (or a with block, or garbage collection).
+    Atomic numbers must be integers (29 or 29.0, not 29.7 or True) and symbols strings
+    without NUL bytes; anything else raises before the library sees it.
+
+    close() (or a with block, or garbage collection) frees the C structure. Nothing
+    borrows a Structure beyond a call: bands, DFT calculations and hop networks copy
+    it, so it may be closed right after it was passed to one.
     """
 
-    __slots__ = ("_ptr", "__weakref__")
+    __slots__ = ("_res", "__weakref__")
 
     def __init__(self, lattice, positions, numbers_or_symbols, cartesian=False):
-        self._ptr = None
         lat = _doubles(lattice, (3, 3), "lattice")
         species = list(numbers_or_symbols) if not isinstance(numbers_or_symbols, np.ndarray) \
             else numbers_or_symbols
@@ -83,22 +81,22 @@ class Structure(Handle):
         coords = MB_COORDS_CARTESIAN if cartesian else MB_COORDS_FRACTIONAL
         out = c_void_p()
         if n and all(isinstance(x, (str, bytes, np.str_, np.bytes_)) for x in species):
-            syms = (c_char_p * n)(*[x.encode() if isinstance(x, str) else bytes(x)
-                                    for x in species])
+            syms = (c_char_p * n)(*[c_string(x, "symbols[%d]" % k)
+                                    for k, x in enumerate(species)])
             check(lib.mb_structure_create_symbols(lat.ctypes.data_as(_dp), n,
                                                   pos.ctypes.data_as(_dp), coords, syms,
                                                   byref(out)))
         else:
-            nums = _ints(species, (n,), "numbers")
+            nums = c_int_array(species, (n,), "numbers")
             check(lib.mb_structure_create(lat.ctypes.data_as(_dp), n, pos.ctypes.data_as(_dp),
                                           coords, nums.ctypes.data_as(_ip), byref(out)))
-        self._ptr = out
+        self._adopt(out)
 
     @classmethod
     def _wrap(cls, ptr):
         """Take ownership of an mb_structure handle."""
         self = cls.__new__(cls)
-        self._ptr = ptr
+        self._adopt(ptr)
         return self
 
     # ---- files ---------------------------------------------------------
@@ -108,8 +106,8 @@ class Structure(Handle):
         """Read structure number index (0-based) of a file; format None guesses
         from the name (and content)."""
         out = c_void_p()
-        check(lib.mb_structure_read_frame(fspath(path), format_code(format), int(index),
-                                          byref(out)))
+        check(lib.mb_structure_read_frame(fspath(path), format_code(format),
+                                          c_integer(index, "index"), byref(out)))
         return cls._wrap(out)
 
     @classmethod
@@ -118,8 +116,8 @@ class Structure(Handle):
         data = text.encode() if isinstance(text, str) else bytes(text)
         out = c_void_p()
         check(lib.mb_structure_read_buffer(data, len(data), format_code(format),
-                                           None if name is None else str(name).encode(),
-                                           int(index), byref(out)))
+                                           None if name is None else c_string(str(name), "name"),
+                                           c_integer(index, "index"), byref(out)))
         return cls._wrap(out)
 
     @staticmethod
@@ -165,7 +163,7 @@ class Structure(Handle):
         return self.copy()
 
     def __repr__(self):
-        if self._ptr is None:
+        if self.closed:
             return "<migbar.Structure (closed)>"
         return "<migbar.Structure %s, %d atoms>" % (self.formula(), self.natoms)
 
@@ -276,15 +274,13 @@ class Structure(Handle):
         Atoms.repeat for diagonal P."""
         m = np.asarray(matrix)
         if m.ndim == 0:
-            m = np.diag([int(m)] * 3)
+            m = np.diag([c_integer(m.item(), "supercell matrix")] * 3)
         elif m.shape == (3,):
-            m = np.diag(m)
+            m = np.diag(c_int_array(m, (3,), "supercell matrix"))
         if m.shape != (3, 3):
             raise ValueError("supercell: give an int, 3 ints or a 3x3 matrix, got shape %s"
                              % (m.shape,))
-        if not np.all(np.asarray(m) == np.round(m)):
-            raise ValueError("supercell: the matrix must be integer")
-        mi = np.ascontiguousarray(np.round(m), dtype=np.intc)
+        mi = c_int_array(m, (3, 3), "supercell matrix")
         out = c_void_p()
         check(lib.mb_structure_supercell(self._h, mi.ctypes.data_as(_ip), byref(out)))
         return Structure._wrap(out)
@@ -292,13 +288,15 @@ class Structure(Handle):
     def displacement(self, i, j):
         """Minimum-image vector from atom i to atom j (Angstrom)."""
         v = np.empty(3)
-        check(lib.mb_structure_displacement(self._h, int(i), int(j), v.ctypes.data_as(_dp)))
+        check(lib.mb_structure_displacement(self._h, c_integer(i, "i"), c_integer(j, "j"),
+                                            v.ctypes.data_as(_dp)))
         return v
 
     def distance(self, i, j):
         """Minimum-image distance between atoms i and j (Angstrom)."""
         d = c_double()
-        check(lib.mb_structure_distance(self._h, int(i), int(j), byref(d)))
+        check(lib.mb_structure_distance(self._h, c_integer(i, "i"), c_integer(j, "j"),
+                                        byref(d)))
         return d.value
 
     def formula(self, reduced=False):
@@ -331,7 +329,8 @@ class Structure(Handle):
         """(number, Hermann-Mauguin symbol) found by spglib, e.g. (225, 'Fm-3m')."""
         number = c_int()
         buf = ctypes.create_string_buffer(64)
-        check(lib.mb_structure_spacegroup(self._h, float(symprec), byref(number), buf, 64))
+        with self._running("spacegroup()", exclusive=False) as ptr:
+            check(lib.mb_structure_spacegroup(ptr, float(symprec), byref(number), buf, 64))
         return number.value, buf.value.decode()
 
     def neighbors(self, cutoff=None, k=None):

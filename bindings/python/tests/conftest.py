@@ -124,3 +124,35 @@ def em_structure(request, em_data):
     k = 0 if request.param == "entry0" else em_index(em_data, request.param)
     with structure_from_entry(em_data[k]) as s:
         yield s
+
+
+def in_child(test):
+    """Run a test in a forked child process, so that a crash (a regression of a memory
+    safety fix: SIGSEGV, or glibc's abort on a corrupted heap) fails this test alone
+    instead of ending the whole session. The child's exit status carries the result;
+    its traceback goes to stderr, which pytest shows."""
+    import traceback
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        import sys
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                test(*args, **kwargs)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            pytest.fail("%s crashed (signal %d)" % (test.__name__, os.WTERMSIG(status)))
+        assert os.WEXITSTATUS(status) == 0, \
+            "%s failed in its child process (traceback in the captured stderr)" % test.__name__
+    return run
