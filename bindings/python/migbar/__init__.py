@@ -17,6 +17,7 @@ from . import _lib
 from ._lib import MigbarError, library_path
 from .model import (Ensemble, ExtrapolationWarning, Graph, Model, default_model_path,
                     predict_barrier, predict_barriers)
+from .describe import names, options
 from .dft import Dft, DftCalculator
 from .hops import Hop, HopNetwork, Percolation, hops
 from .neb import Band
@@ -24,10 +25,6 @@ from .neighbors import NeighborList
 from .potential import Potential
 from .structure import (Structure, element_mass, element_number, element_symbol,
                         format_code)
-
-# The package version; version() is the linked library's.
-__version__ = "0.3.1"
-
 
 def version():
     """Version string of the linked libmigbar, e.g. '0.3.1'."""
@@ -39,11 +36,15 @@ def version_number():
     return _lib.lib.mb_version_number()
 
 
+# The package ships with its library: one version, the header's (include/migbar.h).
+__version__ = version()
+
+
 __all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Potential", "Dft", "DftCalculator", "Ensemble",
            "HopNetwork", "Hop", "Percolation", "hops",
            "ExtrapolationWarning", "predict_barrier", "predict_barriers", "default_model_path", "MigbarError", "element_number",
            "element_symbol", "element_mass", "format_code", "version", "version_number",
-           "library_path", "__version__"]
+           "library_path", "options", "names", "__version__"]
 
 
 def __getattr__(name):  # PEP 562: migbar.MigbarCalculator imports ASE only when asked

@@ -26,18 +26,19 @@ from ctypes import POINTER, byref, c_double, c_int, c_void_p
 
 import numpy as np
 
-from . import _lib
+from . import _lib, describe
 from ._lib import Handle, c_int_array, c_string, check, lib
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
 
-# mb_dft_option, mb_xc and mb_smearing of migbar.h
-OPTIONS = {"ecut": 0, "scf_tol": 1, "max_scf": 2, "threads": 3, "extra_bands": 4,
-           "mixing": 5, "symmetry": 6}
-FUNCTIONALS = {"auto": 0, "lda": 1, "pbe": 2}
-SMEARINGS = {None: 0, "none": 0, "fermi-dirac": 1, "fermi_dirac": 1, "fd": 1,
-             "gaussian": 2, "mv": 3, "cold": 3, "marzari-vanderbilt": 3}
+# mb_dft_option, mb_xc and mb_smearing: the library's tables (migbar.h section 11), and
+# a few common aliases of the smearings
+OPTIONS = {name: o.key for name, o in describe.options("dft").items()}
+FUNCTIONALS = describe.names("xc")
+SMEARINGS = dict(describe.names("smearing"), **{"fermi_dirac": 1, "fd": 1, "cold": 3,
+                                                "marzari-vanderbilt": 3})
+SMEARINGS[None] = SMEARINGS["none"]
 _SETTINGS = tuple(OPTIONS) + ("kpts", "kshift", "functional", "smearing", "pseudo",
                               "pseudo_dir")
 DEFAULT_SMEARING_WIDTH = 0.1  # eV

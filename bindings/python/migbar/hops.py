@@ -17,11 +17,11 @@ from ctypes import POINTER, byref, c_double, c_int, c_void_p
 
 import numpy as np
 
+from . import describe
 from ._lib import Handle, c_integer, c_string, check, lib
 
 # mb_hops_option
-_OPTIONS = {"max_length": 0, "symprec": 1, "block_fraction": 2, "min_separation": 3,
-            "max_atoms": 4}
+_OPTIONS = {name: o.key for name, o in describe.options("hops").items()}  # migbar.h 11
 # mb_hops_source
 SOURCES = ("proxy", "user", "model")
 

@@ -55,12 +55,15 @@ def _model_metadata(ptr):
         lib.mb_free(buf)
 
 
-def _units(metadata, noutputs):
-    """Units of the outputs (target_units), '' where the metadata has none."""
-    units = _find_key(metadata, "target_units")
-    if not isinstance(units, list) or len(units) != noutputs:
-        return ("",) * noutputs
-    return tuple(str(u) for u in units)
+def _units(ptr, noutputs):
+    """Units of the outputs of the model at ptr (mb_model_output_units), '' where the
+    model file gives none."""
+    out = []
+    for p in range(noutputs):
+        u = c_char_p()
+        check(lib.mb_model_output_units(ptr, p, byref(u)))
+        out.append(u.value.decode("utf-8"))
+    return tuple(out)
 
 
 class Graph(Handle):
@@ -111,24 +114,6 @@ class Graph(Handle):
     def __repr__(self):
         return "<migbar.Graph %d atoms, %d edges, %d triplets>" % (self.natoms, self.nedges,
                                                                     self.ntriplets)
-
-
-def _find_key(obj, key):
-    """The value of key in a JSON tree, looking into nested objects and into string
-    values that hold JSON objects (safetensors metadata values are strings)."""
-    if isinstance(obj, str) and obj.lstrip().startswith("{"):
-        try:
-            obj = json.loads(obj)
-        except ValueError:
-            return None
-    if isinstance(obj, dict):
-        if key in obj:
-            return obj[key]
-        for v in obj.values():
-            found = _find_key(v, key)
-            if found is not None:
-                return found
-    return None
 
 
 class Model(Handle):
@@ -193,8 +178,8 @@ class Model(Handle):
 
     @property
     def units(self):
-        """Units of the outputs (target_units), '' where the metadata has none."""
-        return _units(self.metadata, len(self.outputs))
+        """Units of the outputs ('' where the model file gives none)."""
+        return _units(self._h, len(self.outputs))
 
     @property
     def noutputs(self):
@@ -284,7 +269,7 @@ class Ensemble(Handle):
         m0 = c_void_p()
         check(lib.mb_ensemble_member(out, 0, byref(m0)))
         self.outputs, self.is_band_model = _describe(m0)
-        self.units = _units(_model_metadata(m0), len(self.outputs))
+        self.units = _units(m0, len(self.outputs))
 
     @classmethod
     def load(cls, path):

@@ -34,19 +34,18 @@ from ctypes import POINTER, byref, c_double, c_int, c_long, c_void_p
 
 import numpy as np
 
-from . import _lib
+from . import _lib, describe
 from ._lib import Handle, MigbarError, c_integer, check, fspath, lib
 
 _dp = POINTER(c_double)
 _ip = POINTER(c_int)
 
-_INTERPOLATION = {"linear": 0, "idpp": 1}
-_OPTIMIZERS = {"fire": 0, "lbfgs": 1, "ode": 2}
+# the library's own tables (migbar.h section 11)
+_INTERPOLATION = describe.names("interpolation")
+_OPTIMIZERS = describe.names("optimizer")
 _OPTIMIZER_NAMES = {v: k for k, v in _OPTIMIZERS.items()}
 # keyword -> mb_band_option value
-_OPTIONS = {"spring": 0, "spring_min": 1, "climb": 2, "climb_fmax": 3, "fmax": 4,
-            "max_steps": 5, "optimizer": 6, "max_move": 7, "threads": 8,
-            "relax_endpoints": 9}
+_OPTIONS = {name: o.key for name, o in describe.options("band").items()}
 _CLIMB = {False: 0, True: 1, "off": 0, "start": 1, "delayed": 2, 0: 0, 1: 1, 2: 2}
 _FILES = {".json": 0, ".svg": 1, ".xyz": 2, ".extxyz": 2}
 

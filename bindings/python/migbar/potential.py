@@ -24,14 +24,15 @@ from ctypes import POINTER, byref, c_double, c_void_p
 
 import numpy as np
 
+from . import describe
 from ._lib import Handle, check, lib
 
 _dp = POINTER(c_double)
 
 # mb_potential_kind and mb_potential_param of migbar.h.
-KINDS = {"lj": 0, "morse": 1, "emt": 2}
+KINDS = describe.names("potential")  # the library's table (migbar.h section 11)
 _KIND_ALIASES = {"lennardjones": "lj", "lennard-jones": "lj", "lennard_jones": "lj"}
-PARAMS = {"epsilon": 0, "sigma": 1, "cutoff": 2, "onset": 3, "smooth": 4, "r0": 5, "rho0": 6}
+PARAMS = {name: o.key for name, o in describe.options("potential").items()}
 _PARAM_ALIASES = {"rc": "cutoff", "ro": "onset"}  # ASE's names
 _KIND_PARAMS = {"lj": ("epsilon", "sigma", "cutoff", "onset", "smooth"),
                 "morse": ("epsilon", "r0", "rho0"), "emt": ()}
