@@ -229,6 +229,13 @@ MB_API mb_status mb_format_from_path(const char *path, mb_format *format);
 /* "poscar", "xyz", "cif", "json" (as used by --format). */
 MB_API mb_status mb_format_from_name(const char *name, mb_format *format);
 
+/* Text files (structures, ensemble manifests, pseudopotentials) are read whole,
+ * up to MB_TEXT_FILE_LIMIT bytes: a larger regular file is refused with
+ * MB_ERR_RANGE before it is read, a pipe, FIFO or device as soon as it has
+ * delivered more; a NUL byte (binary data, /dev/zero) is refused with
+ * MB_ERR_PARSE where it is met. The message names the file and the limit. */
+#define MB_TEXT_FILE_LIMIT ((size_t)256 << 20) /* 256 MiB */
+
 /* Read the first structure of a file. Errors name the file and line. */
 MB_API mb_status mb_structure_read(const char *path, mb_format format,
                                    mb_structure **out);
@@ -319,7 +326,12 @@ MB_API mb_status mb_graph_edges(const mb_graph *g, int *src, int *dst, double *v
 MB_API mb_status mb_graph_triplets(const mb_graph *g, int *a, int *b, double *cosine);
 
 /* Load a model from a safetensors file; checks every tensor name, shape and
- * dtype against the architecture in its metadata (docs/model.md). */
+ * dtype against the architecture in its metadata (docs/model.md), and that every
+ * weight is finite (a NaN or infinity is refused, naming the tensor). The file is
+ * read header first: the header length and JSON header are checked against the
+ * file's size before any tensor data is read, and a file (or pipe) holding more
+ * than its header describes, or more than MB_MODEL_FILE_LIMIT bytes, is refused. */
+#define MB_MODEL_FILE_LIMIT ((size_t)2 << 30) /* 2 GiB */
 MB_API mb_status mb_model_load(const char *path, mb_model **out);
 MB_API void mb_model_free(mb_model *m);
 /* The model's metadata (architecture, targets, training provenance) as a JSON

@@ -49,8 +49,20 @@ void mb__sb_puts(mb_strbuf *sb, const char *s);
 mb_status mb__sb_finish(mb_strbuf *sb, char **data, size_t *size);
 void mb__sb_free(mb_strbuf *sb);
 
-/* Read a whole file into a NUL-terminated buffer. */
+/* Read a whole text file into a NUL-terminated buffer: at most MB_TEXT_FILE_LIMIT
+ * bytes (MB_ERR_RANGE beyond, before reading when the file is regular), no NUL
+ * byte (MB_ERR_PARSE with file:line, at the first block that holds one). */
 mb_status mb__read_file(const char *path, char **data, size_t *size);
+/* The same with a limit and flags: */
+enum {
+  MB_READ_TEXT = 1,        /* refuse a NUL byte */
+  MB_READ_REGULAR_ONLY = 2 /* refuse a FIFO, device or socket (MB_ERR_IO) */
+};
+mb_status mb__read_file_limit(const char *path, size_t limit, unsigned flags, char **data,
+                              size_t *size);
+/* ... from an open descriptor (not closed); name is used in messages. */
+mb_status mb__read_fd(int fd, const char *name, size_t limit, unsigned flags, char **data,
+                      size_t *size);
 /* Write a buffer to a file: a regular file is replaced atomically (temporary file,
  * fsync, rename), so a failed write leaves the old file intact. */
 mb_status mb__write_file(const char *path, const char *data, size_t size);

@@ -740,5 +740,95 @@ else
   echo "note: $GNN lacks the tiny models or reference.json; predict checks on them skipped"
 fi
 
+# ---- bounded reads (issue 12) ----------------------------------------------------
+# /dev/zero, an endless pipe, an endless FIFO and 20 GB sparse files grew migbar to
+# gigabytes or read a model whole before its header. Each run is under `timeout` so a
+# regression fails here instead of hanging; structure files stop at MB_TEXT_FILE_LIMIT
+# (256 MiB) or at the first NUL byte, model files after the header.
+# trun ARGS...: run, but killed after 60 s (exit 124).
+trun() {
+  timeout 60 "$MIGBAR" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  last="migbar $* (under timeout 60)"
+}
+trun info /dev/zero
+expect_rc 1
+expect_in err "migbar info: /dev/zero:1: a NUL byte at byte 0"
+timeout 60 "$MIGBAR" info - </dev/zero >"$TMP/out" 2>"$TMP/err"
+rc=$? last="migbar info - < /dev/zero"
+expect_rc 1
+expect_in err "<stdin>: a NUL byte"
+yes | timeout 60 "$MIGBAR" info - >"$TMP/out" 2>"$TMP/err"
+rc=$? last="yes | migbar info -"
+expect_rc 1
+expect_in err "<stdin>: more than 256 MiB, the limit"
+if mkfifo "$TMP/fifo.cif"; then
+  yes >"$TMP/fifo.cif" 2>/dev/null & # ends with SIGPIPE when migbar closes the FIFO
+  trun info "$TMP/fifo.cif"
+  expect_rc 1
+  expect_in err "fifo.cif: more than 256 MiB, the limit"
+  wait
+fi
+if truncate -s 20G "$TMP/sparse.cif" 2>/dev/null; then
+  trun info "$TMP/sparse.cif"
+  expect_rc 1
+  expect_in err "sparse.cif: 21474836480 bytes, larger than the limit of 256 MiB"
+  rm -f "$TMP/sparse.cif"
+fi
+trun predict --model /dev/zero "$NACL"
+expect_rc 1
+expect_in err "/dev/zero: header length 0 is not sane"
+if truncate -s 20G "$TMP/sparse.safetensors" 2>/dev/null; then
+  trun predict --model "$TMP/sparse.safetensors" "$LFP_I" "$LFP_F"
+  expect_rc 1
+  expect_in err "sparse.safetensors: header length 0 is not sane"
+  rm -f "$TMP/sparse.safetensors"
+  if [ -f "$BAND_MODEL" ]; then # a valid model, then 20 GB of holes
+    cp "$BAND_MODEL" "$TMP/sparse.safetensors"
+    truncate -s 20G "$TMP/sparse.safetensors"
+    trun predict --model "$TMP/sparse.safetensors" "$LFP_I" "$LFP_F"
+    expect_rc 1
+    expect_in err "sparse.safetensors: 21474836480 bytes, but its header describes"
+    rm -f "$TMP/sparse.safetensors"
+  fi
+fi
+if [ -f "$BAND_MODEL" ] && mkfifo "$TMP/fifo.safetensors"; then
+  # A model through a FIFO loads (no more is read than its header describes) ...
+  cat "$BAND_MODEL" >"$TMP/fifo.safetensors" &
+  trun predict --model "$TMP/fifo.safetensors" "$LFP_I" "$LFP_F"
+  expect_rc 0
+  expect_in out "E_m = "
+  wait
+  # ... and one followed by endless zeros is refused.
+  (cat "$BAND_MODEL" /dev/zero >"$TMP/fifo.safetensors") 2>/dev/null &
+  trun predict --model "$TMP/fifo.safetensors" "$LFP_I" "$LFP_F"
+  expect_rc 1
+  expect_in err "more data after the"
+  wait
+fi
+
+# ---- damaged models (issue 12) -------------------------------------------------------
+# A NaN weight printed "E_m = nan eV" with exit 0: refused at load, naming the tensor.
+if [ -f "$BAND_MODEL" ]; then
+  for bad in nan inf; do
+    if "$PYTHON" - "$BAND_MODEL" "$TMP/$bad.safetensors" "$bad" <<'EOF'
+import json, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", data[:8])[0]
+begin = json.loads(data[8:8 + n])["head.weight"]["data_offsets"][0]
+data[8 + n + begin + 4:8 + n + begin + 8] = struct.pack("<f", float(sys.argv[3]))
+open(sys.argv[2], "wb").write(data)
+EOF
+    then
+      run predict --model "$TMP/$bad.safetensors" "$LFP_I" "$LFP_F"
+      expect_rc 1
+      expect_in err "$bad.safetensors: tensor 'head.weight': element 1 is"
+      expect_empty out
+    else
+      fail "cannot write $bad.safetensors"
+    fi
+  done
+fi
+
 echo "test_cli.sh: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
