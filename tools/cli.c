@@ -14,12 +14,32 @@
 
 /* ---- messages ------------------------------------------------------------ */
 
+static size_t utf8_length(const unsigned char *s);
+
+/* text on stderr with control bytes and bytes that are not UTF-8 as \xNN: messages
+ * quote arguments and file content, which must not drive the terminal. */
+static void put_escaped(const char *text, size_t len) {
+  const unsigned char *s = (const unsigned char *)text;
+  for (size_t k = 0; k < len && s[k];) {
+    size_t n = s[k] < 0x20 || s[k] == 0x7f ? 0 : utf8_length(s + k);
+    if (n == 0 || k + n > len) {
+      fprintf(stderr, "\\x%02x", s[k]);
+      k++;
+    } else {
+      fwrite(s + k, 1, n, stderr);
+      k += n;
+    }
+  }
+}
+
 static void vmessage(const char *cmd, const char *fmt, va_list ap) {
+  char msg[2048];
+  vsnprintf(msg, sizeof msg, fmt, ap);
   if (cmd)
     fprintf(stderr, "migbar %s: ", cmd);
   else
     fputs("migbar: ", stderr);
-  vfprintf(stderr, fmt, ap);
+  put_escaped(msg, strlen(msg));
   fputc('\n', stderr);
 }
 
@@ -30,7 +50,9 @@ int cli_fail(const char *cmd, mb_status st) {
   const char *msg = mb_last_error();
   if ((!msg || !*msg) && stdin_error[0]) msg = stdin_error;
   if (!msg || !*msg) msg = mb_strerror(st);
-  fprintf(stderr, "migbar %s: %s\n", cmd, msg);
+  fprintf(stderr, "migbar %s: ", cmd);
+  put_escaped(msg, strlen(msg));
+  fputc('\n', stderr);
   return CLI_EXIT_FAIL;
 }
 
@@ -65,7 +87,9 @@ void cli_warn_lines(const char *lead, const char *text) {
   while (text && *text) {
     const char *nl = strchr(text, '\n');
     int len = nl ? (int)(nl - text) : (int)strlen(text);
-    fprintf(stderr, "%s%.*s\n", lead, len, text);
+    fputs(lead, stderr);
+    put_escaped(text, (size_t)len);
+    fputc('\n', stderr);
     text += len + (nl ? 1 : 0);
   }
 }

@@ -21,6 +21,10 @@ mb_status mb__parse_error(const char *file, long line, const char *fmt, ...)
     MB_PRINTF(3, 4);
 /* Prefix the current thread's message with "what: ". */
 void mb__error_prefix(const char *fmt, ...) MB_PRINTF(1, 2);
+/* Copy in to out (size bytes, NUL-terminated, cut at a whole character) with
+ * control bytes and bytes that are not UTF-8 written as \xNN. Every message
+ * (mb__error, mb__parse_error, mb__log) passes through it: they quote input. */
+void mb__escape_text(const char *in, char *out, size_t size);
 
 /* Allocation that records MB_ERR_NOMEM on failure; count*size overflow checked. */
 void *mb__calloc(size_t count, size_t size);

@@ -740,6 +740,22 @@ else
   echo "note: $GNN lacks the tiny models or reference.json; predict checks on them skipped"
 fi
 
+# ---- terminal escapes (issue 12) -----------------------------------------------------
+# A message quoting the file echoed ESC ] 0 ; ... BEL to the terminal: control bytes
+# (and bytes that are not UTF-8) are written as \xNN.
+printf 'c\n1.0\n3 0 0\n0 3 0\n0 0 3\n\033]0;pwned\007\377\n1\nDirect\n0 0 0\n' >"$TMP/esc.vasp"
+run info "$TMP/esc.vasp"
+expect_rc 1
+expect_in err "esc.vasp:6: '\\x1b]0;pwned\\x07\\xff' is not a chemical element"
+checks=$((checks + 1))
+if LC_ALL=C grep -q "$(printf '[\001-\037\177]')" "$TMP/err"; then
+  fail "'$last' wrote control bytes to stderr"
+  show
+fi
+run info "$(printf '%s/\033[2Jx.vasp' "$TMP")"
+expect_rc 1
+expect_in err "/\\x1b[2Jx.vasp: cannot open"
+
 # ---- bounded reads (issue 12) ----------------------------------------------------
 # /dev/zero, an endless pipe, an endless FIFO and 20 GB sparse files grew migbar to
 # gigabytes or read a model whole before its header. Each run is under `timeout` so a
