@@ -740,6 +740,19 @@ else
   echo "note: $GNN lacks the tiny models or reference.json; predict checks on them skipped"
 fi
 
+# ---- CIF species (issue 12) ------------------------------------------------------------
+# 'Wat' (AMCSD's water oxygen) was tungsten and upper-case CA/NB were C/N, with exit 0.
+CIFDATA="${MB_TEST_DATA:-$MB_SRCDIR/tests/data}/cif"
+run info "$CIFDATA/amcsd_water.cif"
+expect_rc 0
+expect_in out "formula:       CaO4S (reduced CaO4S)"
+run info "$CIFDATA/upper_labels.cif"
+expect_rc 0
+expect_in out "formula:       CaNb2O2 (reduced CaNb2O2)"
+run info "$CIFDATA/ambiguous_label.cif"
+expect_rc 1
+expect_in err "ambiguous_label.cif:16: atom site 'CO1': the label is ambiguous"
+
 # ---- terminal escapes (issue 12) -----------------------------------------------------
 # A message quoting the file echoed ESC ] 0 ; ... BEL to the terminal: control bytes
 # (and bytes that are not UTF-8) are written as \xNN.
