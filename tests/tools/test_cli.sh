@@ -740,6 +740,45 @@ else
   echo "note: $GNN lacks the tiny models or reference.json; predict checks on them skipped"
 fi
 
+# ---- info --no-symmetry and implausible cells (issue 12) -------------------------------
+# The space-group search took a minute for 8,000 atoms; --no-symmetry skips it. A
+# cell of density 1e7 g/cm^3 was described without a word.
+run info --no-symmetry "$NACL"
+expect_rc 0
+expect_in out "space group:   not searched (--no-symmetry)"
+expect_in out "density:       2.16"
+expect_empty err
+run info --json --no-symmetry "$NACL"
+expect_rc 0
+cp "$TMP/out" "$TMP/nosym.json"
+json_check "$TMP/nosym.json" "d['symmetry_searched'] is False and d['spacegroup'] is None"
+run info --json "$NACL"
+cp "$TMP/out" "$TMP/sym.json"
+json_check "$TMP/sym.json" "d['symmetry_searched'] is True and d['spacegroup']['number'] == 225"
+run info --help
+expect_in out "--no-symmetry"
+# 8,000 random atoms: no symmetry to find, so spglib takes about a minute; without the
+# search, well under the timeout.
+"$PYTHON" -c "
+import random
+random.seed(1)
+n, L = 8000, 40.0
+print('random\n1.0\n%g 0 0\n0 %g 0\n0 0 %g\nLi\n%d\nDirect' % (L, L, L, n))
+for i in range(n):
+    print('%.6f %.6f %.6f' % (random.random(), random.random(), random.random()))
+" >"$TMP/big.vasp"
+timeout 20 "$MIGBAR" info --no-symmetry "$TMP/big.vasp" >"$TMP/out" 2>"$TMP/err"
+rc=$? last="migbar info --no-symmetry big.vasp (8000 atoms, under timeout 20)"
+expect_rc 0
+expect_in out "atoms:         8000"
+printf 'c\n0.01\n3 0 0\n0 3 0\n0 0 3\nPb\n1\nDirect\n0 0 0\n' >"$TMP/tiny.vasp"
+run info --no-symmetry "$TMP/tiny.vasp"
+expect_rc 0
+expect_in err "migbar: warning: $TMP/tiny.vasp: density 1.274e+07 g/cm^3"
+expect_in err "check the lattice"
+run info --no-symmetry "$LFP_I"
+expect_empty err
+
 # ---- CIF species (issue 12) ------------------------------------------------------------
 # 'Wat' (AMCSD's water oxygen) was tungsten and upper-case CA/NB were C/N, with exit 0.
 CIFDATA="${MB_TEST_DATA:-$MB_SRCDIR/tests/data}/cif"
