@@ -219,7 +219,10 @@ typedef enum mb_format {
   MB_FORMAT_AUTO = 0,    /* from the file name (readers also sniff the content) */
   MB_FORMAT_POSCAR = 1,  /* VASP POSCAR/CONTCAR, VASP 5 species line */
   MB_FORMAT_XYZ = 2,     /* extended XYZ as ASE writes it */
-  MB_FORMAT_CIF = 3,     /* CIF 1.1 (reading expands symmetry operations) */
+  MB_FORMAT_CIF = 3,     /* CIF 1.1 (reading expands symmetry operations; the
+                            element of a site comes from _atom_site_type_symbol in
+                            any case with its charge stripped, "CA", "O2-", else
+                            from the element its label starts with; see below) */
   MB_FORMAT_JSON = 4     /* the JSON "atoms" layout of the training data */
 } mb_format;
 
@@ -228,6 +231,21 @@ typedef enum mb_format {
 MB_API mb_status mb_format_from_path(const char *path, mb_format *format);
 /* "poscar", "xyz", "cif", "json" (as used by --format). */
 MB_API mb_status mb_format_from_name(const char *name, mb_format *format);
+
+/* CIF species: a type symbol is an element symbol in any case ("Fe", "FE") with
+ * an optional charge ("Fe2+", "O2-"); a label is an element symbol followed by
+ * anything ("Fe1", "O12a"). In a block whose labels are all upper case, "CA1" and
+ * "NB" are Ca and Nb; among mixed-case labels an upper-case pair that reads as two
+ * elements ("CO1": C or Co) is refused with MB_ERR_PARSE and its line. Aliases:
+ * "Wat"/"WAT" (water oxygen in AMCSD files) is O, "D" is H. A label that starts
+ * with no element symbol ("Oxy") is refused unless a type symbol names the element.
+ *
+ * Text files (structures, ensemble manifests, pseudopotentials) are read whole,
+ * up to MB_TEXT_FILE_LIMIT bytes: a larger regular file is refused with
+ * MB_ERR_RANGE before it is read, a pipe, FIFO or device as soon as it has
+ * delivered more; a NUL byte (binary data, /dev/zero) is refused with
+ * MB_ERR_PARSE where it is met. The message names the file and the limit. */
+#define MB_TEXT_FILE_LIMIT ((size_t)256 << 20) /* 256 MiB */
 
 /* Read the first structure of a file. Errors name the file and line. */
 MB_API mb_status mb_structure_read(const char *path, mb_format format,
@@ -319,7 +337,12 @@ MB_API mb_status mb_graph_edges(const mb_graph *g, int *src, int *dst, double *v
 MB_API mb_status mb_graph_triplets(const mb_graph *g, int *a, int *b, double *cosine);
 
 /* Load a model from a safetensors file; checks every tensor name, shape and
- * dtype against the architecture in its metadata (docs/model.md). */
+ * dtype against the architecture in its metadata (docs/model.md), and that every
+ * weight is finite (a NaN or infinity is refused, naming the tensor). The file is
+ * read header first: the header length and JSON header are checked against the
+ * file's size before any tensor data is read, and a file (or pipe) holding more
+ * than its header describes, or more than MB_MODEL_FILE_LIMIT bytes, is refused. */
+#define MB_MODEL_FILE_LIMIT ((size_t)2 << 30) /* 2 GiB */
 MB_API mb_status mb_model_load(const char *path, mb_model **out);
 MB_API void mb_model_free(mb_model *m);
 /* The model's metadata (architecture, targets, training provenance) as a JSON

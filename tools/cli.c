@@ -14,19 +14,45 @@
 
 /* ---- messages ------------------------------------------------------------ */
 
+static size_t utf8_length(const unsigned char *s);
+
+/* text on stderr with control bytes and bytes that are not UTF-8 as \xNN: messages
+ * quote arguments and file content, which must not drive the terminal. */
+static void put_escaped(const char *text, size_t len) {
+  const unsigned char *s = (const unsigned char *)text;
+  for (size_t k = 0; k < len && s[k];) {
+    size_t n = s[k] < 0x20 || s[k] == 0x7f ? 0 : utf8_length(s + k);
+    if (n == 0 || k + n > len) {
+      fprintf(stderr, "\\x%02x", s[k]);
+      k++;
+    } else {
+      fwrite(s + k, 1, n, stderr);
+      k += n;
+    }
+  }
+}
+
 static void vmessage(const char *cmd, const char *fmt, va_list ap) {
+  char msg[2048];
+  vsnprintf(msg, sizeof msg, fmt, ap);
   if (cmd)
     fprintf(stderr, "migbar %s: ", cmd);
   else
     fputs("migbar: ", stderr);
-  vfprintf(stderr, fmt, ap);
+  put_escaped(msg, strlen(msg));
   fputc('\n', stderr);
 }
 
+/* What reading standard input found wrong (the library has no message for it). */
+static char stdin_error[256];
+
 int cli_fail(const char *cmd, mb_status st) {
   const char *msg = mb_last_error();
+  if ((!msg || !*msg) && stdin_error[0]) msg = stdin_error;
   if (!msg || !*msg) msg = mb_strerror(st);
-  fprintf(stderr, "migbar %s: %s\n", cmd, msg);
+  fprintf(stderr, "migbar %s: ", cmd);
+  put_escaped(msg, strlen(msg));
+  fputc('\n', stderr);
   return CLI_EXIT_FAIL;
 }
 
@@ -61,7 +87,9 @@ void cli_warn_lines(const char *lead, const char *text) {
   while (text && *text) {
     const char *nl = strchr(text, '\n');
     int len = nl ? (int)(nl - text) : (int)strlen(text);
-    fprintf(stderr, "%s%.*s\n", lead, len, text);
+    fputs(lead, stderr);
+    put_escaped(text, (size_t)len);
+    fputc('\n', stderr);
     text += len + (nl ? 1 : 0);
   }
 }
@@ -196,22 +224,42 @@ const char *cli_format_name(mb_format format) {
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* Standard input, whole, as the library reads a stream: at most MB_TEXT_FILE_LIMIT
+ * bytes and no NUL byte, so `yes | migbar info -` or `migbar info - </dev/zero`
+ * stop with a message instead of taking all memory. */
 static mb_status read_stdin(char **data, size_t *size) {
   size_t len = 0, cap = 65536;
-  char *buf = malloc(cap);
+  char *buf = malloc(cap + 1);
   mb_status st = MB_OK;
+  stdin_error[0] = '\0';
   if (!buf) return MB_ERR_NOMEM;
   for (;;) {
     if (len == cap) {
-      char *grown = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-      if (!grown) {
+      if (cap > MB_TEXT_FILE_LIMIT) {
+        snprintf(stdin_error, sizeof stdin_error,
+                 "<stdin>: more than %zu MiB, the limit for a structure file; not read further",
+                 MB_TEXT_FILE_LIMIT >> 20);
+        st = MB_ERR_RANGE;
+        goto cleanup;
+      }
+      size_t grown = cap <= MB_TEXT_FILE_LIMIT / 2 ? 2 * cap : MB_TEXT_FILE_LIMIT + 1;
+      char *p = realloc(buf, grown + 1);
+      if (!p) {
         st = MB_ERR_NOMEM;
         goto cleanup;
       }
-      buf = grown;
-      cap *= 2;
+      buf = p;
+      cap = grown;
     }
     size_t got = fread(buf + len, 1, cap - len, stdin);
+    const char *nul = memchr(buf + len, '\0', got);
+    if (nul) {
+      snprintf(stdin_error, sizeof stdin_error,
+               "<stdin>: a NUL byte at byte %zu: binary data, not a structure file",
+               (size_t)(nul - buf));
+      st = MB_ERR_PARSE;
+      goto cleanup;
+    }
     len += got;
     if (got == 0) break;
   }
@@ -219,6 +267,7 @@ static mb_status read_stdin(char **data, size_t *size) {
     st = MB_ERR_IO;
     goto cleanup;
   }
+  buf[len] = '\0';
   *data = buf;
   *size = len;
   return MB_OK;

@@ -20,19 +20,35 @@ const char cmd_info_help[] =
     "  -i, --index N       describe structure N (0-based) of a file holding several\n"
     "                      (XYZ frames, JSON array entries, CIF data blocks); default 0\n"
     "  -s, --symprec TOL   tolerance of the space-group search, Angstrom (default 0.001)\n"
+    "      --no-symmetry   skip the space-group search (spglib), whose cost grows about\n"
+    "                      as the square of the number of atoms: under a second for\n"
+    "                      1,000 atoms, about a minute for a P1 cell of 8,000 (a few\n"
+    "                      seconds when the supercell is symmetric); the rest of the\n"
+    "                      output takes a fraction of a second even then\n"
     "  -j, --json          print one JSON object instead of text\n"
     "  -h, --help          show this help and exit\n"
     "\n"
     "Examples:\n"
     "  migbar info examples/LiFePO4/POSCAR_initial\n"
     "  migbar info --json --symprec 0.01 NaCl.cif\n"
-    "  migbar info --index 2 path.xyz\n";
+    "  migbar info --index 2 path.xyz\n"
+    "  migbar info --no-symmetry big_supercell.vasp\n"
+    "\n"
+    "A cell whose density exceeds 30 g/cm^3 or whose volume per atom is under 2 A^3 (no\n"
+    "known solid comes near either: a lattice in the wrong units or scale) gets a warning\n"
+    "on standard error.\n";
 
-enum { OPT_FORMAT = 1, OPT_INDEX, OPT_SYMPREC, OPT_JSON, OPT_HELP };
+enum { OPT_FORMAT = 1, OPT_INDEX, OPT_SYMPREC, OPT_JSON, OPT_HELP, OPT_NO_SYMMETRY };
 static const cli_option options[] = {
     {"format", 'f', 1, OPT_FORMAT}, {"index", 'i', 1, OPT_INDEX},
     {"symprec", 's', 1, OPT_SYMPREC}, {"json", 'j', 0, OPT_JSON},
+    {"no-symmetry", 0, 0, OPT_NO_SYMMETRY},
     {"help", 'h', 0, OPT_HELP},     {NULL, 0, 0, 0}};
+
+/* Beyond any solid: osmium, the densest element, is 22.6 g/cm^3; diamond has 5.7 A^3
+ * per atom, LiH 4.3. A cell past either is almost surely in the wrong units or scale. */
+#define DENSITY_WARN 30.0     /* g/cm^3 */
+#define VOLUME_PER_ATOM_WARN 2.0 /* A^3 */
 
 #define MAX_Z 118
 #define FORMULA_SIZE 2048 /* 118 species with 10-digit counts fit */
@@ -54,7 +70,8 @@ typedef struct info {
   int nspecies;
   double lattice[9], length[3], angle[3], volume, density;
   double symprec;
-  int sg_number; /* 0 when the search failed */
+  int symmetry; /* 0: --no-symmetry, the search was not made */
+  int sg_number; /* 0 when the search failed or was not made */
   char sg_symbol[32];
   char sg_error[256];
   int has_selective, fixed_coords, fixed_atoms, partly_fixed_atoms;
@@ -132,7 +149,7 @@ static mb_status describe(const mb_structure *s, info *in) {
     return st;
   cell_parameters(in);
   /* A failed symmetry search is reported, not fatal: the rest is still useful. */
-  if (mb_structure_spacegroup(s, in->symprec, &in->sg_number, in->sg_symbol,
+  if (in->symmetry && mb_structure_spacegroup(s, in->symprec, &in->sg_number, in->sg_symbol,
                               sizeof in->sg_symbol) != MB_OK) {
     in->sg_number = 0;
     snprintf(in->sg_error, sizeof in->sg_error, "%s", mb_last_error());
@@ -163,7 +180,9 @@ static void print_text(const info *in) {
          in->angle[2]);
   printf("volume:        %.6f A^3\n", in->volume);
   printf("density:       %.6f g/cm^3\n", in->density);
-  if (in->sg_number)
+  if (!in->symmetry)
+    printf("space group:   not searched (--no-symmetry)\n");
+  else if (in->sg_number)
     printf("space group:   %s (%d), symprec %g A\n", in->sg_symbol, in->sg_number, in->symprec);
   else
     printf("space group:   not found (%s), symprec %g A\n", in->sg_error, in->symprec);
@@ -219,6 +238,7 @@ static void print_json(const info *in) {
   cli_json_number(f, in->density);
   fputs(", \"symprec\": ", f);
   cli_json_number(f, in->symprec);
+  fprintf(f, ", \"symmetry_searched\": %s", in->symmetry ? "true" : "false");
   fputs(", \"spacegroup\": ", f);
   if (in->sg_number) {
     fprintf(f, "{\"number\": %d, \"symbol\": ", in->sg_number);
@@ -236,6 +256,17 @@ static void print_json(const info *in) {
   fputs("}\n", f);
 }
 
+/* A warning on stderr for a cell no solid could have (a lattice in bohr read as
+ * Angstrom, a scale factor lost): the numbers are still printed. */
+static void warn_implausible(const info *in) {
+  double per_atom = in->volume / in->natoms;
+  if (in->density > DENSITY_WARN || per_atom < VOLUME_PER_ATOM_WARN)
+    fprintf(stderr, "migbar: warning: %s: density %.4g g/cm^3, %.4g A^3 per atom: no known "
+            "solid is denser than %g g/cm^3 or has under %g A^3 per atom; check the lattice "
+            "(units, scale factor)\n", in->file, in->density, per_atom, DENSITY_WARN,
+            VOLUME_PER_ATOM_WARN);
+}
+
 int cmd_info(int argc, char **argv) {
   static const char cmd[] = "info";
   cli_parser p;
@@ -246,6 +277,7 @@ int cmd_info(int argc, char **argv) {
   if (!in) return cli_fail(cmd, MB_ERR_NOMEM);
   in->format = MB_FORMAT_AUTO;
   in->symprec = 1e-3;
+  in->symmetry = 1;
   cli_parser_init(&p, cmd, options, argc, argv);
   while ((id = cli_next(&p, &value)) != CLI_DONE) {
     rc = CLI_EXIT_USAGE;
@@ -262,6 +294,7 @@ int cmd_info(int argc, char **argv) {
       if (cli_parse_positive(cmd, "--symprec", value, &in->symprec)) goto cleanup;
       break;
     case OPT_JSON: json = 1; break;
+    case OPT_NO_SYMMETRY: in->symmetry = 0; break;
     default: /* CLI_POSITIONAL */
       if (file) {
         cli_usage_error(cmd, "unexpected argument '%s' (info reads one FILE)", value);
@@ -289,6 +322,7 @@ int cmd_info(int argc, char **argv) {
     goto cleanup;
   }
   mb_clear_error();
+  warn_implausible(in);
   if (json)
     print_json(in);
   else

@@ -259,23 +259,29 @@ static void print_json(const request *req) {
 
 /* ---- a data set, streamed ------------------------------------------------------------ */
 
-/* The whole of a file ("-": stdin), NUL-terminated. */
+/* The whole of a file ("-": stdin), NUL-terminated, at most MB_TEXT_FILE_LIMIT bytes
+ * (EFBIG beyond: a pipe that never ends must not take all memory). */
 static char *read_all(const char *path, size_t *size) {
   FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
   if (!f) return NULL;
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap), *p;
+  int big = 0;
   while (buf) {
     len += fread(buf + len, 1, cap - len - 1, f);
     if (len + 1 < cap) break;
+    if (cap >= MB_TEXT_FILE_LIMIT) { /* full, and doubling would pass the limit */
+      big = 1;
+      break;
+    }
     if (!(p = realloc(buf, cap *= 2))) free(buf);
     buf = p;
   }
   int err = ferror(f);
   if (f != stdin) fclose(f);
-  if (!buf || err) {
+  if (!buf || err || big) {
     free(buf);
-    if (!err) errno = ENOMEM;
+    if (!err) errno = big ? EFBIG : ENOMEM;
     return NULL;
   }
   buf[len] = '\0';
@@ -464,6 +470,9 @@ static int predict_chunk(const mb_ensemble *e, const request *req, const char *n
 static int predict_dataset(const char *cmd, const mb_ensemble *e, const request *req) {
   size_t size = 0;
   char *data = read_all(req->dataset, &size);
+  if (!data && errno == EFBIG)
+    return cli_error(cmd, "%s: more than %zu MiB, the limit for a data set file", req->dataset,
+                     MB_TEXT_FILE_LIMIT >> 20);
   if (!data) return cli_error(cmd, "%s: cannot read: %s", req->dataset, strerror(errno));
   const char *end = data + size, *p = skip_ws(data, end);
   const char **start = NULL, **stop = NULL;

@@ -21,6 +21,10 @@ mb_status mb__parse_error(const char *file, long line, const char *fmt, ...)
     MB_PRINTF(3, 4);
 /* Prefix the current thread's message with "what: ". */
 void mb__error_prefix(const char *fmt, ...) MB_PRINTF(1, 2);
+/* Copy in to out (size bytes, NUL-terminated, cut at a whole character) with
+ * control bytes and bytes that are not UTF-8 written as \xNN. Every message
+ * (mb__error, mb__parse_error, mb__log) passes through it: they quote input. */
+void mb__escape_text(const char *in, char *out, size_t size);
 
 /* Allocation that records MB_ERR_NOMEM on failure; count*size overflow checked. */
 void *mb__calloc(size_t count, size_t size);
@@ -49,8 +53,20 @@ void mb__sb_puts(mb_strbuf *sb, const char *s);
 mb_status mb__sb_finish(mb_strbuf *sb, char **data, size_t *size);
 void mb__sb_free(mb_strbuf *sb);
 
-/* Read a whole file into a NUL-terminated buffer. */
+/* Read a whole text file into a NUL-terminated buffer: at most MB_TEXT_FILE_LIMIT
+ * bytes (MB_ERR_RANGE beyond, before reading when the file is regular), no NUL
+ * byte (MB_ERR_PARSE with file:line, at the first block that holds one). */
 mb_status mb__read_file(const char *path, char **data, size_t *size);
+/* The same with a limit and flags: */
+enum {
+  MB_READ_TEXT = 1,        /* refuse a NUL byte */
+  MB_READ_REGULAR_ONLY = 2 /* refuse a FIFO, device or socket (MB_ERR_IO) */
+};
+mb_status mb__read_file_limit(const char *path, size_t limit, unsigned flags, char **data,
+                              size_t *size);
+/* ... from an open descriptor (not closed); name is used in messages. */
+mb_status mb__read_fd(int fd, const char *name, size_t limit, unsigned flags, char **data,
+                      size_t *size);
 /* Write a buffer to a file: a regular file is replaced atomically (temporary file,
  * fsync, rename), so a failed write leaves the old file intact. */
 mb_status mb__write_file(const char *path, const char *data, size_t size);

@@ -34,15 +34,71 @@ MB_API const char *mb_strerror(mb_status status) {
   return "unknown status code";
 }
 
+/* Length of the valid UTF-8 sequence at s (at most avail bytes), 0 when it is not
+ * one: a stray continuation byte, an overlong form, a surrogate, beyond U+10FFFF. */
+static size_t utf8_length(const unsigned char *s, size_t avail) {
+  unsigned c = s[0], cp;
+  size_t n;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if ((c & 0xF0) == 0xE0)
+    n = 3;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4;
+  else
+    return 0;
+  if (n > avail) return 0;
+  for (size_t k = 1; k < n; k++)
+    if ((s[k] & 0xC0) != 0x80) return 0;
+  if (n == 3) {
+    cp = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+    if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  } else if (n == 4) {
+    cp = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+    if (cp < 0x10000 || cp > 0x10FFFF) return 0;
+  }
+  return n;
+}
+
+void mb__escape_text(const char *in, char *out, size_t size) {
+  if (!size) return;
+  const unsigned char *s = (const unsigned char *)in;
+  size_t len = strlen(in), at = 0;
+  for (size_t k = 0; k < len;) {
+    size_t n = s[k] < 0x20 || s[k] == 0x7f ? 0 : utf8_length(s + k, len - k);
+    if (n == 0) { /* a control byte or one that is not UTF-8: \xNN */
+      if (at + 4 >= size) break;
+      snprintf(out + at, 5, "\\x%02x", s[k]);
+      at += 4;
+      k++;
+    } else {
+      if (at + n >= size) break;
+      memcpy(out + at, s + k, n);
+      at += n;
+      k += n;
+    }
+  }
+  out[at] = '\0';
+}
+
+/* Messages quote file content (tokens, labels, names): escape it where the message
+ * is made, so no terminal control sequence (ESC ] 0 ; ... BEL) leaves the library. */
+static void set_last_error(const char *msg) {
+  mb__escape_text(msg, last_error, sizeof last_error);
+}
+
 MB_API const char *mb_last_error(void) { return last_error; }
 
 MB_API void mb_clear_error(void) { last_error[0] = '\0'; }
 
 mb_status mb__error(mb_status status, const char *fmt, ...) {
+  char msg[MB_ERROR_SIZE];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  set_last_error(msg);
   return status;
 }
 
@@ -53,10 +109,12 @@ mb_status mb__parse_error(const char *file, long line, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (!file) file = "<buffer>";
+  char full[MB_ERROR_SIZE];
   if (line > 0)
-    snprintf(last_error, sizeof last_error, "%s:%ld: %s", file, line, msg);
+    snprintf(full, sizeof full, "%s:%ld: %s", file, line, msg);
   else
-    snprintf(last_error, sizeof last_error, "%s: %s", file, msg);
+    snprintf(full, sizeof full, "%s: %s", file, msg);
+  set_last_error(full);
   return MB_ERR_PARSE;
 }
 
@@ -66,6 +124,8 @@ void mb__error_prefix(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
+  char full[MB_ERROR_SIZE];
   memcpy(old, last_error, sizeof old);
-  snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+  snprintf(full, sizeof full, "%s: %s", prefix, old);
+  set_last_error(full);
 }

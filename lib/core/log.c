@@ -10,5 +10,7 @@ void mb__log(const mb_logger *logger, mb_log_level level, const char *fmt, ...) 
   va_start(ap, fmt);
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  logger->fn(level, line, logger->user);
+  char safe[sizeof line];
+  mb__escape_text(line, safe, sizeof safe);
+  logger->fn(level, safe, logger->user);
 }

@@ -102,38 +102,98 @@ void mb__sb_free(mb_strbuf *sb) {
   sb->failed = 0;
 }
 
-mb_status mb__read_file(const char *path, char **data, size_t *size) {
-  if (!path) return mb__error(MB_ERR_INVALID_ARG, "file name is NULL");
-  FILE *f = fopen(path, "rb");
-  if (!f) return mb__error(MB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  if (!buf) { fclose(f); return mb__error(MB_ERR_NOMEM, "%s: out of memory", path); }
+/* Bytes of a count, for messages: "300 MiB" or "1234 bytes". */
+static void size_text(unsigned long long n, char *buf, size_t len) {
+  if (n >= (1ull << 20) && n % (1ull << 20) == 0)
+    snprintf(buf, len, "%llu MiB", n >> 20);
+  else
+    snprintf(buf, len, "%llu bytes", n);
+}
+
+/* Line (1-based) of byte at in data. */
+static long line_of(const char *data, size_t at) {
+  long line = 1;
+  for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + at - p))) != NULL; p++) line++;
+  return line;
+}
+
+mb_status mb__read_fd(int fd, const char *name, size_t limit, unsigned flags, char **data,
+                      size_t *size) {
+  char lim[32];
+  size_text(limit, lim, sizeof lim);
+  struct stat sb;
+  int regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+  if (!regular && (flags & MB_READ_REGULAR_ONLY))
+    return mb__error(MB_ERR_IO, "%s: not a regular file", name);
+  /* A regular file is judged by its size before a byte is read (a 20 GB sparse file
+   * costs nothing); a stream (pipe, FIFO, device) as it comes. */
+  if (regular && (unsigned long long)sb.st_size > limit)
+    return mb__error(MB_ERR_RANGE, "%s: %lld bytes, larger than the limit of %s for this "
+                     "kind of file", name, (long long)sb.st_size, lim);
+  size_t cap = regular ? (size_t)sb.st_size + 1 : (size_t)1 << 16, len = 0;
+  if (cap > limit + 1) cap = limit + 1;
+  if (cap < 4096) cap = 4096;
+  char *buf = malloc(cap + 1);
+  if (!buf) return mb__error(MB_ERR_NOMEM, "%s: out of memory", name);
+  mb_status st = MB_OK;
   for (;;) {
-    if (len + 1 >= cap) {
-      char *p = realloc(buf, cap * 2);
+    if (len == cap) {
+      if (cap > limit) {
+        st = mb__error(MB_ERR_RANGE, "%s: more than %s, the limit for this kind of file; "
+                       "not read further", name, lim);
+        goto fail;
+      }
+      size_t grown = cap <= limit / 2 ? 2 * cap : limit + 1;
+      char *p = realloc(buf, grown + 1);
       if (!p) {
-        free(buf);
-        fclose(f);
-        return mb__error(MB_ERR_NOMEM, "%s: out of memory", path);
+        st = mb__error(MB_ERR_NOMEM, "%s: out of memory after %zu bytes", name, len);
+        goto fail;
       }
       buf = p;
-      cap *= 2;
+      cap = grown;
     }
-    size_t got = fread(buf + len, 1, cap - len - 1, f);
-    len += got;
+    ssize_t got = read(fd, buf + len, cap - len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      st = mb__error(MB_ERR_IO, "%s: read error: %s", name, strerror(errno));
+      goto fail;
+    }
     if (got == 0) break;
+    /* A text never holds a NUL: stop at once on binary data (or /dev/zero). */
+    const char *nul = (flags & MB_READ_TEXT) ? memchr(buf + len, '\0', (size_t)got) : NULL;
+    if (nul) {
+      size_t at = (size_t)(nul - buf);
+      st = mb__parse_error(name, line_of(buf, at), "a NUL byte at byte %zu: binary data, not "
+                           "a text file", at);
+      goto fail;
+    }
+    len += (size_t)got;
   }
-  int err = ferror(f);
-  fclose(f);
-  if (err) {
-    free(buf);
-    return mb__error(MB_ERR_IO, "%s: read error", path);
+  if (len > limit) {
+    st = mb__error(MB_ERR_RANGE, "%s: more than %s, the limit for this kind of file", name, lim);
+    goto fail;
   }
   buf[len] = '\0';
   *data = buf;
   if (size) *size = len;
   return MB_OK;
+fail:
+  free(buf);
+  return st;
+}
+
+mb_status mb__read_file_limit(const char *path, size_t limit, unsigned flags, char **data,
+                              size_t *size) {
+  if (!path) return mb__error(MB_ERR_INVALID_ARG, "file name is NULL");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return mb__error(MB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  mb_status st = mb__read_fd(fd, path, limit, flags, data, size);
+  close(fd);
+  return st;
+}
+
+mb_status mb__read_file(const char *path, char **data, size_t *size) {
+  return mb__read_file_limit(path, MB_TEXT_FILE_LIMIT, MB_READ_TEXT, data, size);
 }
 
 /* Write straight into path (devices, FIFOs: what cannot be replaced by rename). */

@@ -2,6 +2,7 @@
  * names to layers (docs/model.md, section 5). Every expected tensor must be present
  * with its exact shape, and no other tensor may be; the weights are copied into one
  * block the model owns, which is then only read (a model may be shared by threads). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,14 @@ mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const ch
   float *at = m->storage;
   for (size_t i = 0; i < s.n; i++) {
     st_copy_f32(s.v[i].t, at);
+    /* One NaN weight makes every prediction NaN: refuse it here, by name. */
+    for (size_t k = 0; k < s.v[i].t->count; k++)
+      if (!isfinite(at[k])) {
+        st = mb__error(MB_ERR_MODEL, "%s: tensor '%s': element %zu is %s; the model is "
+                       "damaged (weights must be finite)", name, s.v[i].name, k,
+                       isnan(at[k]) ? "NaN" : "infinite");
+        goto done;
+      }
     *s.v[i].dst = at;
     at += s.v[i].t->count;
   }
@@ -256,7 +265,7 @@ MB_API mb_status mb_model_load(const char *path, mb_model **out) {
   if (!path || !out) return mb__error(MB_ERR_INVALID_ARG, "mb_model_load: NULL argument");
   char *data = NULL;
   size_t size = 0;
-  mb_status st = mb__read_file(path, &data, &size);
+  mb_status st = st_read_file(path, 0, &data, &size);
   if (st) return st;
   st = mb__model_load_buffer((const unsigned char *)data, size, path, 1, out);
   free(data);

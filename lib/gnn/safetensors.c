@@ -6,10 +6,14 @@
  * lib/desc). As the format requires, the tensors must cover the data
  * section exactly, without holes or overlaps. Nothing here trusts the input: every
  * size is checked before it is used. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -303,4 +307,166 @@ void st_copy_i32(const st_tensor *t, int32_t *dst) {
                  (uint32_t)p[3] << 24;
     memcpy(&dst[i], &u, 4);
   }
+}
+
+/* ---- reading a file, header first ------------------------------------------------ */
+
+/* Up to n bytes from fd (fewer only at the end of the data); -1 on a read error. */
+static ssize_t read_full(int fd, unsigned char *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+/* The end of the data section the header describes: the largest end offset of its
+ * tensors (entries that are not well formed count 0: st_parse reports them). -1 when
+ * the header is not a JSON object. */
+static long long described_data(const unsigned char *header, size_t n) {
+  cJSON *root = mb__json_parse((const char *)header, n, NULL);
+  if (!cJSON_IsObject(root)) {
+    cJSON_Delete(root);
+    return -1;
+  }
+  uint64_t most = 0, e;
+  const cJSON *x;
+  cJSON_ArrayForEach(x, root) {
+    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(x, "data_offsets");
+    if (cJSON_IsArray(offs) && as_index(cJSON_GetArrayItem(offs, 1), &e) && e > most) most = e;
+  }
+  cJSON_Delete(root);
+  return (long long)most;
+}
+
+/* The rest of a text (an ensemble manifest) whose first got bytes are in head. */
+static mb_status read_text_rest(int fd, const char *path, int regular, const unsigned char *head,
+                                size_t got, char **data, size_t *size) {
+  if (regular && lseek(fd, 0, SEEK_SET) == 0)
+    return mb__read_fd(fd, path, MB_TEXT_FILE_LIMIT, MB_READ_TEXT, data, size);
+  char *rest = NULL;
+  size_t nrest = 0;
+  mb_status st = mb__read_fd(fd, path, MB_TEXT_FILE_LIMIT - got, MB_READ_TEXT, &rest, &nrest);
+  if (st) return st;
+  char *buf = mb__malloc(got + nrest + 1, 1);
+  if (!buf) {
+    free(rest);
+    return MB_ERR_NOMEM;
+  }
+  memcpy(buf, head, got);
+  memcpy(buf + got, rest, nrest + 1);
+  free(rest);
+  if (memchr(buf, '\0', got)) {
+    free(buf);
+    return mb__error(MB_ERR_PARSE, "%s: binary data, not a text file", path);
+  }
+  *data = (char *)buf;
+  *size = got + nrest;
+  return MB_OK;
+}
+
+static int is_json_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+mb_status st_read_file(const char *path, int text_ok, char **data, size_t *size) {
+  if (!path) return mb__error(MB_ERR_INVALID_ARG, "file name is NULL");
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return mb__error(MB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  mb_status st = MB_OK;
+  unsigned char head[8], *buf = NULL;
+  struct stat sb;
+  int regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+  unsigned long long fsize = regular ? (unsigned long long)sb.st_size : 0;
+  ssize_t got = read_full(fd, head, 8);
+  if (got < 0) {
+    st = mb__error(MB_ERR_IO, "%s: read error: %s", path, strerror(errno));
+    goto done;
+  }
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; i--) n = (n << 8) | (i < got ? head[i] : 0);
+  /* A JSON text: blank or '{' first, and its bytes make no sane header length (an
+   * ASCII eighth byte alone makes n >= 2^56). */
+  if (text_ok && got > 0 &&
+      (is_json_blank(head[0]) ||
+       (head[0] == '{' && (got < 8 || n > ST_MAX_HEADER || (regular && n > fsize - 8))))) {
+    st = read_text_rest(fd, path, regular, head, (size_t)got, data, size);
+    goto done;
+  }
+  if (got < 8) {
+    st = mb__error(MB_ERR_MODEL, "%s: %zd bytes, too short for the 8-byte header length", path,
+                   got);
+    goto done;
+  }
+  if (n < 2 || n > ST_MAX_HEADER) {
+    st = mb__error(MB_ERR_MODEL, "%s: header length %llu is not sane (2 to %u bytes): not a "
+                   "safetensors file", path, (unsigned long long)n, ST_MAX_HEADER);
+    goto done;
+  }
+  if (regular && n > fsize - 8) {
+    st = mb__error(MB_ERR_MODEL, "%s: header length %llu runs beyond the end of the file (%llu "
+                   "bytes)", path, (unsigned long long)n, fsize);
+    goto done;
+  }
+  if (!(buf = mb__malloc(8 + (size_t)n + 1, 1))) {
+    st = MB_ERR_NOMEM;
+    goto done;
+  }
+  memcpy(buf, head, 8);
+  got = read_full(fd, buf + 8, (size_t)n);
+  if (got < 0 || (uint64_t)got < n) {
+    st = got < 0 ? mb__error(MB_ERR_IO, "%s: read error: %s", path, strerror(errno))
+                 : mb__error(MB_ERR_MODEL, "%s: ends inside its %llu-byte header", path,
+                             (unsigned long long)n);
+    goto done;
+  }
+  long long described = described_data(buf + 8, (size_t)n);
+  if (described < 0) { /* let the parser say what is wrong with the header */
+    st_file f = {0};
+    st = st_parse_dtypes(buf, 8 + (size_t)n, path, ST_DTYPE(ST_F32), &f);
+    st_free(&f);
+    if (!st) st = mb__error(MB_ERR_MODEL, "%s: header is not a JSON object", path);
+    goto done;
+  }
+  unsigned long long whole = 8 + n + (unsigned long long)described;
+  if (regular && fsize > whole) {
+    st = mb__error(MB_ERR_MODEL, "%s: %llu bytes, but its header describes %llu (header and "
+                   "tensors): damaged, or not a safetensors file", path, fsize, whole);
+    goto done;
+  }
+  if (regular) whole = fsize; /* shorter than described: the parser says which tensor */
+  if (whole > MB_MODEL_FILE_LIMIT) {
+    st = mb__error(MB_ERR_RANGE, "%s: %llu bytes, larger than the limit of %zu MiB for a model "
+                   "file", path, whole, MB_MODEL_FILE_LIMIT >> 20);
+    goto done;
+  }
+  unsigned char *grown = realloc(buf, (size_t)whole + 1);
+  if (!grown) {
+    st = mb__error(MB_ERR_NOMEM, "%s: out of memory for %llu bytes", path, whole);
+    goto done;
+  }
+  buf = grown;
+  size_t want = (size_t)(whole - 8 - n);
+  got = read_full(fd, buf + 8 + n, want);
+  if (got < 0) {
+    st = mb__error(MB_ERR_IO, "%s: read error: %s", path, strerror(errno));
+    goto done;
+  }
+  size_t len = 8 + (size_t)n + (size_t)got;
+  unsigned char extra;
+  if ((size_t)got == want && !regular && read_full(fd, &extra, 1) == 1) {
+    st = mb__error(MB_ERR_MODEL, "%s: more data after the %llu bytes its header describes",
+                   path, whole);
+    goto done;
+  }
+  buf[len] = '\0';
+  *data = (char *)buf;
+  *size = len;
+  buf = NULL;
+done:
+  free(buf);
+  close(fd);
+  return st;
 }

@@ -46,6 +46,13 @@ mb_status st_parse_dtypes(const unsigned char *buf, size_t size, const char *nam
  * checked), else 0. */
 int st_has_meta(const unsigned char *buf, size_t size, const char *key);
 void st_free(st_file *f);
+/* Read a model file whole, header first: the 8-byte length and the JSON header are
+ * checked (against the file's size when it is a regular file) before the tensors are
+ * read, and no more than the header describes is read, at most MB_MODEL_FILE_LIMIT
+ * bytes: a sparse 20 GB file, /dev/zero or an endless FIFO is refused at once. With
+ * text_ok, a JSON text (an ensemble manifest: blank or '{' first) is read instead, as
+ * a text file (MB_TEXT_FILE_LIMIT). NUL-terminated; release with free(). */
+mb_status st_read_file(const char *path, int text_ok, char **data, size_t *size);
 /* The tensor called name, or NULL. */
 const st_tensor *st_find(const st_file *f, const char *name);
 /* A metadata value, or NULL. */

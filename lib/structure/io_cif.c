@@ -252,22 +252,77 @@ static int cif_number(const cif_token *t, double *value) {
   return mb__parse_double(buf, value);
 }
 
-/* Element from a type symbol ("Fe2+") or label ("Li1", "O12"): one letter, then a
- * second one when it is lower case and makes a known element (as ASE matches
- * [A-Z][a-z]?), falling back to the single letter. D (deuterium) is read as H. */
-static int species(const cif_token *t, int *z) {
-  if (t->len == 0 || !isalpha((unsigned char)t->s[0])) return 0;
-  char sym[3] = {(char)toupper((unsigned char)t->s[0]), 0, 0};
-  if (t->len > 1 && islower((unsigned char)t->s[1])) {
-    sym[1] = t->s[1];
-    if (mb_element_number(sym, z) == MB_OK) return 1;
-    sym[1] = '\0';
+/* Element of a symbol of one or two letters in any case ("CA", "ca" -> Ca), or 0. */
+static int folded_element(const char *s, size_t n) {
+  char sym[3] = {0, 0, 0};
+  int z;
+  if (n < 1 || n > 2) return 0;
+  sym[0] = (char)toupper((unsigned char)s[0]);
+  if (n == 2) sym[1] = (char)tolower((unsigned char)s[1]);
+  return mb_element_number(sym, &z) == MB_OK ? z : 0;
+}
+
+/* Names that are not element symbols but say which element unambiguously: "Wat"
+ * (water oxygen, as AMCSD files label it) and D (deuterium). Documented in migbar.h. */
+static int alias_element(const char *s, size_t n) {
+  if (n == 3 && strncasecmp(s, "wat", 3) == 0) return 8;
+  if (n == 1 && (s[0] == 'D' || s[0] == 'd')) return 1;
+  return 0;
+}
+
+/* Letters at the start of t. */
+static size_t alpha_run(const cif_token *t) {
+  size_t n = 0;
+  while (n < t->len && isalpha((unsigned char)t->s[n])) n++;
+  return n;
+}
+
+/* Element of an _atom_site_type_symbol: an element symbol in any case ("Fe", "FE",
+ * "ca") or an alias, then nothing but a charge or oxidation state ("Fe2+", "O2-",
+ * "O-2", "Si4"). Anything else is not a type symbol this reader trusts (0): the
+ * label is tried next. */
+static int type_symbol_element(const cif_token *t) {
+  size_t n = alpha_run(t);
+  for (size_t k = n; k < t->len; k++)
+    if (!isdigit((unsigned char)t->s[k]) && t->s[k] != '+' && t->s[k] != '-' && t->s[k] != '.')
+      return 0;
+  int z = alias_element(t->s, n);
+  return z ? z : folded_element(t->s, n);
+}
+
+/* Element of an _atom_site_label: the element symbol it starts with, then anything
+ * (site number, letters: "Li1", "O12", "Fe1a", "Ow"), or an alias ("Wat", "WAT" ->
+ * O). A lower-case second letter is part of the symbol when that makes an element
+ * ("Ca1"), else the first letter alone is ("Ow" -> O). An upper-case second letter
+ * ("CA", "NB") is folded ("Ca", "Nb") in a block whose labels are all upper case
+ * (such files write every symbol that way); among mixed-case labels it is a second
+ * name only when the first letter alone is no element ("OH" -> O), and refused as
+ * ambiguous (-1) when both readings are elements ("CA": C or Ca). A longer run of
+ * letters that starts with neither ("Oxy") tells nothing (0): guessing from its first
+ * letter made "Wat" tungsten. */
+static int label_element(const cif_token *t, int all_upper) {
+  size_t n = alpha_run(t);
+  if (n == 0) return 0;
+  int z = alias_element(t->s, n);
+  if (z) return z;
+  int one = folded_element(t->s, 1);
+  if (n == 1) return one;
+  int two = folded_element(t->s, 2);
+  if (islower((unsigned char)t->s[1])) return two ? two : n == 2 ? one : 0;
+  if (two && (all_upper || !one)) return two;
+  if (two) return -1;
+  return n == 2 ? one : 0;
+}
+
+/* 1 when no label of the block has a lower-case letter before its first non-letter. */
+static int labels_all_upper(const cif_column *c) {
+  if (c->which < 0) return 0;
+  for (int i = 0; i < c->n; i++) {
+    const cif_token *t = &c->vals[i];
+    for (size_t k = 0, n = alpha_run(t); k < n; k++)
+      if (islower((unsigned char)t->s[k])) return 0;
   }
-  if (sym[0] == 'D') {
-    *z = 1;
-    return 1;
-  }
-  return mb_element_number(sym, z) == MB_OK;
+  return 1;
 }
 
 /* ---- building the structure of one block ------------------------------------ */
@@ -395,6 +450,7 @@ static mb_status build(const cif_block *b, const char *name, mb_structure **out)
   double *trans = NULL;
   mb_cif_site *sites = mb__malloc((size_t)n, sizeof *sites);
   if (!sites) return MB_ERR_NOMEM;
+  int all_upper = labels_all_upper(&b->col[T_LABEL]);
   for (int i = 0; i < n && !st; i++) {
     const cif_token *label = b->col[T_LABEL].which >= 0 ? &b->col[T_LABEL].vals[i] : NULL;
     const cif_token *type = b->col[T_TYPE].which >= 0 ? &b->col[T_TYPE].vals[i] : NULL;
@@ -402,10 +458,21 @@ static mb_status build(const cif_block *b, const char *name, mb_structure **out)
     int ll = lt ? (int)(lt->len > 30 ? 30 : lt->len) : 1;
     const char *ls = lt ? lt->s : "?";
     sites[i].line = b->col[ix].vals[i].line;
-    if (!(type && !is_null(type) && species(type, &sites[i].z)) &&
-        !(label && !is_null(label) && species(label, &sites[i].z))) {
+    /* The type symbol first: it is meant to name the element; the label is a name. */
+    sites[i].z = type && !is_null(type) ? type_symbol_element(type) : 0;
+    if (!sites[i].z && label && !is_null(label)) sites[i].z = label_element(label, all_upper);
+    if (sites[i].z < 0) {
+      st = mb__parse_error(name, sites[i].line, "atom site '%.*s': the label is ambiguous "
+                           "among mixed-case labels ('%c' or '%c%c'); give "
+                           "_atom_site_type_symbol", ll, ls, toupper((unsigned char)ls[0]),
+                           toupper((unsigned char)ls[0]), tolower((unsigned char)ls[1]));
+      break;
+    }
+    if (!sites[i].z) {
       st = mb__parse_error(name, sites[i].line, "atom site '%.*s': cannot tell its element "
-                           "from _atom_site_type_symbol or _atom_site_label", ll, ls);
+                           "from _atom_site_type_symbol or _atom_site_label (a type symbol "
+                           "is an element with an optional charge, 'Fe2+'; a label starts "
+                           "with one, 'Fe1')", ll, ls);
       break;
     }
     double x[3];

@@ -84,6 +84,39 @@ START_TEST(elements_round_trip) {
 }
 END_TEST
 
+/* No byte below 0x20 (nor DEL) in s. */
+static int printable(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f) return 0;
+  return 1;
+}
+
+/* Issue 12: messages quoted raw bytes of the input, so "ESC ] 0 ; ... BEL" in a file
+ * retitled the terminal. Control bytes and bytes that are not UTF-8 come out as \xNN;
+ * valid UTF-8 is kept. */
+START_TEST(errors_escape_control_bytes) {
+  int z;
+  ck_assert_int_eq(mb_element_number("\033]0;pwned\007", &z), MB_ERR_INVALID_ARG);
+  ck_assert_msg(strstr(mb_last_error(), "\\x1b]0;pwned\\x07"), "%s", mb_last_error());
+  ck_assert(printable(mb_last_error()));
+  const char text[] = "c\n1.0\n3 0 0\n0 3 0\n0 0 3\n\xc3\xa9\xff\x9b\x1b\x7f\n1\nDirect\n0 0 0\n";
+  mb_structure *s = NULL;
+  ck_assert_int_eq(mb_structure_read_buffer(text, sizeof text - 1, MB_FORMAT_POSCAR,
+                                            "t\033[2J.vasp", 0, &s), MB_ERR_PARSE);
+  ck_assert_msg(strstr(mb_last_error(), "t\\x1b[2J.vasp:6: '\xc3\xa9\\xff\\x9b\\x1b\\x7f'"),
+                "%s", mb_last_error());
+  ck_assert(printable(mb_last_error()));
+  /* a message cut at the buffer's end is cut between characters, never inside \xNN */
+  char big[3000];
+  memset(big, 0x1b, sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  ck_assert_int_eq(mb_structure_read(big, MB_FORMAT_POSCAR, &s), MB_ERR_IO);
+  const char *m = mb_last_error(), *tail = m + strlen(m);
+  ck_assert(printable(m));
+  ck_assert_msg(tail - m >= 4 && !strncmp(tail - 4, "\\x1b", 4), "%s", tail - 8);
+}
+END_TEST
+
 START_TEST(free_accepts_null) {
   mb_free(NULL);
   mb_structure_free(NULL);
@@ -99,6 +132,7 @@ int main(void) {
   tcase_add_test(tc, errors_say_what_and_clear);
   tcase_add_test(tc, errors_are_per_thread);
   tcase_add_test(tc, elements_round_trip);
+  tcase_add_test(tc, errors_escape_control_bytes);
   tcase_add_test(tc, free_accepts_null);
   suite_add_tcase(s, tc);
   return mb_run_suite(s);

@@ -2,11 +2,17 @@
  * files this test writes itself: a valid tiny model loads and reports its metadata;
  * every malformed variant is refused with MB_ERR_MODEL and a message naming the
  * problem (the tensor or key). */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../testutil.h"
@@ -336,6 +342,150 @@ START_TEST(config_errors) {
 }
 END_TEST
 
+/* Byte offset of tensor `name`'s data in a file made by serialize. */
+static size_t data_offset(const unsigned char *buf, const char *name) {
+  uint64_t hl = 0;
+  for (int i = 7; i >= 0; i--) hl = hl << 8 | buf[i];
+  char key[96];
+  snprintf(key, sizeof key, "\"%s\": {", name);
+  const char *at = strstr((const char *)buf + 8, key);
+  ck_assert_ptr_nonnull(at);
+  at = strstr(at, "\"data_offsets\": [");
+  ck_assert_ptr_nonnull(at);
+  return 8 + (size_t)hl + (size_t)strtoul(at + 17, NULL, 10);
+}
+
+/* Issue 12: one NaN weight made every prediction NaN, printed with exit 0. */
+START_TEST(non_finite_weights) {
+  tmodel t;
+  tiny(&t);
+  size_t size;
+  unsigned char *buf = serialize(&t, cfg_ok, -1, 0, &size);
+  const float bad[3] = {NAN, INFINITY, -INFINITY};
+  const char *want[3] = {"tensor 'gcn.0.dst_gate.weight': element 5 is NaN",
+                         "tensor 'gcn.0.dst_gate.weight': element 5 is infinite",
+                         "tensor 'gcn.0.dst_gate.weight': element 5 is infinite"};
+  for (int k = 0; k < 3; k++) {
+    unsigned char *copy = malloc(size);
+    memcpy(copy, buf, size);
+    memcpy(copy + data_offset(buf, "gcn.0.dst_gate.weight") + 4 * 5, &bad[k], 4);
+    expect_refused(copy, size, want[k]);
+    free(copy);
+  }
+  free(buf);
+}
+END_TEST
+
+static double seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Load path, expect status and a message with want, in well under a second. */
+static void expect_load(const char *file, mb_status want_status, const char *want) {
+  mb_model *m = NULL;
+  double t0 = seconds();
+  mb_status st = mb_model_load(file, &m);
+  double took = seconds() - t0;
+  ck_assert_msg(st == want_status, "%s: status %d (%s), expected %d", file, st, mb_last_error(),
+                want_status);
+  if (want) {
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(mb_last_error(), want) != NULL, "message '%s' lacks '%s'",
+                  mb_last_error(), want);
+    ck_assert_msg(strstr(mb_last_error(), file) != NULL, "message '%s' lacks the file name",
+                  mb_last_error());
+  }
+  ck_assert_msg(took < 5.0, "%s: took %.1f s (read whole?)", file, took);
+  mb_model_free(m);
+}
+
+/* Issue 12: a 20 GB sparse file was read whole before its 8-byte header was looked
+ * at. The header is read first and checked against the file's size. */
+START_TEST(header_first_sparse) {
+  tmodel t;
+  tiny(&t);
+  size_t size;
+  unsigned char *buf = serialize(&t, cfg_ok, -1, 0, &size);
+  const off_t big = (off_t)20 << 30;
+  /* zeros: header length 0 */
+  write_file(buf, 0);
+  if (truncate(path, big) != 0) { /* a file system without sparse files */
+    unlink(path);
+    free(buf);
+    return;
+  }
+  expect_load(path, MB_ERR_MODEL, "header length 0 is not sane");
+  /* a valid model followed by 20 GB of holes: more than the header describes */
+  write_file(buf, size);
+  ck_assert_int_eq(truncate(path, big), 0);
+  expect_load(path, MB_ERR_MODEL, "but its header describes");
+  unlink(path);
+  free(buf);
+}
+END_TEST
+
+typedef struct feeder {
+  const char *fifo;
+  const unsigned char *buf;
+  size_t size;
+  int endless; /* then zeros until the reader goes */
+} feeder;
+
+static void *feed(void *arg) {
+  const feeder *f = arg;
+  int fd = open(f->fifo, O_WRONLY);
+  if (fd < 0) return NULL;
+  size_t done = 0;
+  while (done < f->size) {
+    ssize_t n = write(fd, f->buf + done, f->size - done);
+    if (n <= 0) break;
+    done += (size_t)n;
+  }
+  static const unsigned char zeros[65536];
+  while (f->endless && write(fd, zeros, sizeof zeros) > 0) {
+  }
+  close(fd);
+  return NULL;
+}
+
+static void load_through_fifo(const unsigned char *buf, size_t size, int endless,
+                              mb_status want_status, const char *want) {
+  char fifo[256];
+  snprintf(fifo, sizeof fifo, "/tmp/mb_test_st_fifo_%ld.safetensors", (long)getpid());
+  unlink(fifo);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  feeder f = {fifo, buf, size, endless};
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, feed, &f), 0);
+  expect_load(fifo, want_status, want); /* opens the FIFO, so the writer's open returns */
+  pthread_join(th, NULL); /* its writes fail (EPIPE) once the reader has gone */
+  unlink(fifo);
+}
+
+/* Streams: no size to check, so no more is read than the header describes. */
+START_TEST(header_first_streams) {
+  signal(SIGPIPE, SIG_IGN);
+  expect_load("/dev/zero", MB_ERR_MODEL, "header length 0 is not sane");
+  tmodel t;
+  tiny(&t);
+  size_t size;
+  unsigned char *buf = serialize(&t, cfg_ok, -1, 0, &size);
+  load_through_fifo(buf, size, 0, MB_OK, NULL);          /* a model through a pipe loads */
+  load_through_fifo(buf, size, 1, MB_ERR_MODEL, "more data after"); /* then endless zeros */
+  load_through_fifo(buf, size - 4, 0, MB_ERR_MODEL, "data section"); /* cut short */
+  /* a header describing a tensor beyond the limit for model files */
+  unsigned char hdr[256];
+  int n = snprintf((char *)hdr + 8, sizeof hdr - 8,
+                   "{\"w\": {\"dtype\": \"F32\", \"shape\": [1099511627776], "
+                   "\"data_offsets\": [0, 4398046511104]}}");
+  for (int i = 0; i < 8; i++) hdr[i] = (unsigned char)((uint64_t)n >> (8 * i));
+  load_through_fifo(hdr, 8 + (size_t)n, 1, MB_ERR_RANGE, "larger than the limit");
+  free(buf);
+}
+END_TEST
+
 START_TEST(bad_arguments) {
   mb_model *m = NULL;
   ck_assert_int_eq(mb_model_load(NULL, &m), MB_ERR_INVALID_ARG);
@@ -353,6 +503,9 @@ int main(void) {
   tcase_add_test(tc, container_errors);
   tcase_add_test(tc, tensor_set_errors);
   tcase_add_test(tc, config_errors);
+  tcase_add_test(tc, non_finite_weights);
+  tcase_add_test(tc, header_first_sparse);
+  tcase_add_test(tc, header_first_streams);
   tcase_add_test(tc, bad_arguments);
   suite_add_tcase(s, tc);
   return mb_run_suite(s);

@@ -230,6 +230,53 @@ START_TEST(species_and_coordinates) {
 }
 END_TEST
 
+/* Issue 12: labels and type symbols were guessed by their first letter(s) as ASE
+ * does: 'Wat' (AMCSD's water oxygen) became tungsten, upper-case 'CA'/'NB' carbon and
+ * nitrogen, with exit 0. Fixtures tests/data/cif/amcsd_water.cif, upper_labels.cif,
+ * type_symbols.cif (the expected elements are stated in each file). */
+START_TEST(species_from_labels_and_types) {
+  static const char *const water[6] = {"Ca", "S", "O", "O", "O", "O"};
+  mb_structure *s = read_fixture("cif/amcsd_water.cif", 0);
+  check_symbols(s, water, 6);
+  mb_structure_free(s);
+  static const char *const upper[5] = {"Ca", "Nb", "Nb", "O", "O"};
+  s = read_fixture("cif/upper_labels.cif", 0);
+  check_symbols(s, upper, 5);
+  mb_structure_free(s);
+  static const char *const types[5] = {"Ca", "Nb", "O", "O", "Li"};
+  s = read_fixture("cif/type_symbols.cif", 0);
+  check_symbols(s, types, 5);
+  mb_structure_free(s);
+  char path[1024];
+  s = NULL;
+  mb_test_data("cif/ambiguous_label.cif", path, sizeof path);
+  ck_assert_int_eq(mb_structure_read(path, MB_FORMAT_AUTO, &s), MB_ERR_PARSE);
+  ck_assert_msg(strstr(mb_last_error(), "ambiguous_label.cif:16: atom site 'CO1': the label is "
+                       "ambiguous among mixed-case labels ('C' or 'Co')"), "%s", mb_last_error());
+  mb_test_data("cif/unknown_label.cif", path, sizeof path);
+  ck_assert_int_eq(mb_structure_read(path, MB_FORMAT_AUTO, &s), MB_ERR_PARSE);
+  ck_assert_msg(strstr(mb_last_error(), "unknown_label.cif:16: atom site 'Oxy': cannot tell its "
+                       "element"), "%s", mb_last_error());
+  ck_assert_ptr_null(s);
+  /* Labels alone, in text: two letters that make no element fall back to the first
+   * ('Ob', 'OH'); longer runs do not ('Wxyz'); a type symbol with more than a charge
+   * after the element is not trusted, so the label decides ('O1'). */
+  MB_OK_OR_FAIL(read_text(HEAD SITES "Ob1 0 0 0\nOH 0.5 0 0\nFea 0.1 0 0\nwat2 0.2 0 0\n", &s));
+  static const char *const text1[4] = {"O", "O", "Fe", "O"};
+  check_symbols(s, text1, 4);
+  mb_structure_free(s);
+  MB_OK_OR_FAIL(read_text(HEAD "loop_\n_atom_site_label\n_atom_site_type_symbol\n"
+                          "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+                          "O1 OH- 0 0 0\n", &s));
+  static const char *const text2[1] = {"O"};
+  check_symbols(s, text2, 1);
+  mb_structure_free(s);
+  s = NULL;
+  ck_assert_int_eq(read_text(HEAD SITES "Wxyz 0 0 0\n", &s), MB_ERR_PARSE);
+  ck_assert_msg(strstr(mb_last_error(), "t.cif:"), "%s", mb_last_error());
+}
+END_TEST
+
 static void expect_error(const char *text, mb_status want, const char *where) {
   mb_structure *s = NULL;
   mb_status st = mb_structure_read_buffer(text, strlen(text), MB_FORMAT_CIF, "t.cif", 0, &s);
@@ -415,6 +462,7 @@ int main(void) {
   tcase_add_test(tc, malformed_operations);
   tcase_add_test(tc, space_group_without_operations);
   tcase_add_test(tc, species_and_coordinates);
+  tcase_add_test(tc, species_from_labels_and_types);
   tcase_add_test(tc, syntax_errors_have_lines);
   tcase_add_test(tc, bad_cells);
   tcase_add_test(tc, absurd_input_refused);

@@ -6,7 +6,9 @@
  * structure the file was made from. Tolerances: 1e-9 A against the references (the
  * files hold 16 decimals), 1e-8 A for write/read round trips. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../refutil.h"
 
@@ -304,6 +306,36 @@ START_TEST(arbitrary_bytes) {
 }
 END_TEST
 
+/* Issue 12: /dev/zero and huge files were read whole. A file is read up to
+ * MB_TEXT_FILE_LIMIT (a larger regular file refused before reading) and up to its
+ * first NUL byte. */
+START_TEST(bounded_reads) {
+  mb_structure *s = NULL;
+  ck_assert_int_eq(mb_structure_read("/dev/zero", MB_FORMAT_POSCAR, &s), MB_ERR_PARSE);
+  ck_assert_msg(strstr(mb_last_error(), "/dev/zero:1: a NUL byte at byte 0"), "%s",
+                mb_last_error());
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/mb_test_bounded_%ld.vasp", (long)getpid());
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(HEAD "Na\n1\nDirect\n0 0 0\n", f);
+  fclose(f);
+  MB_OK_OR_FAIL(mb_structure_read(path, MB_FORMAT_AUTO, &s));
+  mb_structure_free(s);
+  s = NULL;
+  ck_assert_int_eq(truncate(path, (off_t)MB_TEXT_FILE_LIMIT + 1), 0); /* sparse */
+  ck_assert_int_eq(mb_structure_read(path, MB_FORMAT_AUTO, &s), MB_ERR_RANGE);
+  ck_assert_msg(strstr(mb_last_error(), "larger than the limit of 256 MiB"), "%s",
+                mb_last_error());
+  ck_assert_msg(strstr(mb_last_error(), path), "%s", mb_last_error());
+  ck_assert_int_eq(truncate(path, 200), 0); /* NULs after the 9 lines */
+  ck_assert_int_eq(mb_structure_read(path, MB_FORMAT_AUTO, &s), MB_ERR_PARSE);
+  ck_assert_msg(strstr(mb_last_error(), ":10: a NUL byte at byte 42"), "%s", mb_last_error());
+  ck_assert_ptr_null(s);
+  unlink(path);
+}
+END_TEST
+
 static Suite *poscar_suite(void) {
   Suite *s = suite_create("io_poscar");
   TCase *tc = tcase_create("poscar");
@@ -322,6 +354,7 @@ static Suite *poscar_suite(void) {
   tcase_add_loop_test(tc, errors_name_the_line, 0,
                       (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, arbitrary_bytes);
+  tcase_add_test(tc, bounded_reads);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,13 +1,27 @@
 /* Thread safety across handles: several threads read, write, analyse and build
  * neighbour lists at once, each on its own handles, plus one shared read-only
- * structure; every thread must get exactly what a single thread gets. */
+ * structure; every thread must get exactly what a single thread gets.
+ *
+ * The test must not depend on the machine being idle (issue 12: under make -j16 on
+ * two cores it ran past Check's 60 s while using 4.4 s of CPU). So it is judged by
+ * CPU time, not wall time: the workers may use at most CPU_BUDGET seconds of the
+ * process's CPU (about 1.5 s are needed), and a deadlock is told by CPU that stops
+ * advancing (under STALL_CPU seconds in STALL_WALL seconds of waiting) rather than by
+ * a clock. Check's own timeout is only a backstop for the test itself hanging. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "../testutil.h"
 
 #define NTHREADS 6
-#define ROUNDS 30
+#define ROUNDS 10
+#define CPU_BUDGET 60.0  /* s of process CPU, times CK_TIMEOUT_MULTIPLIER when above 1 */
+#define STALL_WALL 60.0  /* s of waiting ... */
+#define STALL_CPU 0.01   /* ... in which less CPU than this was used: a deadlock */
+
+static atomic_int finished;
 
 typedef struct job {
   const mb_structure *shared;
@@ -42,7 +56,36 @@ static void *worker(void *arg) {
     mb_structure_free(back);
     mb_free(text);
   }
+  atomic_fetch_add(&finished, 1);
   return NULL;
+}
+
+static double clock_seconds(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Wait for the workers, failing on too much CPU or on CPU that stops advancing. */
+static void wait_for_workers(void) {
+  const char *mult = getenv("CK_TIMEOUT_MULTIPLIER");
+  double budget = CPU_BUDGET * (mult && atof(mult) > 1 ? atof(mult) : 1);
+  double cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+  double mark_wall = clock_seconds(CLOCK_MONOTONIC), mark_cpu = cpu0;
+  const struct timespec tick = {0, 50 * 1000 * 1000};
+  while (atomic_load(&finished) < NTHREADS) {
+    nanosleep(&tick, NULL);
+    double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID), wall = clock_seconds(CLOCK_MONOTONIC);
+    ck_assert_msg(cpu - cpu0 <= budget, "the workers used %.1f s of CPU (budget %.0f s, about "
+                  "1.5 s needed): livelock or a large slowdown", cpu - cpu0, budget);
+    if (cpu - mark_cpu >= STALL_CPU) {
+      mark_cpu = cpu;
+      mark_wall = wall;
+    }
+    ck_assert_msg(wall - mark_wall < STALL_WALL, "%d of %d workers finished and no CPU was "
+                  "used for %.0f s: deadlock", atomic_load(&finished), NTHREADS,
+                  wall - mark_wall);
+  }
 }
 
 START_TEST(concurrent_handles) {
@@ -63,10 +106,12 @@ START_TEST(concurrent_handles) {
                                    MB_FORMAT_JSON,   MB_FORMAT_JSON, MB_FORMAT_CIF};
   pthread_t t[NTHREADS];
   job jobs[NTHREADS];
+  atomic_store(&finished, 0);
   for (int k = 0; k < NTHREADS; k++) {
     jobs[k] = (job){s, fmts[k], npairs, 0};
     ck_assert_int_eq(pthread_create(&t[k], NULL, worker, &jobs[k]), 0);
   }
+  wait_for_workers();
   for (int k = 0; k < NTHREADS; k++) {
     pthread_join(t[k], NULL);
     ck_assert_msg(jobs[k].failures == 0, "thread %d (format %d): %d failures", k,
@@ -79,7 +124,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("threads");
   TCase *tc = tcase_create("threads");
-  tcase_set_timeout(tc, 60);
+  tcase_set_timeout(tc, 900); /* a backstop only: see wait_for_workers */
   tcase_add_test(tc, concurrent_handles);
   suite_add_tcase(s, tc);
   return mb_run_suite(s);

@@ -742,5 +742,163 @@ else
   echo "note: $GNN lacks the tiny models or reference.json; predict checks on them skipped"
 fi
 
+# ---- info --no-symmetry and implausible cells (issue 12) -------------------------------
+# The space-group search took a minute for 8,000 atoms; --no-symmetry skips it. A
+# cell of density 1e7 g/cm^3 was described without a word.
+run info --no-symmetry "$NACL"
+expect_rc 0
+expect_in out "space group:   not searched (--no-symmetry)"
+expect_in out "density:       2.16"
+expect_empty err
+run info --json --no-symmetry "$NACL"
+expect_rc 0
+cp "$TMP/out" "$TMP/nosym.json"
+json_check "$TMP/nosym.json" "d['symmetry_searched'] is False and d['spacegroup'] is None"
+run info --json "$NACL"
+cp "$TMP/out" "$TMP/sym.json"
+json_check "$TMP/sym.json" "d['symmetry_searched'] is True and d['spacegroup']['number'] == 225"
+run info --help
+expect_in out "--no-symmetry"
+# 8,000 random atoms: no symmetry to find, so spglib takes about a minute; without the
+# search, well under the timeout.
+"$PYTHON" -c "
+import random
+random.seed(1)
+n, L = 8000, 40.0
+print('random\n1.0\n%g 0 0\n0 %g 0\n0 0 %g\nLi\n%d\nDirect' % (L, L, L, n))
+for i in range(n):
+    print('%.6f %.6f %.6f' % (random.random(), random.random(), random.random()))
+" >"$TMP/big.vasp"
+timeout 20 "$MIGBAR" info --no-symmetry "$TMP/big.vasp" >"$TMP/out" 2>"$TMP/err"
+rc=$? last="migbar info --no-symmetry big.vasp (8000 atoms, under timeout 20)"
+expect_rc 0
+expect_in out "atoms:         8000"
+printf 'c\n0.01\n3 0 0\n0 3 0\n0 0 3\nPb\n1\nDirect\n0 0 0\n' >"$TMP/tiny.vasp"
+run info --no-symmetry "$TMP/tiny.vasp"
+expect_rc 0
+expect_in err "migbar: warning: $TMP/tiny.vasp: density 1.274e+07 g/cm^3"
+expect_in err "check the lattice"
+run info --no-symmetry "$LFP_I"
+expect_empty err
+
+# ---- CIF species (issue 12) ------------------------------------------------------------
+# 'Wat' (AMCSD's water oxygen) was tungsten and upper-case CA/NB were C/N, with exit 0.
+CIFDATA="${MB_TEST_DATA:-$MB_SRCDIR/tests/data}/cif"
+run info "$CIFDATA/amcsd_water.cif"
+expect_rc 0
+expect_in out "formula:       CaO4S (reduced CaO4S)"
+run info "$CIFDATA/upper_labels.cif"
+expect_rc 0
+expect_in out "formula:       CaNb2O2 (reduced CaNb2O2)"
+run info "$CIFDATA/ambiguous_label.cif"
+expect_rc 1
+expect_in err "ambiguous_label.cif:16: atom site 'CO1': the label is ambiguous"
+
+# ---- terminal escapes (issue 12) -----------------------------------------------------
+# A message quoting the file echoed ESC ] 0 ; ... BEL to the terminal: control bytes
+# (and bytes that are not UTF-8) are written as \xNN.
+printf 'c\n1.0\n3 0 0\n0 3 0\n0 0 3\n\033]0;pwned\007\377\n1\nDirect\n0 0 0\n' >"$TMP/esc.vasp"
+run info "$TMP/esc.vasp"
+expect_rc 1
+expect_in err "esc.vasp:6: '\\x1b]0;pwned\\x07\\xff' is not a chemical element"
+checks=$((checks + 1))
+if LC_ALL=C grep -q "$(printf '[\001-\037\177]')" "$TMP/err"; then
+  fail "'$last' wrote control bytes to stderr"
+  show
+fi
+run info "$(printf '%s/\033[2Jx.vasp' "$TMP")"
+expect_rc 1
+expect_in err "/\\x1b[2Jx.vasp: cannot open"
+
+# ---- bounded reads (issue 12) ----------------------------------------------------
+# /dev/zero, an endless pipe, an endless FIFO and 20 GB sparse files grew migbar to
+# gigabytes or read a model whole before its header. Each run is under `timeout` so a
+# regression fails here instead of hanging; structure files stop at MB_TEXT_FILE_LIMIT
+# (256 MiB) or at the first NUL byte, model files after the header.
+# trun ARGS...: run, but killed after 60 s (exit 124).
+trun() {
+  timeout 60 "$MIGBAR" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  last="migbar $* (under timeout 60)"
+}
+trun info /dev/zero
+expect_rc 1
+expect_in err "migbar info: /dev/zero:1: a NUL byte at byte 0"
+timeout 60 "$MIGBAR" info - </dev/zero >"$TMP/out" 2>"$TMP/err"
+rc=$? last="migbar info - < /dev/zero"
+expect_rc 1
+expect_in err "<stdin>: a NUL byte"
+yes | timeout 60 "$MIGBAR" info - >"$TMP/out" 2>"$TMP/err"
+rc=$? last="yes | migbar info -"
+expect_rc 1
+expect_in err "<stdin>: more than 256 MiB, the limit"
+if mkfifo "$TMP/fifo.cif"; then
+  yes >"$TMP/fifo.cif" 2>/dev/null & # ends with SIGPIPE when migbar closes the FIFO
+  trun info "$TMP/fifo.cif"
+  expect_rc 1
+  expect_in err "fifo.cif: more than 256 MiB, the limit"
+  wait
+fi
+if truncate -s 20G "$TMP/sparse.cif" 2>/dev/null; then
+  trun info "$TMP/sparse.cif"
+  expect_rc 1
+  expect_in err "sparse.cif: 21474836480 bytes, larger than the limit of 256 MiB"
+  rm -f "$TMP/sparse.cif"
+fi
+trun predict --model /dev/zero "$NACL"
+expect_rc 1
+expect_in err "/dev/zero: header length 0 is not sane"
+if truncate -s 20G "$TMP/sparse.safetensors" 2>/dev/null; then
+  trun predict --model "$TMP/sparse.safetensors" "$LFP_I" "$LFP_F"
+  expect_rc 1
+  expect_in err "sparse.safetensors: header length 0 is not sane"
+  rm -f "$TMP/sparse.safetensors"
+  if [ -f "$BAND_MODEL" ]; then # a valid model, then 20 GB of holes
+    cp "$BAND_MODEL" "$TMP/sparse.safetensors"
+    truncate -s 20G "$TMP/sparse.safetensors"
+    trun predict --model "$TMP/sparse.safetensors" "$LFP_I" "$LFP_F"
+    expect_rc 1
+    expect_in err "sparse.safetensors: 21474836480 bytes, but its header describes"
+    rm -f "$TMP/sparse.safetensors"
+  fi
+fi
+if [ -f "$BAND_MODEL" ] && mkfifo "$TMP/fifo.safetensors"; then
+  # A model through a FIFO loads (no more is read than its header describes) ...
+  cat "$BAND_MODEL" >"$TMP/fifo.safetensors" &
+  trun predict --model "$TMP/fifo.safetensors" "$LFP_I" "$LFP_F"
+  expect_rc 0
+  expect_in out "E_m = "
+  wait
+  # ... and one followed by endless zeros is refused.
+  (cat "$BAND_MODEL" /dev/zero >"$TMP/fifo.safetensors") 2>/dev/null &
+  trun predict --model "$TMP/fifo.safetensors" "$LFP_I" "$LFP_F"
+  expect_rc 1
+  expect_in err "more data after the"
+  wait
+fi
+
+# ---- damaged models (issue 12) -------------------------------------------------------
+# A NaN weight printed "E_m = nan eV" with exit 0: refused at load, naming the tensor.
+if [ -f "$BAND_MODEL" ]; then
+  for bad in nan inf; do
+    if "$PYTHON" - "$BAND_MODEL" "$TMP/$bad.safetensors" "$bad" <<'EOF'
+import json, struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", data[:8])[0]
+begin = json.loads(data[8:8 + n])["head.weight"]["data_offsets"][0]
+data[8 + n + begin + 4:8 + n + begin + 8] = struct.pack("<f", float(sys.argv[3]))
+open(sys.argv[2], "wb").write(data)
+EOF
+    then
+      run predict --model "$TMP/$bad.safetensors" "$LFP_I" "$LFP_F"
+      expect_rc 1
+      expect_in err "$bad.safetensors: tensor 'head.weight': element 1 is"
+      expect_empty out
+    else
+      fail "cannot write $bad.safetensors"
+    fi
+  done
+fi
+
 echo "test_cli.sh: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
