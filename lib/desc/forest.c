@@ -26,7 +26,7 @@
 #define FOREST_MAX_LOG 709.0
 
 int mb__forest_detect(const unsigned char *data, size_t size) {
-  return st_has_meta(data, size, MB__FOREST_KEY);
+  return mb__st_has_meta(data, size, MB__FOREST_KEY);
 }
 
 void mb__forest_free(mb__forest *f) {
@@ -137,7 +137,7 @@ static mb_status find_tensors(const st_file *sf, const char *file, int ntrees,
                        file, sf->tensors[i].name);
   }
   for (int k = 0; k < NTENSORS; k++) {
-    if (!(t[k] = st_find(sf, tensor_name[k])))
+    if (!(t[k] = mb__st_find(sf, tensor_name[k])))
       return mb__error(MB_ERR_MODEL, "%s: tensor '%s': missing", file, tensor_name[k]);
     int want = k < 4 ? ST_I32 : ST_F64;
     if (t[k]->dtype != want)
@@ -163,12 +163,12 @@ static mb_status copy_tensors(const st_tensor *t[NTENSORS], mb__forest *f) {
   f->left = f->offset + T;
   f->right = f->left + n;
   f->feature = f->right + n;
-  st_copy_i32(t[0], f->offset);
-  st_copy_i32(t[1], f->left);
-  st_copy_i32(t[2], f->right);
-  st_copy_i32(t[3], f->feature);
-  st_copy_f64(t[4], f->threshold);
-  st_copy_f64(t[5], f->value);
+  mb__st_copy_i32(t[0], f->offset);
+  mb__st_copy_i32(t[1], f->left);
+  mb__st_copy_i32(t[2], f->right);
+  mb__st_copy_i32(t[3], f->feature);
+  mb__st_copy_f64(t[4], f->threshold);
+  mb__st_copy_f64(t[5], f->value);
   return MB_OK;
 }
 
@@ -241,9 +241,9 @@ mb_status mb__forest_load_buffer(const unsigned char *data, size_t size, const c
   st_file sf = {0};
   cJSON *root = NULL;
   mb__forest *f = NULL;
-  mb_status st = st_parse_dtypes(data, size, name, ST_DTYPE(ST_F64) | ST_DTYPE(ST_I32), &sf);
+  mb_status st = mb__st_parse_dtypes(data, size, name, ST_DTYPE(ST_F64) | ST_DTYPE(ST_I32), &sf);
   if (st) goto done;
-  const char *text = st_meta(&sf, MB__FOREST_KEY);
+  const char *text = mb__st_meta(&sf, MB__FOREST_KEY);
   if (!text) {
     st = mb__error(MB_ERR_MODEL, "%s: no '" MB__FOREST_KEY "' metadata: not a forest", name);
     goto done;
@@ -263,7 +263,7 @@ mb_status mb__forest_load_buffer(const unsigned char *data, size_t size, const c
   st = metadata_json(&sf, &f->metadata);
 done:
   cJSON_Delete(root);
-  st_free(&sf);
+  mb__st_free(&sf);
   if (st) {
     mb__forest_free(f);
     return st;

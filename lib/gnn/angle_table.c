@@ -17,7 +17,7 @@
 
 static double grid_x(int i) { return -1.0 + (i - 1) * (2.0 / (GNN_TABLE_N - 1)); }
 
-mb_status gnn_angle_tables(mb_model *m) {
+mb_status mb__gnn_angle_tables(mb_model *m) {
   const gnn_config *c = &m->cfg;
   if (c->alignn_layers < 1) return MB_OK;
   size_t H = (size_t)c->hidden, E = (size_t)c->embedding, P = GNN_TABLE_N + 2;
@@ -31,10 +31,10 @@ mb_status gnn_angle_tables(mb_model *m) {
     goto done;
   }
   for (size_t i = 0; i < P; i++) x[i] = grid_x((int)i);
-  gnn_rbf(x, P, c->angle_lo, c->angle_hi, c->angle_n, rbf);
-  gnn_mlp_apply(&m->angle0, P, rbf, mid);
-  gnn_mlp_apply(&m->angle1, P, mid, tab);
-  gnn_linear_apply(&m->line[0].edge_gate, P, tab, tab + P * H);
+  mb__gnn_rbf(x, P, c->angle_lo, c->angle_hi, c->angle_n, rbf);
+  mb__gnn_mlp_apply(&m->angle0, P, rbf, mid);
+  mb__gnn_mlp_apply(&m->angle1, P, mid, tab);
+  mb__gnn_linear_apply(&m->line[0].edge_gate, P, tab, tab + P * H);
   m->angle_table = tab;
   m->gate_table = tab + P * H;
   tab = NULL;
@@ -47,7 +47,7 @@ done:
 }
 
 /* rows of table (GNN_TABLE_N + 2 rows of H) at the cosines x[0..n), into out. */
-GNN_HOT void gnn_table_lookup(const float *table, int H, const double *x, size_t n,
+GNN_HOT void mb__gnn_table_lookup(const float *table, int H, const double *x, size_t n,
                               float *out) {
   const double scale = (GNN_TABLE_N - 1) / 2.0;
   for (size_t r = 0; r < n; r++) {

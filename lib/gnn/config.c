@@ -24,7 +24,7 @@ static const char *const known_keys[] = {
     "targets", "target_mean", "target_std", "target_units", "line_graph"};
 #define NKEYS (sizeof known_keys / sizeof known_keys[0])
 
-void gnn_config_free(gnn_config *cfg) {
+void mb__gnn_config_free(gnn_config *cfg) {
   if (!cfg) return;
   for (int i = 0; i < cfg->ntargets; i++) {
     if (cfg->targets) free(cfg->targets[i]);
@@ -192,7 +192,7 @@ static mb_status parse(const cJSON *root, const char *file, gnn_config *c) {
   return MB_OK;
 }
 
-mb_status gnn_config_parse(const char *text, const char *file, gnn_config *cfg) {
+mb_status mb__gnn_config_parse(const char *text, const char *file, gnn_config *cfg) {
   if (!text) return mb__error(MB_ERR_MODEL, "%s: no 'migbar.config' in the metadata", file);
   cJSON *root = mb__json_parse_string(text);
   if (!root) return mb__error(MB_ERR_MODEL, "%s: migbar.config is not valid JSON", file);
@@ -200,7 +200,7 @@ mb_status gnn_config_parse(const char *text, const char *file, gnn_config *cfg) 
   mb_status st = parse(root, file, &c);
   cJSON_Delete(root);
   if (st != MB_OK) {
-    gnn_config_free(&c);
+    mb__gnn_config_free(&c);
     return st;
   }
   *cfg = c;

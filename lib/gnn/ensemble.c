@@ -263,7 +263,7 @@ static mb_status parse_manifest(mb_ensemble *e, const char *text, size_t size, c
     }
     char *bytes = NULL;
     size_t nbytes = 0;
-    if ((st = st_read_file(file, 0, &bytes, &nbytes)) ||
+    if ((st = mb__st_read_file(file, 0, &bytes, &nbytes)) ||
         (st = load_member(e, i, bytes, nbytes, file))) {
       free(bytes);
       mb__error_prefix("%s: member %d", path, i);
@@ -316,7 +316,7 @@ MB_API mb_status mb_ensemble_load(const char *path, mb_ensemble **out) {
   if (!path || !out) return mb__error(MB_ERR_INVALID_ARG, "mb_ensemble_load: NULL argument");
   char *data = NULL;
   size_t size = 0;
-  mb_status st = st_read_file(path, 1, &data, &size);
+  mb_status st = mb__st_read_file(path, 1, &data, &size);
   if (st) return st;
   mb_ensemble *e = mb__calloc(1, sizeof *e);
   if (!e || !(e->path = mb__strdup(path))) {

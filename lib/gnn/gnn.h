@@ -46,12 +46,12 @@ typedef struct gnn_config {
 
 /* Parse and validate the migbar.config JSON text; errors are MB_ERR_MODEL naming
  * the file and the key. */
-mb_status gnn_config_parse(const char *text, const char *file, gnn_config *cfg);
-void gnn_config_free(gnn_config *cfg);
+mb_status mb__gnn_config_parse(const char *text, const char *file, gnn_config *cfg);
+void mb__gnn_config_free(gnn_config *cfg);
 
 /* mb_graph_create with the line graph of a model: GNN_LINE_BAND keeps only the
  * triplets whose shared atom is a band atom (index < nband). */
-mb_status gnn_graph_create(const mb_structure *s, int k, int nband, int line,
+mb_status mb__gnn_graph_create(const mb_structure *s, int k, int nband, int line,
                            mb_graph **out);
 
 /* ---- layers (layers.c) ------------------------------------------------------------- */
@@ -81,12 +81,12 @@ typedef struct gnn_eggc {
 } gnn_eggc;
 
 /* y[n, out] = x[n, in] W^T + b (cblas_sgemm, bias fused as the initial C). */
-void gnn_linear_apply(const gnn_linear *l, size_t n, const float *x, float *y);
-void gnn_norm_silu(const gnn_norm *nm, size_t n, float *x, float *acc);
+void mb__gnn_linear_apply(const gnn_linear *l, size_t n, const float *x, float *y);
+void mb__gnn_norm_silu(const gnn_norm *nm, size_t n, float *x, float *acc);
 /* MLP(x) = SiLU(Norm(Linear(x))). */
-void gnn_mlp_apply(const gnn_mlp *m, size_t n, const float *x, float *y);
+void mb__gnn_mlp_apply(const gnn_mlp *m, size_t n, const float *x, float *y);
 /* rows x count Gaussians rbf(x; lo, hi, count) of docs/model.md, section 2. */
-void gnn_rbf(const double *x, size_t rows, double lo, double hi, int count, float *out);
+void mb__gnn_rbf(const double *x, size_t rows, double lo, double hi, int count, float *out);
 
 /* Hot loops get a second, AVX2+FMA compiled variant (layers.c). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -98,7 +98,7 @@ void gnn_rbf(const double *x, size_t rows, double lo, double hi, int count, floa
 /* Points of the angle tables on [-1, 1] (angle_table.c). */
 #define GNN_TABLE_N 4097
 /* Rows of table at the cosines x[0..n) by Catmull-Rom interpolation, into out [n, H]. */
-void gnn_table_lookup(const float *table, int H, const double *x, size_t n, float *out);
+void mb__gnn_table_lookup(const float *table, int H, const double *x, size_t n, float *out);
 
 /* Rows per block of edge work (bounds the scratch to GNN_BLOCK x H floats). */
 #define GNN_BLOCK 2048
@@ -114,7 +114,7 @@ typedef struct gnn_eggc_work {
  * goes src[r] -> dst[r]. Updates h and, when update_edges, e in place. */
 /* gate_table != NULL: the edge gates are looked up at cosine[r] in that table
  * instead of computed from e (the first line-graph layer). */
-void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, size_t nedges,
+void mb__gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, size_t nedges,
                     float *e, const int *src, const int *dst, int update_edges,
                     const float *gate_table, const double *cosine, gnn_eggc_work *w);
 
@@ -136,7 +136,7 @@ struct mb_model {
 };
 
 /* Build angle_table and gate_table of a loaded model (angle_table.c). */
-mb_status gnn_angle_tables(mb_model *m);
+mb_status mb__gnn_angle_tables(mb_model *m);
 
 /* A hop between two structures (band.c): the same atoms and lattice, exactly one
  * atom (the given ion, or found when *ion == -1) moving more than 0.1 A. Messages

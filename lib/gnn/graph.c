@@ -145,10 +145,10 @@ static mb_status build_triplets(mb_graph *g, int band_only) {
 }
 
 MB_API mb_status mb_graph_create(const mb_structure *s, int k, int nband, mb_graph **out) {
-  return gnn_graph_create(s, k, nband, GNN_LINE_FULL, out);
+  return mb__gnn_graph_create(s, k, nband, GNN_LINE_FULL, out);
 }
 
-mb_status gnn_graph_create(const mb_structure *s, int k, int nband, int line, mb_graph **out) {
+mb_status mb__gnn_graph_create(const mb_structure *s, int k, int nband, int line, mb_graph **out) {
   if (!s || !out) return mb__error(MB_ERR_INVALID_ARG, "mb_graph_create: NULL argument");
   if (k < 1) return mb__error(MB_ERR_INVALID_ARG, "mb_graph_create: k = %d, must be >= 1", k);
   if (nband < 0 || nband > s->natoms)

@@ -22,7 +22,7 @@
  * x86-64 and for x86-64-v3 (AVX2 and FMA), and the loader picks the variant the
  * CPU runs (GNU ifunc). */
 
-void gnn_linear_apply(const gnn_linear *l, size_t n, const float *x, float *y) {
+void mb__gnn_linear_apply(const gnn_linear *l, size_t n, const float *x, float *y) {
   if (n == 0) return;
   for (size_t r = 0; r < n; r++) memcpy(&y[r * (size_t)l->out], l->b, sizeof(float) * l->out);
   /* y[n, out] += x[n, in] . W^T, W stored [out, in] row-major. */
@@ -75,7 +75,7 @@ static inline float sigmoidf(float x) { return recip_1_to_big(1.0f + fast_expf(-
 /* y = SiLU(Norm(x)) row by row, in one pass over each row while it is in cache;
  * with acc != NULL the result is added to acc (the residual connections of the
  * EGGC), otherwise it replaces x. */
-GNN_HOT void gnn_norm_silu(const gnn_norm *nm, size_t n, float *x, float *acc) {
+GNN_HOT void mb__gnn_norm_silu(const gnn_norm *nm, size_t n, float *x, float *acc) {
   int c = nm->n;
   for (size_t r = 0; r < n; r++) {
     float *restrict row = &x[r * (size_t)c];
@@ -106,12 +106,12 @@ GNN_HOT void gnn_norm_silu(const gnn_norm *nm, size_t n, float *x, float *acc) {
   }
 }
 
-void gnn_mlp_apply(const gnn_mlp *m, size_t n, const float *x, float *y) {
-  gnn_linear_apply(&m->lin, n, x, y);
-  gnn_norm_silu(&m->norm, n, y, NULL);
+void mb__gnn_mlp_apply(const gnn_mlp *m, size_t n, const float *x, float *y) {
+  mb__gnn_linear_apply(&m->lin, n, x, y);
+  mb__gnn_norm_silu(&m->norm, n, y, NULL);
 }
 
-GNN_HOT void gnn_rbf(const double *x, size_t rows, double lo, double hi, int count,
+GNN_HOT void mb__gnn_rbf(const double *x, size_t rows, double lo, double hi, int count,
                      float *out) {
   /* ALIGNN's RBFExpansion: centres c_k = lo + k step, gamma = 1 / step. The
    * argument in double, the exponential in float (the features are float). */
@@ -123,22 +123,22 @@ GNN_HOT void gnn_rbf(const double *x, size_t rows, double lo, double hi, int cou
     }
 }
 
-GNN_HOT void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, size_t nedges,
+GNN_HOT void mb__gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, size_t nedges,
                             float *e, const int *src, const int *dst, int update_edges,
                             const float *gate_table, const double *cosine, gnn_eggc_work *w) {
   size_t H4 = 4 * (size_t)H;
   /* nl[v] = [src_gate | dst_gate | src_update | dst_update](h[v]) in one sgemm. */
   const gnn_linear packed = {c->packed_w, c->packed_b, H, 4 * H};
-  gnn_linear_apply(&packed, nnodes, h, w->nl);
+  mb__gnn_linear_apply(&packed, nnodes, h, w->nl);
   memset(w->num, 0, sizeof(float) * nnodes * H);
   memset(w->den, 0, sizeof(float) * nnodes * H);
   for (size_t e0 = 0; e0 < nedges; e0 += GNN_BLOCK) {
     size_t nb = nedges - e0 < GNN_BLOCK ? nedges - e0 : GNN_BLOCK;
     float *g = w->g;
     if (gate_table)
-      gnn_table_lookup(gate_table, H, &cosine[e0], nb, g);
+      mb__gnn_table_lookup(gate_table, H, &cosine[e0], nb, g);
     else
-      gnn_linear_apply(&c->edge_gate, nb, &e[e0 * H], g);
+      mb__gnn_linear_apply(&c->edge_gate, nb, &e[e0 * H], g);
     for (size_t r = 0; r < nb; r++) {
       size_t ed = e0 + r;
       /* Distinct arrays: restrict lets the compiler vectorise the channel loop. */
@@ -161,7 +161,7 @@ GNN_HOT void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, s
       }
       /* e' = e + SiLU(norm_edges(g)) while the row is in L1 (the block's e rows
        * have already been read by the edge_gate sgemm above). */
-      if (update_edges) gnn_norm_silu(&c->norm_edges, 1, gr, &e[ed * H]);
+      if (update_edges) mb__gnn_norm_silu(&c->norm_edges, 1, gr, &e[ed * H]);
     }
   }
   /* x = src_update(h) + num / (den + 1e-6); h' = h + SiLU(norm_nodes(x)) */
@@ -172,5 +172,5 @@ GNN_HOT void gnn_eggc_apply(const gnn_eggc *c, int H, size_t nnodes, float *h, s
     const float *den = &w->den[v * H];
     for (int k = 0; k < H; k++) xv[k] = su[k] + xv[k] / (den[k] + 1e-6f);
   }
-  gnn_norm_silu(&c->norm_nodes, nnodes, x, h);
+  mb__gnn_norm_silu(&c->norm_nodes, nnodes, x, h);
 }

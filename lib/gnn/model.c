@@ -133,7 +133,7 @@ static mb_status match(specs *s, const st_file *f, const char *file) {
   mb_status st = MB_OK;
   for (size_t i = 0; i < s->n && !st; i++) {
     spec *e = &s->v[i];
-    const st_tensor *t = st_find(f, e->name);
+    const st_tensor *t = mb__st_find(f, e->name);
     if (!t) {
       st = mb__error(MB_ERR_MODEL, "%s: tensor '%s': missing", file, e->name);
       break;
@@ -197,7 +197,7 @@ static mb_status metadata_json(const st_file *f, char **out) {
 
 MB_API void mb_model_free(mb_model *m) {
   if (!m) return;
-  gnn_config_free(&m->cfg);
+  mb__gnn_config_free(&m->cfg);
   free(m->line);
   free(m->atomg);
   free(m->gcn);
@@ -213,10 +213,10 @@ mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const ch
   st_file f = {0};
   specs s = {0};
   mb_model *m = NULL;
-  mb_status st = st_parse(data, size, name, &f);
+  mb_status st = mb__st_parse(data, size, name, &f);
   if (st) goto done;
   if (!(m = mb__calloc(1, sizeof *m))) { st = MB_ERR_NOMEM; goto done; }
-  if ((st = gnn_config_parse(st_meta(&f, "migbar.config"), name, &m->cfg))) goto done;
+  if ((st = mb__gnn_config_parse(mb__st_meta(&f, "migbar.config"), name, &m->cfg))) goto done;
   const gnn_config *c = &m->cfg;
   int H = c->hidden, neggc = 2 * c->alignn_layers + c->gcn_layers;
   m->line = mb__calloc((size_t)c->alignn_layers + 1, sizeof *m->line);
@@ -230,7 +230,7 @@ mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const ch
   if (!(m->storage = mb__malloc(total + packed, sizeof(float)))) { st = MB_ERR_NOMEM; goto done; }
   float *at = m->storage;
   for (size_t i = 0; i < s.n; i++) {
-    st_copy_f32(s.v[i].t, at);
+    mb__st_copy_f32(s.v[i].t, at);
     /* One NaN weight makes every prediction NaN: refuse it here, by name. */
     for (size_t k = 0; k < s.v[i].t->count; k++)
       if (!isfinite(at[k])) {
@@ -249,10 +249,10 @@ mb_status mb__model_load_buffer(const unsigned char *data, size_t size, const ch
       pack(&layers[kind][l], H, at, at + 4 * (size_t)H * H);
       at += 4 * ((size_t)H * H + H);
     }
-  if (!(st = metadata_json(&f, &m->metadata)) && tables) st = gnn_angle_tables(m);
+  if (!(st = metadata_json(&f, &m->metadata)) && tables) st = mb__gnn_angle_tables(m);
 done:
   free(s.v);
-  st_free(&f);
+  mb__st_free(&f);
   if (st) {
     mb_model_free(m);
     return st;
@@ -265,7 +265,7 @@ MB_API mb_status mb_model_load(const char *path, mb_model **out) {
   if (!path || !out) return mb__error(MB_ERR_INVALID_ARG, "mb_model_load: NULL argument");
   char *data = NULL;
   size_t size = 0;
-  mb_status st = st_read_file(path, 0, &data, &size);
+  mb_status st = mb__st_read_file(path, 0, &data, &size);
   if (st) return st;
   st = mb__model_load_buffer((const unsigned char *)data, size, path, 1, out);
   free(data);

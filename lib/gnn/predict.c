@@ -61,9 +61,9 @@ static void embed(const gnn_mlp *m0, const gnn_mlp *m1, const double *x, size_t 
   size_t H = (size_t)m1->lin.out;
   for (size_t r0 = 0; r0 < rows; r0 += GNN_BLOCK) {
     size_t nb = rows - r0 < GNN_BLOCK ? rows - r0 : GNN_BLOCK;
-    gnn_rbf(&x[r0], nb, lo, hi, nrbf, a->rbf);
-    gnn_mlp_apply(m0, nb, a->rbf, a->mid);
-    gnn_mlp_apply(m1, nb, a->mid, &out[r0 * H]);
+    mb__gnn_rbf(&x[r0], nb, lo, hi, nrbf, a->rbf);
+    mb__gnn_mlp_apply(m0, nb, a->rbf, a->mid);
+    mb__gnn_mlp_apply(m1, nb, a->mid, &out[r0 * H]);
   }
 }
 
@@ -117,26 +117,26 @@ static mb_status forward(const mb_model *m, const mb_structure *s, const mb_grap
     memcpy(&a.xin[i * in], &m->embedding[(size_t)s->numbers[i] * E], sizeof(float) * E);
     if (c->band_flags) a.xin[i * in + E] = (int)i < g->nband ? 1.0f : 0.0f;
   }
-  gnn_mlp_apply(&m->atom, N, a.xin, a.h);
+  mb__gnn_mlp_apply(&m->atom, N, a.xin, a.h);
   embed(&m->edge0, &m->edge1, g->len, M, c->edge_lo, c->edge_hi, c->edge_n, &a, a.e);
   /* Angle features from the table of the cosine (angle_table.c), or computed
    * directly when the model was loaded without tables. */
   if (m->angle_table)
-    gnn_table_lookup(m->angle_table, H, g->cosine, T, a.t);
+    mb__gnn_table_lookup(m->angle_table, H, g->cosine, T, a.t);
   else if (c->alignn_layers > 0)
     embed(&m->angle0, &m->angle1, g->cosine, T, c->angle_lo, c->angle_hi, c->angle_n, &a, a.t);
   int nconv = 2 * c->alignn_layers + c->gcn_layers, k = 0;
   /* Features nobody reads later are not updated: t after the last line-graph layer,
    * e after the last convolution. */
   for (int l = 0; l < c->alignn_layers; l++) {
-    gnn_eggc_apply(&m->line[l], H, M, a.e, T, a.t, g->ta, g->tb, l + 1 < c->alignn_layers,
+    mb__gnn_eggc_apply(&m->line[l], H, M, a.e, T, a.t, g->ta, g->tb, l + 1 < c->alignn_layers,
                    l == 0 ? m->gate_table : NULL, g->cosine, &a.w);
     k++;
-    gnn_eggc_apply(&m->atomg[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, NULL, NULL,
+    mb__gnn_eggc_apply(&m->atomg[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, NULL, NULL,
                    &a.w);
   }
   for (int l = 0; l < c->gcn_layers; l++)
-    gnn_eggc_apply(&m->gcn[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, NULL, NULL,
+    mb__gnn_eggc_apply(&m->gcn[l], H, N, a.h, M, a.e, g->src, g->dst, ++k < nconv, NULL, NULL,
                    &a.w);
   readout(m, g, a.h, r, outputs);
   free(r);
@@ -161,7 +161,7 @@ MB_API mb_status mb_model_predict_structure(const mb_model *m, const mb_structur
   mb_status st = check_nband(m, s, nband);
   if (st) return st;
   mb_graph *g = NULL;
-  if ((st = gnn_graph_create(s, m->cfg.k, nband, m->cfg.line_graph, &g))) return st;
+  if ((st = mb__gnn_graph_create(s, m->cfg.k, nband, m->cfg.line_graph, &g))) return st;
   double *y = mb__malloc((size_t)m->cfg.ntargets, sizeof *y);
   if (!y) st = MB_ERR_NOMEM;
   else st = forward(m, s, g, y);

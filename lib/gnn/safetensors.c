@@ -25,7 +25,7 @@ static const char *const dtype_name[] = {"F32", "F64", "I32"};
 static const size_t dtype_size[] = {4, 8, 4};
 #define ST_NDTYPES 3
 
-void st_free(st_file *f) {
+void mb__st_free(st_file *f) {
   if (!f) return;
   for (size_t i = 0; i < f->ntensors; i++) free(f->tensors[i].name);
   free(f->tensors);
@@ -215,7 +215,7 @@ static mb_status parse_header(const cJSON *root, const char *name, const unsigne
 }
 
 /* Quietly: a file that is not a forest is then read, and judged, as a graph network. */
-int st_has_meta(const unsigned char *buf, size_t size, const char *key) {
+int mb__st_has_meta(const unsigned char *buf, size_t size, const char *key) {
   if (!buf || size < 8) return 0;
   uint64_t n = 0;
   for (int i = 7; i >= 0; i--) n = (n << 8) | buf[i];
@@ -227,11 +227,11 @@ int st_has_meta(const unsigned char *buf, size_t size, const char *key) {
   return has;
 }
 
-mb_status st_parse(const unsigned char *buf, size_t size, const char *name, st_file *out) {
-  return st_parse_dtypes(buf, size, name, ST_DTYPE(ST_F32), out);
+mb_status mb__st_parse(const unsigned char *buf, size_t size, const char *name, st_file *out) {
+  return mb__st_parse_dtypes(buf, size, name, ST_DTYPE(ST_F32), out);
 }
 
-mb_status st_parse_dtypes(const unsigned char *buf, size_t size, const char *name,
+mb_status mb__st_parse_dtypes(const unsigned char *buf, size_t size, const char *name,
                           unsigned dtypes, st_file *out) {
   if (!name) name = "safetensors";
   if (!buf || size < 8)
@@ -261,26 +261,26 @@ mb_status st_parse_dtypes(const unsigned char *buf, size_t size, const char *nam
   mb_status st = parse_header(root, name, buf + 8 + n, size - 8 - (size_t)n, dtypes, &f);
   cJSON_Delete(root);
   if (st != MB_OK) {
-    st_free(&f);
+    mb__st_free(&f);
     return st;
   }
   *out = f;
   return MB_OK;
 }
 
-const st_tensor *st_find(const st_file *f, const char *name) {
+const st_tensor *mb__st_find(const st_file *f, const char *name) {
   for (size_t i = 0; i < f->ntensors; i++)
     if (!strcmp(f->tensors[i].name, name)) return &f->tensors[i];
   return NULL;
 }
 
-const char *st_meta(const st_file *f, const char *key) {
+const char *mb__st_meta(const st_file *f, const char *key) {
   for (size_t i = 0; i < f->nmeta; i++)
     if (!strcmp(f->meta_keys[i], key)) return f->meta_values[i];
   return NULL;
 }
 
-void st_copy_f32(const st_tensor *t, float *dst) {
+void mb__st_copy_f32(const st_tensor *t, float *dst) {
   /* Assemble each value from its little-endian bytes: right on any host, and the data
    * need not be aligned. */
   for (size_t i = 0; i < t->count; i++) {
@@ -291,7 +291,7 @@ void st_copy_f32(const st_tensor *t, float *dst) {
   }
 }
 
-void st_copy_f64(const st_tensor *t, double *dst) {
+void mb__st_copy_f64(const st_tensor *t, double *dst) {
   for (size_t i = 0; i < t->count; i++) {
     const unsigned char *p = t->data + 8 * i;
     uint64_t u = 0;
@@ -300,7 +300,7 @@ void st_copy_f64(const st_tensor *t, double *dst) {
   }
 }
 
-void st_copy_i32(const st_tensor *t, int32_t *dst) {
+void mb__st_copy_i32(const st_tensor *t, int32_t *dst) {
   for (size_t i = 0; i < t->count; i++) {
     const unsigned char *p = t->data + 4 * i;
     uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
@@ -325,7 +325,7 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n) {
 }
 
 /* The end of the data section the header describes: the largest end offset of its
- * tensors (entries that are not well formed count 0: st_parse reports them). -1 when
+ * tensors (entries that are not well formed count 0: mb__st_parse reports them). -1 when
  * the header is not a JSON object. */
 static long long described_data(const unsigned char *header, size_t n) {
   cJSON *root = mb__json_parse((const char *)header, n, NULL);
@@ -371,7 +371,7 @@ static mb_status read_text_rest(int fd, const char *path, int regular, const uns
 
 static int is_json_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-mb_status st_read_file(const char *path, int text_ok, char **data, size_t *size) {
+mb_status mb__st_read_file(const char *path, int text_ok, char **data, size_t *size) {
   if (!path) return mb__error(MB_ERR_INVALID_ARG, "file name is NULL");
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return mb__error(MB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -425,8 +425,8 @@ mb_status st_read_file(const char *path, int text_ok, char **data, size_t *size)
   long long described = described_data(buf + 8, (size_t)n);
   if (described < 0) { /* let the parser say what is wrong with the header */
     st_file f = {0};
-    st = st_parse_dtypes(buf, 8 + (size_t)n, path, ST_DTYPE(ST_F32), &f);
-    st_free(&f);
+    st = mb__st_parse_dtypes(buf, 8 + (size_t)n, path, ST_DTYPE(ST_F32), &f);
+    mb__st_free(&f);
     if (!st) st = mb__error(MB_ERR_MODEL, "%s: header is not a JSON object", path);
     goto done;
   }

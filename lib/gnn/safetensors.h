@@ -1,7 +1,7 @@
 /* A strict reader of the safetensors container (8-byte little-endian header length,
  * JSON header, tensor data), as libmigbar's models use it: F32 tensors only for graph
- * networks (st_parse); the random forests of lib/desc also hold F64 and I32 tensors
- * (st_parse_dtypes). */
+ * networks (mb__st_parse); the random forests of lib/desc also hold F64 and I32 tensors
+ * (mb__st_parse_dtypes). */
 #ifndef MB_SAFETENSORS_H
 #define MB_SAFETENSORS_H
 
@@ -25,7 +25,7 @@ typedef struct st_tensor {
   int64_t shape[ST_MAX_DIMS];
   size_t count;              /* elements */
   size_t begin, end;         /* byte offsets in the data section */
-  const unsigned char *data; /* into the buffer given to st_parse (maybe unaligned) */
+  const unsigned char *data; /* into the buffer given to mb__st_parse (maybe unaligned) */
 } st_tensor;
 
 typedef struct st_file {
@@ -38,29 +38,29 @@ typedef struct st_file {
 /* Parse buf (size bytes, the whole file); name is used in every message ("name:
  * tensor 'x': ..."). Every error is MB_ERR_MODEL (or MB_ERR_NOMEM). The tensors'
  * data pointers point into buf. */
-mb_status st_parse(const unsigned char *buf, size_t size, const char *name, st_file *out);
+mb_status mb__st_parse(const unsigned char *buf, size_t size, const char *name, st_file *out);
 /* The same, accepting the dtypes in the mask (ST_DTYPE(ST_F32) | ...). */
-mb_status st_parse_dtypes(const unsigned char *buf, size_t size, const char *name,
+mb_status mb__st_parse_dtypes(const unsigned char *buf, size_t size, const char *name,
                           unsigned dtypes, st_file *out);
 /* 1 when buf is a safetensors file whose __metadata__ has the key (nothing else is
  * checked), else 0. */
-int st_has_meta(const unsigned char *buf, size_t size, const char *key);
-void st_free(st_file *f);
+int mb__st_has_meta(const unsigned char *buf, size_t size, const char *key);
+void mb__st_free(st_file *f);
 /* Read a model file whole, header first: the 8-byte length and the JSON header are
  * checked (against the file's size when it is a regular file) before the tensors are
  * read, and no more than the header describes is read, at most MB_MODEL_FILE_LIMIT
  * bytes: a sparse 20 GB file, /dev/zero or an endless FIFO is refused at once. With
  * text_ok, a JSON text (an ensemble manifest: blank or '{' first) is read instead, as
  * a text file (MB_TEXT_FILE_LIMIT). NUL-terminated; release with free(). */
-mb_status st_read_file(const char *path, int text_ok, char **data, size_t *size);
+mb_status mb__st_read_file(const char *path, int text_ok, char **data, size_t *size);
 /* The tensor called name, or NULL. */
-const st_tensor *st_find(const st_file *f, const char *name);
+const st_tensor *mb__st_find(const st_file *f, const char *name);
 /* A metadata value, or NULL. */
-const char *st_meta(const st_file *f, const char *key);
+const char *mb__st_meta(const st_file *f, const char *key);
 /* Copy a tensor's little-endian F32 data into dst (count floats). */
-void st_copy_f32(const st_tensor *t, float *dst);
+void mb__st_copy_f32(const st_tensor *t, float *dst);
 /* The same for F64 and I32 tensors. */
-void st_copy_f64(const st_tensor *t, double *dst);
-void st_copy_i32(const st_tensor *t, int32_t *dst);
+void mb__st_copy_f64(const st_tensor *t, double *dst);
+void mb__st_copy_i32(const st_tensor *t, int32_t *dst);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The shared library exports exactly the MB_API functions of include/migbar.h
 # (nothing else: no internal mb__ helpers, no symbols of the libraries it uses),
-# has the soname libmigbar.so.MAJOR, and matches the committed ABI baseline.
+# has the soname libmigbar.so.MAJOR, and matches the committed ABI baseline; the
+# static library defines no global symbol outside the mb_ prefix.
 set -u
 lib="$MB_BUILDDIR/lib/.libs/libmigbar.so"
 hdr="$MB_SRCDIR/include/migbar.h"
@@ -28,6 +29,11 @@ real=$(basename "$(readlink -f "$lib")")
 ver=$(sed -n 's/^#define MB_VERSION_STRING "\(.*\)"/\1/p' "$hdr")
 [ "$real" = "libmigbar.so.$ver" ]; check $? "library file is libmigbar.so.$ver (got $real)"
 [ -f "$MB_BUILDDIR/lib/.libs/libmigbar.a" ]; check $? "static library built"
+# Linking the static library must not claim names outside the library's prefix:
+# every global symbol it defines is mb_ (public) or mb__ (internal).
+static_bad=$(nm -g --defined-only "$MB_BUILDDIR/lib/.libs/libmigbar.a" 2>/dev/null |
+  awk 'NF == 3 && $2 ~ /^[TDBRVWCi]$/ {print $3}' | grep -v '^mb_' | sort -u)
+[ -z "$static_bad" ]; check $? "libmigbar.a defines only mb_ symbols (others: $(echo $static_bad))"
 
 if command -v abidw >/dev/null 2>&1 && command -v abidiff >/dev/null 2>&1; then
   out=$(make -s -C "$MB_BUILDDIR" abi-check 2>&1); rc=$?
