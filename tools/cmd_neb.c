@@ -6,6 +6,7 @@
  * runs), profile.svg, band.xyz (every image, the file a restart reads) and the VASP
  * layout 00/POSCAR .. NN/POSCAR. band.xyz is written first and neb.json last, each
  * whole or not at all, so a checkpoint on disk is always usable. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -35,7 +36,13 @@ const char cmd_neb_help[] =
     "--checkpoint-every steps and when the run is interrupted (Ctrl-C, SIGTERM: the\n"
     "step under way finishes first; a second Ctrl-C quits at once). --restart OUTDIR\n"
     "continues from there with the same potential and options (those given on the\n"
-    "command line win).\n"
+    "command line win) and first removes the temporary files (*.tmp, neb.json.part)\n"
+    "that a killed run may have left there.\n"
+    "\n"
+    "Refused before the first step: end points that are not the same system atom by\n"
+    "atom (atoms that swap places between A and B, as when B lists atoms of one\n"
+    "element in another order: the message names them; --allow-exchange runs such a\n"
+    "band with a warning), and a band in which every atom is fixed.\n"
     "\n"
     "Band:\n"
     "  -i, --initial A        initial end point (any structure format)\n"
@@ -44,6 +51,8 @@ const char cmd_neb_help[] =
     "      --interpolation M  linear or idpp (default idpp)\n"
     "      --format F         read A and B as F: poscar, xyz, cif or json\n"
     "      --relax-endpoints  relax A and B first with the same optimiser\n"
+    "      --allow-exchange   run although atoms swap places between A and B (an\n"
+    "                         exchange mechanism; refused without it, see below)\n"
     "Potential:\n"
     "  -p, --potential P      emt (ASE's EMT: Al Cu Ag Au Ni Pd Pt H C N O), lj, morse,\n"
     "                         dft (the free energy and forces of 'migbar dft')\n"
@@ -63,8 +72,8 @@ const char cmd_neb_help[] =
     "      --climb            climbing image (from the start, or see --climb-fmax)\n"
     "      --climb-fmax F     climb once the largest force is below F eV/A (implies\n"
     "                         --climb)\n"
-    "      --fmax F           converged when every NEB force component is below F eV/A\n"
-    "                         (default 0.05)\n"
+    "      --fmax F           converged when the NEB force on every atom (its norm, as\n"
+    "                         in ASE and VTST) is below F eV/A (default 0.05)\n"
     "      --optimizer O      fire, lbfgs or ode (default lbfgs)\n"
     "      --max-steps N      at most N steps in this run (default 1000)\n"
     "      --spring K         spring constant, eV/A^2 (default 0.1)\n"
@@ -76,7 +85,7 @@ const char cmd_neb_help[] =
     "      --restart OUTDIR   continue the run checkpointed in OUTDIR\n"
     "      --checkpoint-every N  write the outputs every N steps (default 10; 0: only\n"
     "                         at the end)\n"
-    "  -q, --quiet            no progress lines\n"
+    "  -q, --quiet            no progress lines (warnings are still printed)\n"
     "  -j, --json             print the summary (neb.json) as one JSON line\n"
     "  -h, --help             show this help and exit\n"
     "\n"
@@ -89,7 +98,8 @@ const char cmd_neb_help[] =
     "or 143 (SIGTERM) after an interruption (the checkpoint is written).\n";
 
 enum {
-  OPT_INITIAL = 1, OPT_FINAL, OPT_IMAGES, OPT_INTERP, OPT_FORMAT, OPT_RELAX, OPT_POTENTIAL,
+  OPT_INITIAL = 1, OPT_FINAL, OPT_IMAGES, OPT_INTERP, OPT_FORMAT, OPT_RELAX, OPT_EXCHANGE,
+  OPT_POTENTIAL,
   OPT_EPSILON, OPT_SIGMA, OPT_CUTOFF, OPT_ONSET, OPT_SMOOTH, OPT_R0, OPT_RHO0, OPT_CLIMB,
   OPT_CLIMB_FMAX, OPT_FMAX, OPT_OPTIMIZER, OPT_MAX_STEPS, OPT_SPRING, OPT_SPRING_MIN,
   OPT_MAX_MOVE, OPT_THREADS, OPT_OUTPUT, OPT_RESTART, OPT_CHECKPOINT, OPT_QUIET, OPT_JSON,
@@ -100,6 +110,7 @@ static const cli_option options[] = {
     {"initial", 'i', 1, OPT_INITIAL},   {"final", 'f', 1, OPT_FINAL},
     {"images", 'n', 1, OPT_IMAGES},     {"interpolation", 0, 1, OPT_INTERP},
     {"format", 0, 1, OPT_FORMAT},       {"relax-endpoints", 0, 0, OPT_RELAX},
+    {"allow-exchange", 0, 0, OPT_EXCHANGE},
     {"potential", 'p', 1, OPT_POTENTIAL}, {"epsilon", 0, 1, OPT_EPSILON},
     {"sigma", 0, 1, OPT_SIGMA},         {"cutoff", 0, 1, OPT_CUTOFF},
     {"onset", 0, 1, OPT_ONSET},         {"smooth", 0, 0, OPT_SMOOTH},
@@ -131,8 +142,8 @@ static const char *const optimizer_names[] = {"fire", "lbfgs", "ode"};
 /* Band options a command line may set (mb_band_option values), and the JSON names. */
 static const char *const band_option_names[] = {
     "spring", "spring_min", "climb", "climb_fmax", "fmax", "max_steps",
-    "optimizer", "max_move", "threads", "relax_endpoints"};
-#define NBAND_OPTIONS 10
+    "optimizer", "max_move", "threads", "relax_endpoints", "allow_exchange"};
+#define NBAND_OPTIONS 11
 
 typedef struct request {
   const char *initial, *final, *outdir, *restart;
@@ -209,6 +220,7 @@ static int take_option(const char *cmd, int id, const char *value, request *req,
     return 0;
   case OPT_FORMAT: return cli_parse_format(cmd, "--format", value, &req->format);
   case OPT_RELAX: return set_option(req, MB_BAND_RELAX_ENDPOINTS, 1);
+  case OPT_EXCHANGE: return set_option(req, MB_BAND_ALLOW_EXCHANGE, 1);
   case OPT_POTENTIAL:
     if ((req->potential = choice(value, potential_names, NPOTENTIALS)) < 0)
       return cli_usage_error(cmd, "--potential: '%s' is not emt, lj, morse or dft", value);
@@ -461,8 +473,11 @@ static int write_outputs(const char *cmd, const request *req, const mb_band *b,
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* user: the request; --quiet keeps the warnings and drops the progress lines. */
 static void log_line(mb_log_level level, const char *message, void *user) {
-  fprintf(stderr, "%s\n", message);
+  const request *req = user;
+  if (req->quiet && level > MB_LOG_WARNING) return;
+  fprintf(stderr, "%s%s\n", level <= MB_LOG_WARNING ? "migbar neb: " : "", message);
 }
 
 /* Under mpirun the ranks decide together (cli_mpi_any): a signal may reach them at
@@ -646,6 +661,71 @@ cleanup:
   return rc;
 }
 
+/* ---- leftovers of a killed run ------------------------------------------------ */
+
+/* Whether name is a temporary file that writing base leaves while it runs: the
+ * library's base.PID.K.tmp (mb__write_file) of a process that no longer exists, or
+ * (base "neb.json") this file's own neb.json.tmp and neb.json.part. */
+static int leftover(const char *name, const char *base) {
+  size_t n = strlen(base);
+  if (strncmp(name, base, n) != 0) return 0;
+  const char *p = name + n;
+  if (strcmp(base, "neb.json") == 0 && (!strcmp(p, ".tmp") || !strcmp(p, ".part"))) return 1;
+  if (strcmp(base, "neb.json") == 0 && strncmp(p, ".part", 5) == 0) p += 5;
+  char *end;
+  if (*p != '.' || !(p[1] >= '0' && p[1] <= '9')) return 0;
+  long pid = strtol(p + 1, &end, 10);
+  if (*end != '.' || !(end[1] >= '0' && end[1] <= '9')) return 0;
+  strtol(end + 1, &end, 10);
+  if (strcmp(end, ".tmp") != 0) return 0;
+  /* a writer still alive (another run in the same directory) keeps its file */
+  return pid <= 0 || pid > INT_MAX || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+/* Remove from dir the leftovers of the files in bases (NULL-terminated); counts them. */
+static void remove_leftovers(const char *cmd, const char *dir, const char *const *bases,
+                             int *count) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char path[4096];
+  while ((e = readdir(d)) != NULL)
+    for (const char *const *b = bases; *b; b++)
+      if (leftover(e->d_name, *b)) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) ++*count;
+        else cli_error(cmd, "warning: %s: cannot remove: %s", path, strerror(errno));
+        break;
+      }
+  closedir(d);
+}
+
+/* A run killed while writing (kill -9, a crash, a power cut) leaves temporary files
+ * beside its outputs; a restart removes them from OUTDIR and its NN/ folders. Only
+ * names that migbar neb writes are touched. */
+static void clean_restart_dir(const char *cmd, const request *req) {
+  static const char *const top[] = {"neb.json", "band.xyz", "profile.svg", NULL};
+  static const char *const image[] = {"POSCAR", NULL};
+  int count = 0;
+  remove_leftovers(cmd, req->restart, top, &count);
+  DIR *d = opendir(req->restart);
+  if (d) {
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+      const char *q = e->d_name;
+      while (*q >= '0' && *q <= '9') q++;
+      if (q - e->d_name < 2 || *q) continue; /* NN, NNN: the image folders */
+      snprintf(path, sizeof path, "%s/%s", req->restart, e->d_name);
+      remove_leftovers(cmd, path, image, &count);
+    }
+    closedir(d);
+  }
+  if (count && !req->quiet)
+    fprintf(stderr, "migbar neb: removed %d temporary file%s that an interrupted run left in "
+            "%s\n", count, count == 1 ? "" : "s", req->restart);
+}
+
 /* The band of the checkpoint: the frames of band.xyz, else NN/POSCAR. */
 static int restart_band(const char *cmd, const request *req, int nimages, mb_band **out) {
   char xyz[4096], path[4096];
@@ -771,6 +851,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   if (rc || done) goto cleanup;
   if (rank > 0) req.quiet = 1; /* rank 0 speaks for all */
   if (req.restart && (rc = read_restart(cmd, &req, &nimages))) goto cleanup;
+  if (req.restart && rank == 0) clean_restart_dir(cmd, &req);
   if (req.checkpoint_every < 0) req.checkpoint_every = 10;
   if (!req.restart) req.relaxed = req.has_option[MB_BAND_RELAX_ENDPOINTS];
 
@@ -810,7 +891,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
     st = mb_band_set_potential(b, pot);
   }
   if (st ||
-      (!req.quiet && (st = mb_band_set_log(b, log_line, NULL))) ||
+      ((rank == 0 || !req.quiet) && (st = mb_band_set_log(b, log_line, &req))) ||
       (st = mb_band_set_step_callback(b, on_step, &ctx)) ||
       (nranks > 1 && (st = mb_band_set_mpi(b, cli_mpi_comm())))) {
     cli_fail(cmd, st);
