@@ -871,8 +871,8 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   } else {
     if ((st = cli_read(req.initial, req.format, 0, &ends[0])) ||
         (st = cli_read(req.final, req.format, 0, &ends[1])) ||
-        (st = mb_band_create(ends[0], ends[1], req.nintermediate,
-                             (mb_interpolation)req.interpolation, &b))) {
+        (st = mb_band_create(ends[0], ends[1], req.nintermediate, MB_INTERPOLATION_LINEAR,
+                             &b))) {
       cli_fail(cmd, st);
       goto cleanup;
     }
@@ -902,6 +902,20 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   stop_signal = 0;
   install_handlers(old);
   handlers = 1;
+  /* IDPP after the handlers: on a large cell it takes a while, and Ctrl-C reaches it
+   * through the step callback (called with step 0 after each IDPP iteration) */
+  if (!req.restart && req.interpolation == MB_INTERPOLATION_IDPP &&
+      (st = mb_band_interpolate(b, MB_INTERPOLATION_IDPP))) {
+    if (st == MB_ERR_STOPPED && stop_signal) {
+      if (rank == 0)
+        fprintf(stderr, "migbar neb: interrupted by %s during the IDPP interpolation; nothing "
+                "was written\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+      rc = 128 + stop_signal;
+    } else {
+      cli_fail(cmd, st);
+    }
+    goto cleanup;
+  }
   st = mb_band_run(b);
   if (st == MB_ERR_STOPPED && ctx.write_failed) goto cleanup; /* the message is out */
   if (st == MB_ERR_STOPPED && stop_signal) {

@@ -117,14 +117,33 @@ MB_API mb_status mb_band_create(const mb_structure *initial, const mb_structure 
   put_cart(b, 0, initial);
   put_cart(b, nimages - 1, final);
   mb__interpolate_linear(nimages, b->natoms, b->lattice, b->inverse, b->pos);
-  if (interpolation == MB_INTERPOLATION_IDPP &&
-      (st = mb__interpolate_idpp(nimages, b->natoms, b->lattice, b->inverse, b->free,
-                                 b->pos))) {
+  if (interpolation == MB_INTERPOLATION_IDPP && (st = mb__band_idpp(b))) {
     mb_band_free(b);
     return st;
   }
   *out = b;
   return MB_OK;
+}
+
+MB_API mb_status mb_band_interpolate(mb_band *b, mb_interpolation interpolation) {
+  static const char what[] = "mb_band_interpolate";
+  mb_status st = mb__band_enter(b, what);
+  if (st) return st;
+  if (interpolation != MB_INTERPOLATION_LINEAR && interpolation != MB_INTERPOLATION_IDPP) {
+    st = mb__error(MB_ERR_INVALID_ARG, "%s: unknown interpolation %d", what, (int)interpolation);
+    return mb__band_leave(b, st, what);
+  }
+  mb__interpolate_linear(b->nimages, b->natoms, b->lattice, b->inverse, b->pos);
+  if (interpolation == MB_INTERPOLATION_IDPP) st = mb__band_idpp(b);
+  /* the images moved: results, optimiser memory and step count start afresh */
+  for (int i = 1; i < b->nimages - 1; i++) b->energy[i] = NAN;
+  b->evaluated = 0;
+  b->converged = 0;
+  b->climbing = 0;
+  b->steps = 0;
+  b->max_force = NAN;
+  if (b->opt) mb__opt_reset(b->opt);
+  return mb__band_leave(b, st, what);
 }
 
 MB_API mb_status mb_band_create_from_images(int nimages,

@@ -128,9 +128,9 @@ int mb__highest_image(int nimages, const double *energy);
  * nimages-1 (minimum-image displacement per atom). */
 void mb__interpolate_linear(int nimages, int natoms, const double lattice[9],
                             const double inverse[9], double *pos);
-/* Improve a linear path by IDPP (positions of images 1..nimages-2 updated). */
-mb_status mb__interpolate_idpp(int nimages, int natoms, const double lattice[9],
-                               const double inverse[9], const int *mobile, double *pos);
+/* Improve the band's linear path by IDPP (images 1..nimages-2 updated); calls the
+ * step callback with step 0 after each iteration (nonzero: MB_ERR_STOPPED). */
+mb_status mb__band_idpp(mb_band *b);
 
 /* ---- evaluate.c ----------------------------------------------------------- */
 /* Energies and forces of the count images listed in idx, by the band's

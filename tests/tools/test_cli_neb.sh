@@ -328,5 +328,37 @@ assert d['run']['restarts'] == 2 and d['run']['status'] == 'converged'
 assert d['options']['max_move'] == 0.2
 "
 
+# ---- Ctrl-C during the IDPP interpolation (issue 12) --------------------------------
+# A vacancy hop in a 4000-atom Cu cell with 20 images: IDPP takes seconds there. The
+# interrupt is sent once IDPP has started (its first progress line) and must stop it
+# with exit 130 and a message, nothing written.
+"$PYTHON" - "$TMP" <<'EOF2'
+import sys
+from ase.build import bulk
+c = bulk('Cu', 'fcc', a=3.61, cubic=True).repeat((10, 10, 10))
+ini = c[1:]
+fin = ini.copy()
+fin.positions[0] = c.positions[0]
+ini.write(sys.argv[1] + '/big0.vasp', format='vasp')
+fin.write(sys.argv[1] + '/big1.vasp', format='vasp')
+EOF2
+: >"$TMP/err"
+"$MIGBAR" neb -i "$TMP/big0.vasp" -f "$TMP/big1.vasp" -n 18 -p emt -o "$TMP/big" \
+  >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+last="migbar neb (4000 atoms, Ctrl-C during IDPP)"
+i=0
+while [ $i -lt 1200 ] && ! grep -q '^IDPP path: .* pairs' "$TMP/err"; do
+  sleep 0.05
+  i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+rc=$?
+expect_rc 130
+expect_in err "interrupted by SIGINT during the IDPP interpolation"
+checks=$((checks + 1))
+[ -e "$TMP/big/neb.json" ] && fail "'$last': neb.json written after an interrupted IDPP"
+
 echo "test_cli_neb.sh: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]
