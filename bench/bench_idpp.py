@@ -43,7 +43,7 @@ def setup_paths(library):
         sys.path.insert(0, p)
 
 
-def case(n=5):
+def case(n=5, rattle=0.02):
     from ase.build import bulk
     a = 3.61
     crystal = bulk("Cu", "fcc", a=a, cubic=True).repeat((n, n, n))
@@ -62,8 +62,8 @@ def case(n=5):
     k = keep.index(hop)
     final.positions[k] = pos[vac]
     rng = np.random.default_rng(12)
-    initial.positions += rng.uniform(-0.02, 0.02, initial.positions.shape)
-    final.positions += rng.uniform(-0.02, 0.02, final.positions.shape)
+    initial.positions += rng.uniform(-rattle, rattle, initial.positions.shape)
+    final.positions += rng.uniform(-rattle, rattle, final.positions.shape)
     return initial, final
 
 
