@@ -634,32 +634,63 @@ typedef enum mb_band_option {
   MB_BAND_CLIMB = 2,           /* 0 = no climbing image, 1 = from the start, 2 = once
                                   the band is below MB_BAND_CLIMB_FMAX (default 0) */
   MB_BAND_CLIMB_FMAX = 3,      /* eV/A (default 0.5) */
-  MB_BAND_FMAX = 4,            /* converged when the largest NEB force component of
-                                  the moving images is below this, eV/A (0.05) */
+  MB_BAND_FMAX = 4,            /* converged when the largest per-atom norm of the NEB
+                                  force on the moving images is below this, eV/A
+                                  (0.05; the criterion of ASE's optimisers and VTST;
+                                  end point relaxation uses the same measure) */
   MB_BAND_MAX_STEPS = 5,       /* optimiser steps (default 1000) */
   MB_BAND_OPTIMIZER = 6,       /* an mb_optimizer (default MB_OPTIMIZER_LBFGS) */
   MB_BAND_MAX_MOVE = 7,        /* largest displacement of an atom per step, A (0.2) */
   MB_BAND_THREADS = 8,         /* images computed at once for thread-safe providers;
                                   0 = one per core (default 1) */
-  MB_BAND_RELAX_ENDPOINTS = 9  /* 1 = relax both end points with the same optimiser
+  MB_BAND_RELAX_ENDPOINTS = 9, /* 1 = relax both end points with the same optimiser
                                   before the band (default 0: end points fixed) */
+  MB_BAND_ALLOW_EXCHANGE = 10  /* 1 = run a band whose atoms swap places (see
+                                  mb_band_run), with a warning in the log (default 0:
+                                  refused) */
 } mb_band_option;
 
 typedef struct mb_band mb_band;
 
 /* A band of nintermediate >= 1 images between initial and final (end points
  * copied). Errors: MB_ERR_INVALID_ARG when the atom counts, species order or
- * lattices (1e-6 relative) differ. Fixed atoms: the selective-dynamics flags of
- * initial, if any (a coordinate fixed there stays fixed). */
+ * lattices (1e-6 relative) differ; the message names "the final structure". Fixed
+ * atoms: the selective-dynamics flags of initial, if any (a coordinate fixed there
+ * stays fixed). Further checks of the end points run when the band is run
+ * (mb_band_run). */
 MB_API mb_status mb_band_create(const mb_structure *initial, const mb_structure *final,
                                 int nintermediate, mb_interpolation interpolation,
                                 mb_band **out);
+/* Make the intermediate images again from the end points (as mb_band_create does),
+ * with the band's callbacks in place: IDPP, the slow part on large cells, calls the
+ * step callback after each of its iterations with step = 0 (no energies exist yet),
+ * and a nonzero return stops it with MB_ERR_STOPPED, the images then the path as it
+ * was (a valid band). This is how an interrupt (Ctrl-C in migbar neb) reaches the
+ * interpolation: create the band with MB_INTERPOLATION_LINEAR (instant), set the
+ * step callback, then call this with MB_INTERPOLATION_IDPP. Energies, optimiser
+ * memory and the step count are reset. IDPP uses the atom pairs within 8 A on the
+ * straight path (ASE uses all pairs; the paths agree to 0.02 A on the tests' cases)
+ * and stops when the largest per-atom IDPP force is below 1e-3 A^-3 or after 1000
+ * iterations. */
+MB_API mb_status mb_band_interpolate(mb_band *b, mb_interpolation interpolation);
 /* A band from nimages >= 3 explicit images, end points included (a restart or
  * a user's path); the same checks. */
 MB_API mb_status mb_band_create_from_images(int nimages,
                                             const mb_structure *const *images,
                                             mb_band **out);
+/* Free a band (NULL is a no-op). Called during mb_band_run, mb_band_evaluate or
+ * mb_band_relax_endpoints on the same band (from its force, batch, step or log
+ * callback, on any thread), it frees nothing the run still uses: it marks the
+ * band, the run stops at its next safe point (after the current force call or
+ * step) and returns MB_ERR_STOPPED with the message "the band was freed during
+ * mb_band_run ...", and the band is released as that call returns. The caller
+ * must not use the band after mb_band_free in either case. */
 MB_API void mb_band_free(mb_band *b);
+/* 1 while mb_band_run, mb_band_evaluate or mb_band_relax_endpoints runs on b
+ * (the band's callbacks see 1), else 0. While running, the setters
+ * (mb_band_set_*) and a second run refuse with MB_ERR_INVALID_ARG; getters and
+ * mb_band_write may be called from the step callback. */
+MB_API mb_status mb_band_is_running(const mb_band *b, int *running);
 
 MB_API mb_status mb_band_set_option(mb_band *b, mb_band_option key, double value);
 MB_API mb_status mb_band_get_option(const mb_band *b, mb_band_option key, double *value);
@@ -689,7 +720,19 @@ MB_API mb_status mb_band_evaluate(mb_band *b);
 MB_API mb_status mb_band_relax_endpoints(mb_band *b);
 /* Optimise the band until converged: MB_OK, or MB_ERR_NOT_CONVERGED after
  * MB_BAND_MAX_STEPS steps (the message gives the largest force); calling run
- * again continues. */
+ * again continues. Converged means the largest per-atom NEB force norm on the
+ * moving images is below MB_BAND_FMAX (and the climbing image is on, for
+ * MB_BAND_CLIMB 2).
+ * Before the first step the end points are checked: MB_ERR_INVALID_ARG when every
+ * coordinate of every atom is fixed (nothing could move); MB_ERR_GEOMETRY when
+ * atoms swap places between the initial and final structures (two or more atoms
+ * that each move over 0.5 A, in a cycle in which each ends where the next one
+ * started, so that relabelling them would cut their displacement fourfold: most
+ * often the final structure lists the atoms in another order); the message names
+ * the atoms. MB_BAND_ALLOW_EXCHANGE 1 accepts such a band (an exchange mechanism)
+ * with a MB_LOG_WARNING line instead. A fixed atom that moves between the end
+ * points gets a warning line. Freeing the band from a callback: see mb_band_free
+ * (MB_ERR_STOPPED). */
 MB_API mb_status mb_band_run(mb_band *b);
 
 /* Results (after evaluate or run). */
@@ -717,7 +760,8 @@ MB_API mb_status mb_band_path(const mb_band *b, double *coordinate,
 MB_API mb_status mb_band_profile(const mb_band *b, int npoints, double *coordinate,
                                  double *energy);
 /* Optimiser steps so far, force calls on the moving images and on the end
- * points, the largest NEB force component now (eV/A), and whether converged. */
+ * points, the largest per-atom NEB force norm on the moving images now (eV/A),
+ * and whether converged. */
 MB_API mb_status mb_band_stats(const mb_band *b, int *steps, long *moving_calls,
                                long *endpoint_calls, double *max_force, int *converged);
 

@@ -6,6 +6,7 @@
  * runs), profile.svg, band.xyz (every image, the file a restart reads) and the VASP
  * layout 00/POSCAR .. NN/POSCAR. band.xyz is written first and neb.json last, each
  * whole or not at all, so a checkpoint on disk is always usable. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -35,7 +36,13 @@ const char cmd_neb_help[] =
     "--checkpoint-every steps and when the run is interrupted (Ctrl-C, SIGTERM: the\n"
     "step under way finishes first; a second Ctrl-C quits at once). --restart OUTDIR\n"
     "continues from there with the same potential and options (those given on the\n"
-    "command line win).\n"
+    "command line win) and first removes the temporary files (*.tmp, neb.json.part)\n"
+    "that a killed run may have left there.\n"
+    "\n"
+    "Refused before the first step: end points that are not the same system atom by\n"
+    "atom (atoms that swap places between A and B, as when B lists atoms of one\n"
+    "element in another order: the message names them; --allow-exchange runs such a\n"
+    "band with a warning), and a band in which every atom is fixed.\n"
     "\n"
     "Band:\n"
     "  -i, --initial A        initial end point (any structure format)\n"
@@ -44,6 +51,8 @@ const char cmd_neb_help[] =
     "      --interpolation M  linear or idpp (default idpp)\n"
     "      --format F         read A and B as F: poscar, xyz, cif or json\n"
     "      --relax-endpoints  relax A and B first with the same optimiser\n"
+    "      --allow-exchange   run although atoms swap places between A and B (an\n"
+    "                         exchange mechanism; refused without it, see below)\n"
     "Potential:\n"
     "  -p, --potential P      emt (ASE's EMT: Al Cu Ag Au Ni Pd Pt H C N O), lj, morse,\n"
     "                         dft (the free energy and forces of 'migbar dft')\n"
@@ -63,8 +72,8 @@ const char cmd_neb_help[] =
     "      --climb            climbing image (from the start, or see --climb-fmax)\n"
     "      --climb-fmax F     climb once the largest force is below F eV/A (implies\n"
     "                         --climb)\n"
-    "      --fmax F           converged when every NEB force component is below F eV/A\n"
-    "                         (default 0.05)\n"
+    "      --fmax F           converged when the NEB force on every atom (its norm, as\n"
+    "                         in ASE and VTST) is below F eV/A (default 0.05)\n"
     "      --optimizer O      fire, lbfgs or ode (default lbfgs)\n"
     "      --max-steps N      at most N steps in this run (default 1000)\n"
     "      --spring K         spring constant, eV/A^2 (default 0.1)\n"
@@ -76,7 +85,7 @@ const char cmd_neb_help[] =
     "      --restart OUTDIR   continue the run checkpointed in OUTDIR\n"
     "      --checkpoint-every N  write the outputs every N steps (default 10; 0: only\n"
     "                         at the end)\n"
-    "  -q, --quiet            no progress lines\n"
+    "  -q, --quiet            no progress lines (warnings are still printed)\n"
     "  -j, --json             print the summary (neb.json) as one JSON line\n"
     "  -h, --help             show this help and exit\n"
     "\n"
@@ -89,7 +98,8 @@ const char cmd_neb_help[] =
     "or 143 (SIGTERM) after an interruption (the checkpoint is written).\n";
 
 enum {
-  OPT_INITIAL = 1, OPT_FINAL, OPT_IMAGES, OPT_INTERP, OPT_FORMAT, OPT_RELAX, OPT_POTENTIAL,
+  OPT_INITIAL = 1, OPT_FINAL, OPT_IMAGES, OPT_INTERP, OPT_FORMAT, OPT_RELAX, OPT_EXCHANGE,
+  OPT_POTENTIAL,
   OPT_EPSILON, OPT_SIGMA, OPT_CUTOFF, OPT_ONSET, OPT_SMOOTH, OPT_R0, OPT_RHO0, OPT_CLIMB,
   OPT_CLIMB_FMAX, OPT_FMAX, OPT_OPTIMIZER, OPT_MAX_STEPS, OPT_SPRING, OPT_SPRING_MIN,
   OPT_MAX_MOVE, OPT_THREADS, OPT_OUTPUT, OPT_RESTART, OPT_CHECKPOINT, OPT_QUIET, OPT_JSON,
@@ -100,6 +110,7 @@ static const cli_option options[] = {
     {"initial", 'i', 1, OPT_INITIAL},   {"final", 'f', 1, OPT_FINAL},
     {"images", 'n', 1, OPT_IMAGES},     {"interpolation", 0, 1, OPT_INTERP},
     {"format", 0, 1, OPT_FORMAT},       {"relax-endpoints", 0, 0, OPT_RELAX},
+    {"allow-exchange", 0, 0, OPT_EXCHANGE},
     {"potential", 'p', 1, OPT_POTENTIAL}, {"epsilon", 0, 1, OPT_EPSILON},
     {"sigma", 0, 1, OPT_SIGMA},         {"cutoff", 0, 1, OPT_CUTOFF},
     {"onset", 0, 1, OPT_ONSET},         {"smooth", 0, 0, OPT_SMOOTH},
@@ -119,29 +130,70 @@ static const cli_option options[] = {
     {"max-scf", 0, 1, OPT_DFT_FIRST + 8}, {"extra-bands", 0, 1, OPT_DFT_FIRST + 9},
     {"dft-threads", 0, 1, OPT_DFT_FIRST + 10}, {NULL, 0, 0, 0}};
 
-/* The potential parameters as options, in mb_potential_param order. */
-static const char *const param_names[] = {"epsilon", "sigma", "cutoff", "onset",
-                                          "smooth",  "r0",    "rho0"};
-#define NPARAMS 7
-/* The built-in potentials (mb_potential_kind values), then "dft" (index POTENTIAL_DFT). */
-static const char *const potential_names[] = {"lj", "morse", "emt", "dft"};
-#define NPOTENTIALS 4
-#define POTENTIAL_DFT 3
-static const char *const optimizer_names[] = {"fire", "lbfgs", "ode"};
-/* Band options a command line may set (mb_band_option values), and the JSON names. */
-static const char *const band_option_names[] = {
-    "spring", "spring_min", "climb", "climb_fmax", "fmax", "max_steps",
-    "optimizer", "max_move", "threads", "relax_endpoints"};
-#define NBAND_OPTIONS 10
+/* Names come from the library's tables (migbar.h section 11): the potential
+ * parameters and band options (their names are neb.json's keys), the optimisers,
+ * interpolations and potentials; "dft" is this tool's extra potential. The arrays of a
+ * request hold up to MAX_* entries, indexed by the enum values. */
+#define MAX_PARAMS 32
+#define MAX_BAND_OPTIONS 32
+#define POTENTIAL_DFT 3 /* after MB_POTENTIAL_LJ, _MORSE, _EMT */
+
+static int count_options(mb_option_set set, int max) {
+  int n = 0;
+  return mb_option_count(set, &n) == MB_OK && n <= max ? n : 0;
+}
+static int nparams(void) { return count_options(MB_OPTIONS_POTENTIAL, MAX_PARAMS); }
+static int nband_options(void) { return count_options(MB_OPTIONS_BAND, MAX_BAND_OPTIONS); }
+
+/* The name of option key of a set ("?" for none; the tables are in enum order). */
+static const char *option_name(mb_option_set set, int key) {
+  const char *name = "?";
+  return mb_option_info(set, key, NULL, &name, NULL, NULL, NULL, NULL, NULL, NULL) == MB_OK
+             ? name : "?";
+}
+static const char *param_name(int k) { return option_name(MB_OPTIONS_POTENTIAL, k); }
+static const char *band_option_name(int k) { return option_name(MB_OPTIONS_BAND, k); }
+
+/* The names of an enumeration, in value order, into names (at most max); their count. */
+static int enum_names(mb_name_set set, const char **names, int max) {
+  int n = 0;
+  if (mb_name_count(set, &n) || n > max) return 0;
+  for (int i = 0; i < n; i++)
+    if (mb_name_info(set, i, NULL, &names[i], NULL)) return 0;
+  return n;
+}
+
+/* The potentials of the tool: the library's, then "dft" (index POTENTIAL_DFT). */
+static int potential_names(const char **names, int max) {
+  int n = enum_names(MB_NAMES_POTENTIAL, names, max - 1);
+  if (n != POTENTIAL_DFT) return 0;
+  names[n] = "dft";
+  return n + 1;
+}
+static const char *potential_name(int k) {
+  const char *names[8];
+  int n = potential_names(names, 8);
+  return k >= 0 && k < n ? names[k] : "?";
+}
+
+/* Is parameter k one of the potential kind's? (the library says, through its getter) */
+static int param_applies(int kind, int k) {
+  mb_potential *p = NULL;
+  double v;
+  int ok = kind != POTENTIAL_DFT && mb_potential_create((mb_potential_kind)kind, &p) == MB_OK &&
+           mb_potential_get(p, (mb_potential_param)k, &v) == MB_OK;
+  mb_potential_free(p);
+  return ok;
+}
 
 typedef struct request {
   const char *initial, *final, *outdir, *restart;
   int nintermediate, interpolation, potential; /* potential: -1 = not given */
   mb_format format;
-  int has_param[NPARAMS];
-  double param[NPARAMS];
-  int has_option[NBAND_OPTIONS];
-  double option[NBAND_OPTIONS];
+  int has_param[MAX_PARAMS];
+  double param[MAX_PARAMS];
+  int has_option[MAX_BAND_OPTIONS];
+  double option[MAX_BAND_OPTIONS];
   int checkpoint_every, quiet, json;
   cli_dft_request dft; /* --potential dft */
   int any_dft;         /* a DFT option was given */
@@ -204,15 +256,18 @@ static int take_option(const char *cmd, int id, const char *value, request *req,
   case OPT_FINAL: req->final = value; return 0;
   case OPT_IMAGES: return parse_int(cmd, "--images", value, 1, &req->nintermediate);
   case OPT_INTERP:
-    if ((req->interpolation = choice(value, (const char *const[]){"linear", "idpp"}, 2)) < 0)
-      return cli_usage_error(cmd, "--interpolation: '%s' is not linear or idpp", value);
+    if (mb_name_find(MB_NAMES_INTERPOLATION, value, &req->interpolation))
+      return cli_usage_error(cmd, "--interpolation: %s", mb_last_error());
     return 0;
   case OPT_FORMAT: return cli_parse_format(cmd, "--format", value, &req->format);
   case OPT_RELAX: return set_option(req, MB_BAND_RELAX_ENDPOINTS, 1);
-  case OPT_POTENTIAL:
-    if ((req->potential = choice(value, potential_names, NPOTENTIALS)) < 0)
+  case OPT_EXCHANGE: return set_option(req, MB_BAND_ALLOW_EXCHANGE, 1);
+  case OPT_POTENTIAL: {
+    const char *names[8];
+    if ((req->potential = choice(value, names, potential_names(names, 8))) < 0)
       return cli_usage_error(cmd, "--potential: '%s' is not emt, lj, morse or dft", value);
     return 0;
+  }
   case OPT_SMOOTH:
     req->has_param[MB_POTENTIAL_SMOOTH] = 1;
     req->param[MB_POTENTIAL_SMOOTH] = 1;
@@ -225,7 +280,7 @@ static int take_option(const char *cmd, int id, const char *value, request *req,
                               [OPT_ONSET] = MB_POTENTIAL_ONSET, [OPT_R0] = MB_POTENTIAL_R0,
                               [OPT_RHO0] = MB_POTENTIAL_RHO0};
     char name[32];
-    snprintf(name, sizeof name, "--%s", param_names[key[id]]);
+    snprintf(name, sizeof name, "--%s", param_name(key[id]));
     if (cli_parse_positive(cmd, name, value, &x)) return CLI_EXIT_USAGE;
     req->has_param[key[id]] = 1;
     req->param[key[id]] = x;
@@ -247,8 +302,8 @@ static int take_option(const char *cmd, int id, const char *value, request *req,
     return set_option(req, (mb_band_option)key[id], x);
   }
   case OPT_OPTIMIZER:
-    if ((n = choice(value, optimizer_names, 3)) < 0)
-      return cli_usage_error(cmd, "--optimizer: '%s' is not fire, lbfgs or ode", value);
+    if (mb_name_find(MB_NAMES_OPTIMIZER, value, &n))
+      return cli_usage_error(cmd, "--optimizer: %s", mb_last_error());
     return set_option(req, MB_BAND_OPTIMIZER, n);
   case OPT_MAX_STEPS: case OPT_THREADS:
     if (parse_int(cmd, id == OPT_THREADS ? "--threads" : "--max-steps", value,
@@ -275,7 +330,7 @@ static int take_option(const char *cmd, int id, const char *value, request *req,
 static int check_combination(const char *cmd, const request *req, int given_images,
                              int given_interp) {
   int any_param = 0;
-  for (int k = 0; k < NPARAMS; k++) any_param |= req->has_param[k];
+  for (int k = 0; k < nparams(); k++) any_param |= req->has_param[k];
   if (req->restart) {
     const char *clash = req->initial ? "--initial" : req->final ? "--final"
                         : given_images ? "--images" : given_interp ? "--interpolation"
@@ -293,13 +348,10 @@ static int check_combination(const char *cmd, const request *req, int given_imag
   if (req->potential != POTENTIAL_DFT && req->any_dft)
     return cli_usage_error(cmd, "the DFT options (--ecut, --kpts, ...) need --potential dft");
   if (!req->outdir) return cli_usage_error(cmd, "give the output directory with -o OUTDIR");
-  for (int k = 0; k < NPARAMS; k++) {
-    int lj = k <= MB_POTENTIAL_SMOOTH, morse = k == MB_POTENTIAL_EPSILON || k >= MB_POTENTIAL_R0;
-    int ok = req->potential == MB_POTENTIAL_LJ ? lj : req->potential == MB_POTENTIAL_MORSE && morse;
-    if (req->has_param[k] && !ok)
-      return cli_usage_error(cmd, "--%s is not a parameter of the %s potential", param_names[k],
-                             potential_names[req->potential]);
-  }
+  for (int k = 0; k < nparams(); k++)
+    if (req->has_param[k] && !param_applies(req->potential, k))
+      return cli_usage_error(cmd, "--%s is not a parameter of the %s potential", param_name(k),
+                             potential_name(req->potential));
   return 0;
 }
 
@@ -343,12 +395,13 @@ static void put_run_object(FILE *f, const request *req, const mb_band *b, const 
   double fmax;
   mb_band_stats(b, &steps, &moving, &endpoints, &fmax, &conv);
   fprintf(f, "{\n\t\t\"status\": \"%s\",\n\t\t\"potential\": {\"kind\": \"%s\"", status,
-          potential_names[req->potential]);
-  for (int k = 0; k < NPARAMS; k++)
-    if (req->has_param[k]) fprintf(f, ", \"%s\": %.17g", param_names[k], req->param[k]);
+          potential_name(req->potential));
+  for (int k = 0; k < nparams(); k++)
+    if (req->has_param[k]) fprintf(f, ", \"%s\": %.17g", param_name(k), req->param[k]);
   if (req->potential == POTENTIAL_DFT) {
-    static const char *const xc[] = {"auto", "LDA", "PBE"};
-    static const char *const smear[] = {"none", "fermi-dirac", "gaussian", "mv"};
+    const char *xc[8] = {"auto"}, *smear[8] = {"none"};
+    enum_names(MB_NAMES_XC, xc, 8);
+    enum_names(MB_NAMES_SMEARING, smear, 8);
     const cli_dft_request *r = &req->dft;
     fprintf(f, ", \"ecut\": %.17g, \"kpts\": [%d, %d, %d], \"kshift\": [%g, %g, %g], "
             "\"functional\": \"%s\", \"smearing\": \"%s\", \"width\": %.17g", r->ecut,
@@ -461,8 +514,11 @@ static int write_outputs(const char *cmd, const request *req, const mb_band *b,
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* user: the request; --quiet keeps the warnings and drops the progress lines. */
 static void log_line(mb_log_level level, const char *message, void *user) {
-  fprintf(stderr, "%s\n", message);
+  const request *req = user;
+  if (req->quiet && level > MB_LOG_WARNING) return;
+  fprintf(stderr, "%s%s\n", level <= MB_LOG_WARNING ? "migbar neb: " : "", message);
 }
 
 /* Under mpirun the ranks decide together (cli_mpi_any): a signal may reach them at
@@ -487,7 +543,7 @@ static int on_step(const mb_band *b, int step, void *user) {
 static mb_status make_potential(const request *req, mb_potential **out) {
   mb_potential *p = NULL;
   mb_status st = mb_potential_create((mb_potential_kind)req->potential, &p);
-  for (int k = 0; k < NPARAMS && !st; k++)
+  for (int k = 0; k < nparams() && !st; k++)
     if (req->has_param[k]) st = mb_potential_set(p, (mb_potential_param)k, req->param[k]);
   if (st) {
     mb_potential_free(p);
@@ -500,10 +556,8 @@ static mb_status make_potential(const request *req, mb_potential **out) {
 /* Every parameter of the potential into req, so that neb.json records the values used
  * (defaults included) and a restart does not depend on the defaults of a later release. */
 static void record_parameters(request *req, const mb_potential *p) {
-  for (int k = 0; k < NPARAMS; k++) {
-    int lj = k <= MB_POTENTIAL_SMOOTH, morse = k == MB_POTENTIAL_EPSILON || k >= MB_POTENTIAL_R0;
-    if (!(req->potential == MB_POTENTIAL_LJ ? lj : req->potential == MB_POTENTIAL_MORSE && morse))
-      continue;
+  for (int k = 0; k < nparams(); k++) {
+    if (!param_applies(req->potential, k)) continue;
     double v;
     if (mb_potential_get(p, (mb_potential_param)k, &v) == MB_OK) {
       req->has_param[k] = 1;
@@ -611,25 +665,27 @@ static int read_restart(const char *cmd, request *req, int *nimages) {
   const char *pot = member(run, "potential"), *opts = member(root, "options");
   double v = 0;
   int rc = 0;
-  if (!opts || (req->potential = choice_at(pot, "kind", potential_names, NPOTENTIALS)) < 0 ||
+  const char *pnames[8], *onames[8], *inames[8];
+  int npot = potential_names(pnames, 8), nopt = enum_names(MB_NAMES_OPTIMIZER, onames, 8);
+  int ninterp = enum_names(MB_NAMES_INTERPOLATION, inames, 8);
+  if (!opts || (req->potential = choice_at(pot, "kind", pnames, npot)) < 0 ||
       !number_at(root, "nimages", &v) || v < 3 || v > 100000) {
     rc = cli_error(cmd, "%s is not the neb.json of a migbar neb run (it lacks run.potential."
                    "kind, options or nimages)", path);
     goto cleanup;
   }
   *nimages = (int)v;
-  for (int k = 0; k < NPARAMS; k++)
-    req->has_param[k] = number_at(pot, param_names[k], &req->param[k]);
-  for (int k = 0; k < NBAND_OPTIONS; k++) {
+  for (int k = 0; k < nparams(); k++)
+    req->has_param[k] = number_at(pot, param_name(k), &req->param[k]);
+  for (int k = 0; k < nband_options(); k++) {
     if (req->has_option[k] || k == MB_BAND_MAX_STEPS || k == MB_BAND_RELAX_ENDPOINTS) continue;
-    int o = k == MB_BAND_OPTIMIZER ? choice_at(opts, band_option_names[k], optimizer_names, 3)
-                                   : -1;
+    int o = k == MB_BAND_OPTIMIZER ? choice_at(opts, band_option_name(k), onames, nopt) : -1;
     if (o >= 0)
       set_option(req, MB_BAND_OPTIMIZER, o);
-    else if (k != MB_BAND_OPTIMIZER && number_at(opts, band_option_names[k], &v))
+    else if (k != MB_BAND_OPTIMIZER && number_at(opts, band_option_name(k), &v))
       set_option(req, (mb_band_option)k, v);
   }
-  req->interpolation = choice_at(run, "interpolation", (const char *const[]){"linear", "idpp"}, 2);
+  req->interpolation = choice_at(run, "interpolation", inames, ninterp);
   if (req->interpolation < 0) req->interpolation = MB_INTERPOLATION_IDPP;
   req->initial_json = string_literal(run, "initial");
   req->final_json = string_literal(run, "final");
@@ -644,6 +700,71 @@ static int read_restart(const char *cmd, request *req, int *nimages) {
 cleanup:
   free(text);
   return rc;
+}
+
+/* ---- leftovers of a killed run ------------------------------------------------ */
+
+/* Whether name is a temporary file that writing base leaves while it runs: the
+ * library's base.PID.K.tmp (mb__write_file) of a process that no longer exists, or
+ * (base "neb.json") this file's own neb.json.tmp and neb.json.part. */
+static int leftover(const char *name, const char *base) {
+  size_t n = strlen(base);
+  if (strncmp(name, base, n) != 0) return 0;
+  const char *p = name + n;
+  if (strcmp(base, "neb.json") == 0 && (!strcmp(p, ".tmp") || !strcmp(p, ".part"))) return 1;
+  if (strcmp(base, "neb.json") == 0 && strncmp(p, ".part", 5) == 0) p += 5;
+  char *end;
+  if (*p != '.' || !(p[1] >= '0' && p[1] <= '9')) return 0;
+  long pid = strtol(p + 1, &end, 10);
+  if (*end != '.' || !(end[1] >= '0' && end[1] <= '9')) return 0;
+  strtol(end + 1, &end, 10);
+  if (strcmp(end, ".tmp") != 0) return 0;
+  /* a writer still alive (another run in the same directory) keeps its file */
+  return pid <= 0 || pid > INT_MAX || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+/* Remove from dir the leftovers of the files in bases (NULL-terminated); counts them. */
+static void remove_leftovers(const char *cmd, const char *dir, const char *const *bases,
+                             int *count) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char path[4096];
+  while ((e = readdir(d)) != NULL)
+    for (const char *const *b = bases; *b; b++)
+      if (leftover(e->d_name, *b)) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) ++*count;
+        else cli_error(cmd, "warning: %s: cannot remove: %s", path, strerror(errno));
+        break;
+      }
+  closedir(d);
+}
+
+/* A run killed while writing (kill -9, a crash, a power cut) leaves temporary files
+ * beside its outputs; a restart removes them from OUTDIR and its NN/ folders. Only
+ * names that migbar neb writes are touched. */
+static void clean_restart_dir(const char *cmd, const request *req) {
+  static const char *const top[] = {"neb.json", "band.xyz", "profile.svg", NULL};
+  static const char *const image[] = {"POSCAR", NULL};
+  int count = 0;
+  remove_leftovers(cmd, req->restart, top, &count);
+  DIR *d = opendir(req->restart);
+  if (d) {
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+      const char *q = e->d_name;
+      while (*q >= '0' && *q <= '9') q++;
+      if (q - e->d_name < 2 || *q) continue; /* NN, NNN: the image folders */
+      snprintf(path, sizeof path, "%s/%s", req->restart, e->d_name);
+      remove_leftovers(cmd, path, image, &count);
+    }
+    closedir(d);
+  }
+  if (count && !req->quiet)
+    fprintf(stderr, "migbar neb: removed %d temporary file%s that an interrupted run left in "
+            "%s\n", count, count == 1 ? "" : "s", req->restart);
 }
 
 /* The band of the checkpoint: the frames of band.xyz, else NN/POSCAR. */
@@ -771,6 +892,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   if (rc || done) goto cleanup;
   if (rank > 0) req.quiet = 1; /* rank 0 speaks for all */
   if (req.restart && (rc = read_restart(cmd, &req, &nimages))) goto cleanup;
+  if (req.restart && rank == 0) clean_restart_dir(cmd, &req);
   if (req.checkpoint_every < 0) req.checkpoint_every = 10;
   if (!req.restart) req.relaxed = req.has_option[MB_BAND_RELAX_ENDPOINTS];
 
@@ -790,13 +912,13 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   } else {
     if ((st = cli_read(req.initial, req.format, 0, &ends[0])) ||
         (st = cli_read(req.final, req.format, 0, &ends[1])) ||
-        (st = mb_band_create(ends[0], ends[1], req.nintermediate,
-                             (mb_interpolation)req.interpolation, &b))) {
+        (st = mb_band_create(ends[0], ends[1], req.nintermediate, MB_INTERPOLATION_LINEAR,
+                             &b))) {
       cli_fail(cmd, st);
       goto cleanup;
     }
   }
-  for (int k = 0; k < NBAND_OPTIONS && !st; k++)
+  for (int k = 0; k < nband_options() && !st; k++)
     if (req.has_option[k]) st = mb_band_set_option(b, (mb_band_option)k, req.option[k]);
   run_ctx ctx = {cmd, &req, 0};
   if (!st && req.potential == POTENTIAL_DFT) {
@@ -810,7 +932,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
     st = mb_band_set_potential(b, pot);
   }
   if (st ||
-      (!req.quiet && (st = mb_band_set_log(b, log_line, NULL))) ||
+      ((rank == 0 || !req.quiet) && (st = mb_band_set_log(b, log_line, &req))) ||
       (st = mb_band_set_step_callback(b, on_step, &ctx)) ||
       (nranks > 1 && (st = mb_band_set_mpi(b, cli_mpi_comm())))) {
     cli_fail(cmd, st);
@@ -821,6 +943,20 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   stop_signal = 0;
   install_handlers(old);
   handlers = 1;
+  /* IDPP after the handlers: on a large cell it takes a while, and Ctrl-C reaches it
+   * through the step callback (called with step 0 after each IDPP iteration) */
+  if (!req.restart && req.interpolation == MB_INTERPOLATION_IDPP &&
+      (st = mb_band_interpolate(b, MB_INTERPOLATION_IDPP))) {
+    if (st == MB_ERR_STOPPED && stop_signal) {
+      if (rank == 0)
+        fprintf(stderr, "migbar neb: interrupted by %s during the IDPP interpolation; nothing "
+                "was written\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+      rc = 128 + stop_signal;
+    } else {
+      cli_fail(cmd, st);
+    }
+    goto cleanup;
+  }
   st = mb_band_run(b);
   if (st == MB_ERR_STOPPED && ctx.write_failed) goto cleanup; /* the message is out */
   if (st == MB_ERR_STOPPED && stop_signal) {

@@ -1,6 +1,7 @@
 /* The band handle: creation from end points or explicit images, options, fixed
  * coordinates, force providers and the plain getters. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,29 +14,39 @@
     if (!(b)) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL band", what); \
   } while (0)
 
+/* The symbol of element z (valid in any structure). */
+static const char *symbol(int z) {
+  const char *sym = "?";
+  if (mb_element_symbol(z, &sym) != MB_OK) sym = "?";
+  return sym;
+}
+
 /* Whether two structures can be images of one band (same atoms, same order,
- * same cell within 1e-6 relative); names the offending image j. */
-static mb_status check_compatible(const mb_structure *a, const mb_structure *s, int j,
-                                  const char *what) {
-  if (!s) return mb__error(MB_ERR_INVALID_ARG, "%s: image %d is NULL", what, j);
+ * same cell within 1e-6 relative). a is the initial structure (image 0); s is
+ * described by label ("the final structure", "image 3") in the messages. */
+static mb_status check_compatible(const mb_structure *a, const mb_structure *s,
+                                  const char *label, const char *what) {
+  if (!s) return mb__error(MB_ERR_INVALID_ARG, "%s: %s is NULL", what, label);
   if (s->natoms != a->natoms)
-    return mb__error(MB_ERR_INVALID_ARG, "%s: image %d has %d atoms, image 0 has %d", what,
-                     j, s->natoms, a->natoms);
+    return mb__error(MB_ERR_INVALID_ARG, "%s: %s has %d atoms, the initial structure has %d",
+                     what, label, s->natoms, a->natoms);
   for (int i = 0; i < a->natoms; i++)
     if (s->numbers[i] != a->numbers[i])
       return mb__error(MB_ERR_INVALID_ARG,
-                       "%s: atom %d is element %d in image %d but %d in image 0 (the "
-                       "images must list the same atoms in the same order)",
-                       what, i, s->numbers[i], j, a->numbers[i]);
+                       "%s: atom %d is %s (Z = %d) in %s but %s (Z = %d) in the initial "
+                       "structure (the end points and images must list the same atoms in the "
+                       "same order)",
+                       what, i, symbol(s->numbers[i]), s->numbers[i], label,
+                       symbol(a->numbers[i]), a->numbers[i]);
   double scale = 0;
   for (int c = 0; c < 9; c++)
     if (fabs(a->lattice[c]) > scale) scale = fabs(a->lattice[c]);
   for (int c = 0; c < 9; c++)
     if (fabs(s->lattice[c] - a->lattice[c]) > 1e-6 * scale)
       return mb__error(MB_ERR_INVALID_ARG,
-                       "%s: the lattice of image %d differs from image 0 (component %d: "
-                       "%.8g vs %.8g A)",
-                       what, j, c, s->lattice[c], a->lattice[c]);
+                       "%s: the lattice of %s differs from the initial structure's "
+                       "(component %d: %.8g vs %.8g A)",
+                       what, label, c, s->lattice[c], a->lattice[c]);
   return MB_OK;
 }
 
@@ -95,7 +106,7 @@ MB_API mb_status mb_band_create(const mb_structure *initial, const mb_structure 
   if (interpolation != MB_INTERPOLATION_LINEAR && interpolation != MB_INTERPOLATION_IDPP)
     return mb__error(MB_ERR_INVALID_ARG, "%s: unknown interpolation %d", what,
                      (int)interpolation);
-  mb_status st = check_compatible(initial, final, 1, what);
+  mb_status st = check_compatible(initial, final, "the final structure", what);
   if (st) return st;
   int nimages = nintermediate + 2;
   mb_band *b;
@@ -103,14 +114,33 @@ MB_API mb_status mb_band_create(const mb_structure *initial, const mb_structure 
   put_cart(b, 0, initial);
   put_cart(b, nimages - 1, final);
   mb__interpolate_linear(nimages, b->natoms, b->lattice, b->inverse, b->pos);
-  if (interpolation == MB_INTERPOLATION_IDPP &&
-      (st = mb__interpolate_idpp(nimages, b->natoms, b->lattice, b->inverse, b->free,
-                                 b->pos))) {
+  if (interpolation == MB_INTERPOLATION_IDPP && (st = mb__band_idpp(b))) {
     mb_band_free(b);
     return st;
   }
   *out = b;
   return MB_OK;
+}
+
+MB_API mb_status mb_band_interpolate(mb_band *b, mb_interpolation interpolation) {
+  static const char what[] = "mb_band_interpolate";
+  mb_status st = mb__band_enter(b, what);
+  if (st) return st;
+  if (interpolation != MB_INTERPOLATION_LINEAR && interpolation != MB_INTERPOLATION_IDPP) {
+    st = mb__error(MB_ERR_INVALID_ARG, "%s: unknown interpolation %d", what, (int)interpolation);
+    return mb__band_leave(b, st, what);
+  }
+  mb__interpolate_linear(b->nimages, b->natoms, b->lattice, b->inverse, b->pos);
+  if (interpolation == MB_INTERPOLATION_IDPP) st = mb__band_idpp(b);
+  /* the images moved: results, optimiser memory and step count start afresh */
+  for (int i = 1; i < b->nimages - 1; i++) b->energy[i] = NAN;
+  b->evaluated = 0;
+  b->converged = 0;
+  b->climbing = 0;
+  b->steps = 0;
+  b->max_force = NAN;
+  if (b->opt) mb__opt_reset(b->opt);
+  return mb__band_leave(b, st, what);
 }
 
 MB_API mb_status mb_band_create_from_images(int nimages,
@@ -124,8 +154,12 @@ MB_API mb_status mb_band_create_from_images(int nimages,
                      nimages);
   if (!images[0]) return mb__error(MB_ERR_INVALID_ARG, "%s: image 0 is NULL", what);
   mb_status st;
-  for (int j = 1; j < nimages; j++)
-    if ((st = check_compatible(images[0], images[j], j, what))) return st;
+  for (int j = 1; j < nimages; j++) {
+    char label[64];
+    snprintf(label, sizeof label, j == nimages - 1 ? "image %d (the final end point)" : "image %d",
+             j);
+    if ((st = check_compatible(images[0], images[j], label, what))) return st;
+  }
   mb_band *b;
   if ((st = band_new(images[0], nimages, &b))) return st;
   for (int j = 0; j < nimages; j++) put_cart(b, j, images[j]);
@@ -133,8 +167,7 @@ MB_API mb_status mb_band_create_from_images(int nimages,
   return MB_OK;
 }
 
-MB_API void mb_band_free(mb_band *b) {
-  if (!b) return;
+static void band_release(mb_band *b) {
   mb__band_drop_dft(b);
   if (b->work)
     for (int i = 0; i < b->nimages; i++) mb_structure_free(b->work[i]);
@@ -151,13 +184,67 @@ MB_API void mb_band_free(mb_band *b) {
   free(b);
 }
 
+/* Called from one of the band's own callbacks during a run, mb_band_free only
+ * marks the band: the run still uses its memory. The run stops at its next safe
+ * point and mb__band_leave releases it. */
+MB_API void mb_band_free(mb_band *b) {
+  if (!b) return;
+  if (b->busy) {
+    __atomic_store_n(&b->freed, 1, __ATOMIC_SEQ_CST);
+    return;
+  }
+  band_release(b);
+}
+
+mb_status mb__band_enter(mb_band *b, const char *what) {
+  if (!b) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL band", what);
+  if (b->busy)
+    return mb__error(MB_ERR_INVALID_ARG,
+                     "%s: the band is running (this call came from one of its own callbacks "
+                     "during mb_band_run, mb_band_evaluate or mb_band_relax_endpoints)",
+                     what);
+  b->busy = 1;
+  return MB_OK;
+}
+
+int mb__band_freed(const mb_band *b) {
+  return __atomic_load_n(&b->freed, __ATOMIC_SEQ_CST);
+}
+
+mb_status mb__band_leave(mb_band *b, mb_status st, const char *what) {
+  b->busy = 0;
+  if (!mb__band_freed(b)) return st;
+  band_release(b);
+  return mb__error(MB_ERR_STOPPED,
+                   "the band was freed during %s (by one of its callbacks); it is released "
+                   "when the run returns, as now: do not use it again",
+                   what);
+}
+
+mb_status mb__band_check_idle(const mb_band *b, const char *what) {
+  if (!b) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL band", what);
+  if (b->busy)
+    return mb__error(MB_ERR_INVALID_ARG,
+                     "%s: not while the band is running (called from one of its own "
+                     "callbacks); change it after mb_band_run returns",
+                     what);
+  return MB_OK;
+}
+
+MB_API mb_status mb_band_is_running(const mb_band *b, int *running) {
+  CHECK_BAND(b, "mb_band_is_running");
+  if (!running) return mb__error(MB_ERR_INVALID_ARG, "mb_band_is_running: NULL output");
+  *running = b->busy;
+  return MB_OK;
+}
+
 /* ---- options ------------------------------------------------------------- */
 
 MB_API mb_status mb_band_set_option(mb_band *b, mb_band_option key, double value) {
-  CHECK_BAND(b, "mb_band_set_option");
-  /* bounds from the option table (band_options.c); the rules between options here */
-  mb_status st = mb__option_check(MB_OPTIONS_BAND, (int)key, value, "mb_band_set_option");
+  mb_status st = mb__band_check_idle(b, "mb_band_set_option");
   if (st) return st;
+  /* bounds from the option table (band_options.c); the rules between options here */
+  if ((st = mb__option_check(MB_OPTIONS_BAND, (int)key, value, "mb_band_set_option"))) return st;
   switch (key) {
   case MB_BAND_SPRING:
     if (b->spring_min >= 0 && b->spring_min > value)
@@ -190,6 +277,7 @@ MB_API mb_status mb_band_set_option(mb_band *b, mb_band_option key, double value
   case MB_BAND_MAX_MOVE: b->max_move = value; break;
   case MB_BAND_THREADS: b->threads = (int)value; break;
   case MB_BAND_RELAX_ENDPOINTS: b->relax_endpoints = (int)value; break;
+  case MB_BAND_ALLOW_EXCHANGE: b->allow_exchange = (int)value; break;
   }
   return MB_OK;
 }
@@ -209,6 +297,7 @@ MB_API mb_status mb_band_get_option(const mb_band *b, mb_band_option key, double
   case MB_BAND_MAX_MOVE: v = b->max_move; break;
   case MB_BAND_THREADS: v = b->threads; break;
   case MB_BAND_RELAX_ENDPOINTS: v = b->relax_endpoints; break;
+  case MB_BAND_ALLOW_EXCHANGE: v = b->allow_exchange; break;
   default:
     return mb__error(MB_ERR_INVALID_ARG, "mb_band_get_option: unknown option %d", (int)key);
   }
@@ -217,7 +306,8 @@ MB_API mb_status mb_band_get_option(const mb_band *b, mb_band_option key, double
 }
 
 MB_API mb_status mb_band_set_fixed(mb_band *b, const int *flags) {
-  CHECK_BAND(b, "mb_band_set_fixed");
+  mb_status busy = mb__band_check_idle(b, "mb_band_set_fixed");
+  if (busy) return busy;
   size_t n = 3 * (size_t)b->natoms;
   b->has_fixed = 0;
   for (size_t c = 0; c < n; c++) {
@@ -240,7 +330,8 @@ static void forget_results(mb_band *b) {
 }
 
 MB_API mb_status mb_band_set_potential(mb_band *b, const mb_potential *p) {
-  CHECK_BAND(b, "mb_band_set_potential");
+  mb_status busy = mb__band_check_idle(b, "mb_band_set_potential");
+  if (busy) return busy;
   if (!p) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_potential: NULL potential");
   b->provider = MB__PROVIDER_POTENTIAL;
   b->potential = p;
@@ -253,7 +344,8 @@ MB_API mb_status mb_band_set_potential(mb_band *b, const mb_potential *p) {
 
 MB_API mb_status mb_band_set_callback(mb_band *b, mb_force_fn fn, void *user,
                                       int thread_safe) {
-  CHECK_BAND(b, "mb_band_set_callback");
+  mb_status busy = mb__band_check_idle(b, "mb_band_set_callback");
+  if (busy) return busy;
   if (!fn) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_callback: NULL function");
   b->provider = MB__PROVIDER_CALLBACK;
   b->potential = NULL, b->batch_fn = NULL;
@@ -265,7 +357,8 @@ MB_API mb_status mb_band_set_callback(mb_band *b, mb_force_fn fn, void *user,
 }
 
 MB_API mb_status mb_band_set_batch_callback(mb_band *b, mb_force_batch_fn fn, void *user) {
-  CHECK_BAND(b, "mb_band_set_batch_callback");
+  mb_status busy = mb__band_check_idle(b, "mb_band_set_batch_callback");
+  if (busy) return busy;
   if (!fn) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_batch_callback: NULL function");
   b->provider = MB__PROVIDER_BATCH;
   b->potential = NULL, b->fn = NULL;

@@ -18,7 +18,8 @@ const mb__option mb__band_options[] = {
   {MB_BAND_CLIMB_FMAX, "climb_fmax", "MB_BAND_CLIMB_FMAX", "eV/A", 0, INFINITY, 0.5,
    MB_OPTION_MIN_EXCLUSIVE, "the force below which climb = 2 starts climbing"},
   {MB_BAND_FMAX, "fmax", "MB_BAND_FMAX", "eV/A", 0, INFINITY, 0.05, MB_OPTION_MIN_EXCLUSIVE,
-   "converged when the largest NEB force component of the moving images is below this"},
+   "converged when the largest per-atom norm of the NEB force on the moving images is below "
+   "this (as ASE and VTST)"},
   {MB_BAND_MAX_STEPS, "max_steps", "MB_BAND_MAX_STEPS", "", 0, 1e9, 1000, MB_OPTION_INTEGER,
    "optimiser steps before the run stops, not converged"},
   {MB_BAND_OPTIMIZER, "optimizer", "MB_BAND_OPTIMIZER", "", 0, 2, MB_OPTIMIZER_LBFGS,
@@ -29,6 +30,8 @@ const mb__option mb__band_options[] = {
    "images computed at once for thread-safe providers; 0 = one per core"},
   {MB_BAND_RELAX_ENDPOINTS, "relax_endpoints", "MB_BAND_RELAX_ENDPOINTS", "", 0, 1, 0,
    MB_OPTION_INTEGER, "1 = relax both end points with the same optimiser before the band"},
+  {MB_BAND_ALLOW_EXCHANGE, "allow_exchange", "MB_BAND_ALLOW_EXCHANGE", "", 0, 1, 0,
+   MB_OPTION_INTEGER, "1 = run a band whose atoms swap places, with a warning (default: refused)"},
 };
 const int mb__band_noptions = N(mb__band_options);
 

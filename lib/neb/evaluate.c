@@ -23,19 +23,28 @@ typedef struct job {
   char (*msg)[MSG_SIZE];  /* count messages, for failures */
 } job;
 
+/* "image 3", "image 0 (the initial end point)", "image 6 (the final end point)". */
+static const char *image_label(const mb_band *b, int image, char buf[64]) {
+  snprintf(buf, 64, "image %d%s", image,
+           image == 0 ? " (the initial end point)"
+                      : image == b->nimages - 1 ? " (the final end point)" : "");
+  return buf;
+}
+
 static mb_status check_finite(const mb_band *b, int image, double e, const double *f,
                               char *msg) {
   if (!isfinite(e)) {
-    snprintf(msg, MSG_SIZE, "the force provider returned a non-finite energy (%g) for image %d",
-             e, image);
+    char lb[64];
+    snprintf(msg, MSG_SIZE, "the force provider returned a non-finite energy (%g) for %s", e,
+             image_label(b, image, lb));
     return b->provider == MB__PROVIDER_POTENTIAL || b->provider == MB__PROVIDER_DFT
                  ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
   }
   for (int c = 0; c < 3 * b->natoms; c++)
     if (!isfinite(f[c])) {
-      snprintf(msg, MSG_SIZE,
-               "the force provider returned a non-finite force on atom %d of image %d", c / 3,
-               image);
+      char lb[64];
+      snprintf(msg, MSG_SIZE, "the force provider returned a non-finite force on atom %d of %s",
+               c / 3, image_label(b, image, lb));
       return b->provider == MB__PROVIDER_POTENTIAL || b->provider == MB__PROVIDER_DFT
                  ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
     }
@@ -45,13 +54,14 @@ static mb_status check_finite(const mb_band *b, int image, double e, const doubl
 /* One image by the potential or the per-image callback. */
 static mb_status compute_one(mb_band *b, int image, double *e, double *f, char *msg) {
   const double *x = b->pos + (size_t)image * 3 * b->natoms;
+  char lb[64];
   *e = NAN;
   if (b->provider == MB__PROVIDER_POTENTIAL) {
     mb_structure *s = b->work[image];
     mb_status st = mb_structure_set_positions(s, x, MB_COORDS_CARTESIAN);
     if (!st) st = mb_potential_compute(b->potential, s, e, f);
     if (st) {
-      snprintf(msg, MSG_SIZE, "image %d: %s", image, mb_last_error());
+      snprintf(msg, MSG_SIZE, "%s: %s", image_label(b, image, lb), mb_last_error());
       return st;
     }
   } else if (b->provider == MB__PROVIDER_DFT) {
@@ -60,8 +70,8 @@ static mb_status compute_one(mb_band *b, int image, double *e, double *f, char *
   } else {
     int rc = b->fn(b->lattice, b->natoms, b->numbers, x, e, f, b->user);
     if (rc) {
-      snprintf(msg, MSG_SIZE, "the force callback failed on image %d (it returned %d)", image,
-               rc);
+      snprintf(msg, MSG_SIZE, "the force callback failed on %s (it returned %d)",
+               image_label(b, image, lb), rc);
       return MB_ERR_CALLBACK;
     }
   }
@@ -179,6 +189,11 @@ mb_status mb__band_compute(mb_band *b, const int *idx, int count, long *calls) {
   else if (b->provider == MB__PROVIDER_BATCH) st = compute_batch(b, idx, count, energy, force);
   else st = compute_images(b, idx, count, energy, force);
   if (st) goto cleanup;
+  /* a safe point: a callback freed the band (mb_band_free marks it during a run) */
+  if (mb__band_freed(b)) {
+    st = MB_ERR_STOPPED;
+    goto cleanup;
+  }
   for (int j = 0; j < count; j++) {
     b->energy[idx[j]] = energy[j];
     memcpy(b->force + (size_t)idx[j] * n, force + (size_t)j * n, n * sizeof(double));
@@ -199,7 +214,7 @@ void mb__band_update_neb(mb_band *b) {
   int ci = mb__band_climb_active(b) ? mb__highest_image(b->nimages, b->energy) : -1;
   mb__neb_project(b->nimages, b->natoms, b->lattice, b->inverse, b->pos, b->energy, b->force,
                   b->free, b->spring, b->spring_min, ci, b->neb, b->tangent, b->ftan);
-  b->max_force = mb__max_abs(b->neb + n, (size_t)(b->nimages - 2) * n);
+  b->max_force = mb__max_atom_norm(b->neb + n, (size_t)(b->nimages - 2) * n);
 }
 
 mb_status mb__band_refresh(mb_band *b) {
@@ -223,7 +238,9 @@ mb_status mb__band_refresh(mb_band *b) {
 }
 
 MB_API mb_status mb_band_evaluate(mb_band *b) {
-  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_evaluate: NULL band");
+  static const char what[] = "mb_band_evaluate";
+  mb_status st = mb__band_enter(b, what);
+  if (st) return st;
   b->evaluated = 0;
-  return mb__band_refresh(b);
+  return mb__band_leave(b, mb__band_refresh(b), what);
 }

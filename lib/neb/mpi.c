@@ -16,7 +16,8 @@
 #endif
 
 MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm) {
-  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_mpi: NULL band");
+  mb_status busy = mb__band_check_idle(b, "mb_band_set_mpi");
+  if (busy) return busy;
 #ifdef MB_HAVE_MPI
   int initialized = 0;
   MPI_Initialized(&initialized);

@@ -55,7 +55,7 @@ struct mb_band {
   int evaluated;       /* the moving images' energies match their positions */
   /* options */
   double spring, spring_min, climb_fmax, fmax, max_move;
-  int climb, max_steps, optimizer, threads, relax_endpoints;
+  int climb, max_steps, optimizer, threads, relax_endpoints, allow_exchange;
   /* provider */
   mb__provider provider;
   const mb_potential *potential;
@@ -76,7 +76,35 @@ struct mb_band {
   mb__opt *opt;
   /* MPI (mpi.c) */
   int mpi_active, mpi_comm;
+  /* Handle safety: busy while mb_band_run, mb_band_evaluate or
+   * mb_band_relax_endpoints is on the stack; mb_band_free called from one of the
+   * band's callbacks then only sets freed (possibly from a provider's worker
+   * thread, hence atomic), the run stops at its next safe point and the public
+   * call that set busy releases the band as it returns (band.c, mb__band_leave). */
+  int busy;
+  int freed; /* read and written with __atomic builtins */
 };
+
+/* ---- band.c: entering and leaving the calls that run callbacks ------------- */
+/* Mark the band busy for the public call what; refuses a NULL band and a band that
+ * is already busy (a call from one of its own callbacks). */
+mb_status mb__band_enter(mb_band *b, const char *what);
+/* Clear busy; when the band was freed meanwhile, release it and return
+ * MB_ERR_STOPPED with a message naming what; otherwise return st. */
+mb_status mb__band_leave(mb_band *b, mb_status st, const char *what);
+/* Whether mb_band_free was called during the current call (a safe point checks it
+ * after every callback and stops the run). */
+int mb__band_freed(const mb_band *b);
+/* Refuse a setter while the band is busy (called from one of its callbacks). */
+mb_status mb__band_check_idle(const mb_band *b, const char *what);
+
+/* ---- check.c: the end points describe one system ---------------------------- */
+/* Before a run: refuses (MB_ERR_INVALID_ARG) a band in which no coordinate of any
+ * atom may move, and a band whose end points look like two different labellings
+ * of one system (atoms that swap places or exchange in a cycle: MB_ERR_GEOMETRY
+ * unless MB_BAND_ALLOW_EXCHANGE, then a warning line in the band's log); warns
+ * about fixed atoms that move between the end points. */
+mb_status mb__band_check_endpoints(mb_band *b);
 
 /* ---- tangent.c ------------------------------------------------------------ */
 /* NEB forces of a band (arrays as in struct mb_band): improved tangent and
@@ -100,9 +128,9 @@ int mb__highest_image(int nimages, const double *energy);
  * nimages-1 (minimum-image displacement per atom). */
 void mb__interpolate_linear(int nimages, int natoms, const double lattice[9],
                             const double inverse[9], double *pos);
-/* Improve a linear path by IDPP (positions of images 1..nimages-2 updated). */
-mb_status mb__interpolate_idpp(int nimages, int natoms, const double lattice[9],
-                               const double inverse[9], const int *mobile, double *pos);
+/* Improve the band's linear path by IDPP (images 1..nimages-2 updated); calls the
+ * step callback with step 0 after each iteration (nonzero: MB_ERR_STOPPED). */
+mb_status mb__band_idpp(mb_band *b);
 
 /* ---- evaluate.c ----------------------------------------------------------- */
 /* Energies and forces of the count images listed in idx, by the band's
@@ -151,6 +179,9 @@ void mb__ode_step(mb__opt *o, double *x, const double *f, double max_move);
 double mb__cap_step(double *dx, size_t n, double max_move);
 /* Largest absolute component of v (n doubles). */
 double mb__max_abs(const double *v, size_t n);
+/* Largest per-atom norm of v (n doubles, atoms of 3): the convergence measure of
+ * bands, end points and IDPP, as ASE's optimisers and VTST use (NaN propagates). */
+double mb__max_atom_norm(const double *v, size_t n);
 
 /* ---- write_json.c, write_svg.c, write_xyz.c -------------------------------- */
 /* The writers of mb_band_write: append the file's text to sb; the band has been

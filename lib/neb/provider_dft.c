@@ -25,7 +25,8 @@ void mb__band_drop_dft(mb_band *b) {
 }
 
 MB_API mb_status mb_band_set_dft(mb_band *b, const mb_dft *d) {
-  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_dft: NULL band");
+  mb_status busy = mb__band_check_idle(b, "mb_band_set_dft");
+  if (busy) return busy;
   if (!d) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_dft: NULL dft handle");
   mb_dft *copy = NULL;
   mb_dft **images = mb__calloc((size_t)b->nimages, sizeof *images);
@@ -79,6 +80,10 @@ mb_status mb__band_dft_compute(mb_band *b, int image, double *e, double *f, char
                                             MB_COORDS_CARTESIAN);
   if (!st) st = mb_dft_set_structure(d, s);
   if (!st) st = mb_dft_compute(d, &energy, e, f);
-  if (st) snprintf(msg, MSG_SIZE, "image %d: %s", image, mb_last_error());
+  if (st)
+    snprintf(msg, MSG_SIZE, "image %d%s: %s", image,
+             image == 0 ? " (the initial end point)"
+                        : image == b->nimages - 1 ? " (the final end point)" : "",
+             mb_last_error());
   return st;
 }

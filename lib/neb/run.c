@@ -1,6 +1,7 @@
 /* The optimisation loop of a band: end point relaxation, the delayed switch to
- * the climbing image, convergence on the largest NEB force component of the
- * moving images, progress lines and the step callback. Also the dispatch to the
+ * the climbing image, convergence on the largest per-atom NEB force norm of the
+ * moving images (as ASE's optimisers and VTST), progress lines and the step
+ * callback. Also the dispatch to the
  * three optimisers, which all act on one flat vector of coordinates. */
 #include <math.h>
 #include <stdlib.h>
@@ -88,6 +89,15 @@ double mb__max_abs(const double *v, size_t n) {
   return m;
 }
 
+double mb__max_atom_norm(const double *v, size_t n) {
+  double m2 = 0;
+  for (size_t a = 0; a + 2 < n; a += 3) {
+    double d2 = v[a] * v[a] + v[a + 1] * v[a + 1] + v[a + 2] * v[a + 2];
+    if (d2 > m2 || isnan(d2)) m2 = d2;
+  }
+  return sqrt(m2);
+}
+
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -116,17 +126,20 @@ mb_status mb__band_relax_point(mb_band *b, int image) {
     goto cleanup;
   for (int step = 0;; step++) {
     free_forces(b, image, f);
-    double fmax = mb__max_abs(f, n);
+    double fmax = mb__max_atom_norm(f, n);
     if (fmax < b->fmax) break;
     if (step >= b->max_steps) {
       st = mb__error(MB_ERR_NOT_CONVERGED,
-                     "end point %d not relaxed in %d steps: largest force %.4g eV/A (fmax %g)",
-                     image, b->max_steps, fmax, b->fmax);
+                     "the %s end point (image %d) was not relaxed in %d steps: largest atom "
+                     "force %.4g eV/A (fmax %g)",
+                     image ? "final" : "initial", image, b->max_steps, fmax, b->fmax);
       goto cleanup;
     }
     mb__opt_step(o, x, f, b->max_move);
     if ((st = mb__band_compute(b, &image, 1, &b->endpoint_calls))) {
-      mb__error_prefix("relaxing end point %d", image);
+      if (st != MB_ERR_STOPPED)
+        mb__error_prefix("relaxing the %s end point (image %d)", image ? "final" : "initial",
+                         image);
       goto cleanup;
     }
   }
@@ -164,11 +177,14 @@ cleanup:
 }
 
 MB_API mb_status mb_band_relax_endpoints(mb_band *b) {
-  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_relax_endpoints: NULL band");
+  static const char what[] = "mb_band_relax_endpoints";
+  mb_status st = mb__band_enter(b, what);
+  if (st) return st;
   if (b->provider == MB__PROVIDER_NONE)
-    return mb__error(MB_ERR_INVALID_ARG,
-                     "mb_band_relax_endpoints: the band has no force provider");
-  return relax_endpoints(b);
+    st = mb__error(MB_ERR_INVALID_ARG, "mb_band_relax_endpoints: the band has no force provider");
+  else
+    st = relax_endpoints(b);
+  return mb__band_leave(b, st, what);
 }
 
 /* ---- the band -------------------------------------------------------------- */
@@ -180,14 +196,17 @@ static double barrier_now(const mb_band *b) {
   return emax - b->energy[0];
 }
 
-MB_API mb_status mb_band_run(mb_band *b) {
-  if (!b) return mb__error(MB_ERR_INVALID_ARG, "mb_band_run: NULL band");
+static mb_status band_run(mb_band *b) {
   if (b->provider == MB__PROVIDER_NONE)
     return mb__error(MB_ERR_INVALID_ARG,
                      "mb_band_run: the band has no force provider: call "
                      "mb_band_set_potential, mb_band_set_callback or "
                      "mb_band_set_batch_callback first");
   mb_status st;
+  if ((st = mb__band_check_endpoints(b))) {
+    mb__error_prefix("mb_band_run");
+    return st;
+  }
   double t0 = now();
   if (b->relax_endpoints && !b->endpoints_relaxed && (st = relax_endpoints(b))) return st;
   size_t n = 3 * (size_t)b->natoms, nmove = (size_t)(b->nimages - 2) * n;
@@ -204,12 +223,14 @@ MB_API mb_status mb_band_run(mb_band *b) {
       mb__opt_reset(b->opt);
       mb__log(&b->log, MB_LOG_INFO, "climbing image %d switched on",
               mb__highest_image(b->nimages, b->energy));
+      if (mb__band_freed(b)) return MB_ERR_STOPPED; /* from the log callback */
     }
     b->converged = b->max_force < b->fmax && (b->climb != 2 || b->climbing);
     if (b->converged) return MB_OK;
     if (step >= b->max_steps)
       return mb__error(MB_ERR_NOT_CONVERGED,
-                       "NEB not converged in %d steps: largest NEB force %.4g eV/A (fmax %g)",
+                       "NEB not converged in %d steps: largest NEB force on an atom %.4g eV/A "
+                       "(fmax %g)",
                        b->max_steps, b->max_force, b->fmax);
     int top = mb__highest_image(b->nimages, b->energy);
     mb__opt_step(b->opt, x, f, b->max_move);
@@ -222,10 +243,19 @@ MB_API mb_status mb_band_run(mb_band *b) {
     b->steps++;
     mb__log(&b->log, MB_LOG_INFO, "step %d  fmax %.5f eV/A  barrier %.5f eV  %.2f s", b->steps,
             b->max_force, barrier_now(b), now() - t0);
-    if (b->step_fn && b->step_fn(b, b->steps, b->step_user)) {
+    int stop = !mb__band_freed(b) && b->step_fn && b->step_fn(b, b->steps, b->step_user);
+    if (mb__band_freed(b)) return MB_ERR_STOPPED; /* mb__band_leave says why */
+    if (stop) {
       b->converged = b->max_force < b->fmax && (b->climb != 2 || b->climbing);
       return mb__error(MB_ERR_STOPPED, "NEB stopped by the step callback after step %d",
                        b->steps);
     }
   }
+}
+
+MB_API mb_status mb_band_run(mb_band *b) {
+  static const char what[] = "mb_band_run";
+  mb_status st = mb__band_enter(b, what);
+  if (st) return st;
+  return mb__band_leave(b, band_run(b), what);
 }

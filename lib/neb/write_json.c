@@ -9,15 +9,15 @@
  *                "reaction_energy": E_N-1 - E_0, "saddle_image": s},
  *    "reaction_coordinate": [...],                  (cumulative distance, A)
  *    "tangential_force": [...],                     (force along the tangent, eV/A)
- *    "neb_force_max": [...],                        (largest NEB force component of
- *                                                    each image, eV/A)
+ *    "neb_force_max": [...],                        (largest per-atom NEB force norm
+ *                                                    of each image, eV/A)
  *    "profile": {"npoints": 101, "coordinate": [...], "energy": [...]},
  *                                                   (the Hermite profile, absolute eV)
  *    "stats": {"steps", "force_calls_moving", "force_calls_endpoints",
  *              "max_force", "converged"},
  *    "options": {"spring", "spring_min", "climb", "climb_fmax", "fmax", "max_steps",
  *                "optimizer" ("fire" | "lbfgs" | "ode"), "max_move", "threads",
- *                "relax_endpoints"}}
+ *                "relax_endpoints", "allow_exchange"}}
  *
  * The options are the band's own (mb_band_get_option), so that a run can be restarted
  * with the same settings. Numbers are printed by cJSON (15 significant digits, 17 when
@@ -29,14 +29,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "../core/core.h"
+#include "neb.h"
 
 #define PROFILE_POINTS 101
 
 /* Names of the band options in the "options" object, by mb_band_option value. */
 static const char *const option_names[] = {
     "spring", "spring_min", "climb", "climb_fmax", "fmax", "max_steps",
-    "optimizer", "max_move", "threads", "relax_endpoints"};
+    "optimizer", "max_move", "threads", "relax_endpoints", "allow_exchange"};
 #define NOPTIONS ((int)(sizeof option_names / sizeof option_names[0]))
 
 static const char *optimizer_name(double v) {
@@ -88,9 +88,7 @@ static mb_status add_results(const mb_band *b, cJSON *root, int n, int natoms, d
 
   for (int i = 0; i < n; i++) {
     if ((st = mb_band_forces(b, i, 1, forces))) return st;
-    double m = 0;
-    for (int k = 0; k < 3 * natoms; k++) m = fmax(m, fabs(forces[k]));
-    work[i] = m;
+    work[i] = mb__max_atom_norm(forces, 3 * (size_t)natoms);
   }
   ok &= add_array(root, "neb_force_max", work, n);
 

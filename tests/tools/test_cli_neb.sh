@@ -2,7 +2,9 @@
 # Tests of `migbar neb`: help and usage errors, a converged EMT run and its outputs
 # (neb.json, profile.svg, band.xyz, NN/POSCAR) read back by Python and ASE, --json,
 # progress lines, non-convergence (exit 3), restart, checkpoints every N steps and
-# on SIGINT/SIGTERM (exit 130/143) and restarting from them.
+# on SIGINT/SIGTERM (exit 130/143) and restarting from them; refused bands (atoms
+# swapped between the end points, every atom fixed), --allow-exchange, and the
+# temporary files of a killed run removed by --restart (issue 12).
 #
 # Run by `make check` with MB_BUILDDIR, MB_SRCDIR (and PYTHON) set.
 #
@@ -106,6 +108,33 @@ expect_in err "migbar neb: "
 run -i "$INI" -f "$NACL" -p emt -o "$TMP/u"
 expect_rc 1
 expect_in err "atoms"
+expect_in err "the final structure has"
+checks=$((checks + 1))
+grep -q "image 1" "$TMP/err" && fail "'$last': the final end point is called image 1"
+
+# ---- end points that are not one system, a band that cannot move (exit 1) ----------
+# The final structure lists top-layer Al atoms 8 and 11 in the other order (a swap of
+# two file lines): without the check this ran to "converged" with a barrier of tens
+# of eV. Atom lines start at line 10 of the POSCAR (atom 8 is line 18, 11 is line 21).
+awk 'NR == 18 { l18 = $0 } NR == 21 { l21 = $0 } { line[NR] = $0 } END {
+       for (i = 1; i <= NR; i++) print (i == 18 ? l21 : i == 21 ? l18 : line[i]) }' \
+  "$FIN" >"$TMP/swapped.vasp"
+run -i "$INI" -f "$TMP/swapped.vasp" -p emt -q -o "$TMP/sw"
+expect_rc 1
+expect_in err "not the same system atom by atom"
+expect_in err "atoms 8 (Al) and 11 (Al) swap places"
+expect_in err "--allow-exchange"
+checks=$((checks + 1))
+[ -e "$TMP/sw/neb.json" ] && fail "'$last': a refused band wrote neb.json"
+run -i "$INI" -f "$TMP/swapped.vasp" -p emt --allow-exchange --max-steps 2 -q -o "$TMP/sw"
+expect_rc 3
+expect_in err "warning: atoms 8 (Al) and 11 (Al) swap places"
+py_check "$TMP/sw" "assert d['options']['allow_exchange'] == 1"
+# Every atom fixed (selective dynamics F F F on every line of the initial structure).
+sed '10,$ s/ T/ F/g' "$INI" >"$TMP/fixed.vasp"
+run -i "$TMP/fixed.vasp" -f "$FIN" -p emt -q -o "$TMP/fx"
+expect_rc 1
+expect_in err "every coordinate of all 13 atoms is fixed"
 run --restart "$TMP/nothing"
 expect_rc 1
 expect_in err "neb.json"
@@ -209,9 +238,25 @@ assert d['run']['status'] == 'not_converged' and d['stats']['steps'] == 1
 assert d['stats']['converged'] is False
 assert len(ase.io.read(os.path.join(D, 'band.xyz'), ':')) == 7
 "
-run --restart "$N" -q
+# A run killed while writing leaves temporary files; the restart removes those that
+# migbar neb writes (of processes that are gone) and nothing else.
+for f in neb.json.tmp neb.json.part neb.json.part.999999999.0.tmp band.xyz.999999999.3.tmp \
+  profile.svg.999999999.0.tmp 03/POSCAR.999999999.1.tmp notes.tmp "band.xyz.$$.0.tmp"; do
+  : >"$N/$f"
+done
+run --restart "$N"
 expect_rc 0
 expect_in out "over 2 runs"
+expect_in err "removed 6 temporary files"
+for f in neb.json.tmp neb.json.part neb.json.part.999999999.0.tmp band.xyz.999999999.3.tmp \
+  profile.svg.999999999.0.tmp 03/POSCAR.999999999.1.tmp; do
+  checks=$((checks + 1))
+  [ -e "$N/$f" ] && fail "'$last': $N/$f was not removed"
+done
+for f in notes.tmp "band.xyz.$$.0.tmp"; do # not ours; a live process's
+  checks=$((checks + 1))
+  [ -e "$N/$f" ] || fail "'$last': $N/$f was removed"
+done
 py_check "$N" "
 r = d['run']
 assert r['status'] == 'converged' and r['restarts'] == 1
@@ -282,6 +327,38 @@ py_check "$I" "
 assert d['run']['restarts'] == 2 and d['run']['status'] == 'converged'
 assert d['options']['max_move'] == 0.2
 "
+
+# ---- Ctrl-C during the IDPP interpolation (issue 12) --------------------------------
+# A vacancy hop in a 4000-atom Cu cell with 20 images: IDPP takes seconds there. The
+# interrupt is sent once IDPP has started (its first progress line) and must stop it
+# with exit 130 and a message, nothing written.
+"$PYTHON" - "$TMP" <<'EOF2'
+import sys
+from ase.build import bulk
+c = bulk('Cu', 'fcc', a=3.61, cubic=True).repeat((10, 10, 10))
+ini = c[1:]
+fin = ini.copy()
+fin.positions[0] = c.positions[0]
+ini.write(sys.argv[1] + '/big0.vasp', format='vasp')
+fin.write(sys.argv[1] + '/big1.vasp', format='vasp')
+EOF2
+: >"$TMP/err"
+"$MIGBAR" neb -i "$TMP/big0.vasp" -f "$TMP/big1.vasp" -n 18 -p emt -o "$TMP/big" \
+  >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+last="migbar neb (4000 atoms, Ctrl-C during IDPP)"
+i=0
+while [ $i -lt 1200 ] && ! grep -q '^IDPP path: .* pairs' "$TMP/err"; do
+  sleep 0.05
+  i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+rc=$?
+expect_rc 130
+expect_in err "interrupted by SIGINT during the IDPP interpolation"
+checks=$((checks + 1))
+[ -e "$TMP/big/neb.json" ] && fail "'$last': neb.json written after an interrupted IDPP"
 
 echo "test_cli_neb.sh: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

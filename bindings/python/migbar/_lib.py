@@ -150,6 +150,8 @@ SIGNATURES = {
     "mb_band_create_from_images": (_status, [c_int, POINTER(c_void_p), POINTER(c_void_p)]),
     "mb_band_free": (None, [c_void_p]),
     "mb_band_set_option": (_status, [c_void_p, _enum, c_double]),
+    "mb_band_interpolate": (_status, [c_void_p, _enum]),
+    "mb_band_is_running": (_status, [c_void_p, _ip]),
     "mb_band_get_option": (_status, [c_void_p, _enum, _dp]),
     "mb_band_set_fixed": (_status, [c_void_p, _ip]),
     "mb_band_set_potential": (_status, [c_void_p, c_void_p]),

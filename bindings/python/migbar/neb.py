@@ -124,7 +124,7 @@ class Band(Handle):
                 if value not in _CLIMB:
                     raise ValueError("climb must be False, True or 'delayed'")
                 value = _CLIMB[value]
-            elif key == "relax_endpoints":
+            elif key in ("relax_endpoints", "allow_exchange"):
                 value = 1 if value else 0
             check(lib.mb_band_set_option(self._h, _OPTIONS[key], float(value)))
         return self
@@ -137,7 +137,7 @@ class Band(Handle):
         check(lib.mb_band_get_option(self._h, _OPTIONS[key], byref(v)))
         if key == "optimizer":
             return _OPTIMIZER_NAMES.get(int(v.value), int(v.value))
-        if key in ("max_steps", "threads", "climb", "relax_endpoints"):
+        if key in ("max_steps", "threads", "climb", "relax_endpoints", "allow_exchange"):
             return int(v.value)
         return v.value
 

@@ -12,7 +12,7 @@ from migbar import describe
 def test_band_options_as_the_header_says():
     o = migbar.options("band")
     assert list(o) == ["spring", "spring_min", "climb", "climb_fmax", "fmax", "max_steps",
-                       "optimizer", "max_move", "threads", "relax_endpoints"]
+                       "optimizer", "max_move", "threads", "relax_endpoints", "allow_exchange"]
     f = o["fmax"]
     assert f.key == 4 and f.units == "eV/A" and f.default == 0.05
     assert f.min == 0 and f.min_exclusive and math.isinf(f.max) and not f.integer
@@ -52,7 +52,7 @@ def test_defaults_are_what_a_band_holds(tmp_path):
             assert v == describe.name_of("optimizer", int(o.default))
         elif name == "climb":
             assert v in (0, False)
-        elif name != "relax_endpoints":
+        elif name not in ("relax_endpoints", "allow_exchange"):
             assert v == o.default, name
     with pytest.raises(migbar.MigbarError, match=r"MB_BAND_MAX_MOVE \(max_move\) must be in "
                                                  r"\(0, 10\] A"):
