@@ -6,6 +6,7 @@
  * Parameters are the paper's (and ASE's): dt 0.1, dt_max 1, N_min 5, f_inc 1.1,
  * f_dec 0.5, alpha 0.1, f_alpha 0.99. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "neb.h"
@@ -18,17 +19,38 @@
 #define ALPHA0 0.1
 #define F_ALPHA 0.99
 
-void mb__fire_reset(mb__opt *o) {
+/* FIRE's state: velocities, the time step and mixing, the count of downhill steps. */
+typedef struct fire_state {
+  double *v, *dx;
+  double dt, alpha;
+  int npositive, started;
+} fire_state;
+
+static int fire_init(void *state, size_t n) {
+  fire_state *o = state;
+  o->v = mb__calloc(n, sizeof(double));
+  o->dx = mb__malloc(n, sizeof(double));
+  return !o->v || !o->dx;
+}
+
+static void fire_release(void *state) {
+  fire_state *o = state;
+  free(o->v);
+  free(o->dx);
+}
+
+static void fire_reset(void *state, size_t n) {
+  fire_state *o = state;
   o->started = 0;
   o->dt = DT0;
   o->alpha = ALPHA0;
   o->npositive = 0;
-  memset(o->v, 0, o->n * sizeof(double));
+  memset(o->v, 0, n * sizeof(double));
 }
 
-void mb__fire_step(mb__opt *o, double *x, const double *f, double max_move) {
-  size_t n = o->n;
-  double *v = o->v, *dx = o->work;
+static void fire_step(void *state, size_t n, double *x, const double *f, double max_move) {
+  fire_state *o = state;
+  double *v = o->v, *dx = o->dx;
   if (o->started) {
     double power = 0, vv = 0, ff = 0;
     for (size_t c = 0; c < n; c++) {
@@ -59,3 +81,6 @@ void mb__fire_step(mb__opt *o, double *x, const double *f, double max_move) {
   mb__cap_step(dx, n, max_move);
   for (size_t c = 0; c < n; c++) x[c] += dx[c];
 }
+
+const mb__opt_type mb__opt_fire = {MB_OPTIMIZER_FIRE, "FIRE", sizeof(fire_state), fire_init,
+                                   fire_reset, fire_step, fire_release};

@@ -21,6 +21,7 @@
  *    radius. The trust radius (largest atom move) grows again, doubling on
  *    each accepted step up to MB_BAND_MAX_MOVE. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "neb.h"
@@ -28,7 +29,41 @@
 #define GAMMA0 (1.0 / 70.0)
 #define REJECT_RATIO 2.0
 
-void mb__lbfgs_reset(mb__opt *o) {
+#define MEMORY 20 /* pairs (s, y) kept */
+
+/* L-BFGS's state: the previous point and forces, the memory of pairs, the scaling of
+ * the initial inverse Hessian and the trust radius. */
+typedef struct lbfgs_state {
+  size_t n;
+  int mem, count, head, started;
+  double *x0, *f0, *s, *y, *rho, *work, *coef;
+  double gamma; /* scaling of the initial inverse Hessian, A^2/eV */
+  double trust; /* largest atom move allowed now, A (<= max_move) */
+} lbfgs_state;
+
+static int lbfgs_init(void *state, size_t n) {
+  lbfgs_state *o = state;
+  o->n = n;
+  o->mem = MEMORY;
+  o->x0 = mb__malloc(n, sizeof(double));
+  o->f0 = mb__malloc(n, sizeof(double));
+  o->work = mb__malloc(n, sizeof(double));
+  o->s = mb__malloc((size_t)o->mem * n, sizeof(double));
+  o->y = mb__malloc((size_t)o->mem * n, sizeof(double));
+  o->rho = mb__malloc((size_t)o->mem, sizeof(double));
+  o->coef = mb__malloc((size_t)o->mem, sizeof(double));
+  return !o->x0 || !o->f0 || !o->work || !o->s || !o->y || !o->rho || !o->coef;
+}
+
+static void lbfgs_release(void *state) {
+  lbfgs_state *o = state;
+  free(o->x0), free(o->f0), free(o->work), free(o->s), free(o->y), free(o->rho);
+  free(o->coef);
+}
+
+static void lbfgs_reset(void *state, size_t n) {
+  lbfgs_state *o = state;
+  (void)n;
   o->started = 0;
   o->count = 0;
   o->head = 0;
@@ -42,14 +77,14 @@ static double dot(const double *a, const double *b, size_t n) {
   return s;
 }
 
-static void forget(mb__opt *o) {
+static void forget(lbfgs_state *o) {
   o->count = 0;
   o->head = 0;
   o->gamma = GAMMA0;
 }
 
 /* Store s = x - x0 and y = f0 - f (the change of the gradient -f). */
-static void remember(mb__opt *o, const double *x, const double *f) {
+static void remember(lbfgs_state *o, const double *x, const double *f) {
   size_t n = o->n;
   double *s = o->s + (size_t)o->head * n, *y = o->y + (size_t)o->head * n;
   for (size_t c = 0; c < n; c++) {
@@ -68,7 +103,7 @@ static void remember(mb__opt *o, const double *x, const double *f) {
 }
 
 /* d = H f by the two-loop recursion. */
-static void direction(mb__opt *o, const double *f, double *d) {
+static void direction(lbfgs_state *o, const double *f, double *d) {
   size_t n = o->n;
   for (size_t c = 0; c < n; c++) d[c] = f[c];
   for (int k = 0; k < o->count; k++) {
@@ -99,8 +134,8 @@ static double largest_move(const double *d, size_t n) {
   return sqrt(worst);
 }
 
-void mb__lbfgs_step(mb__opt *o, double *x, const double *f, double max_move) {
-  size_t n = o->n;
+static void lbfgs_step(void *state, size_t n, double *x, const double *f, double max_move) {
+  lbfgs_state *o = state;
   double *d = o->work;
   if (o->trust > max_move) o->trust = max_move;
   if (o->started) {
@@ -124,3 +159,6 @@ void mb__lbfgs_step(mb__opt *o, double *x, const double *f, double max_move) {
   o->started = 1;
   for (size_t c = 0; c < n; c++) x[c] += d[c];
 }
+
+const mb__opt_type mb__opt_lbfgs = {MB_OPTIMIZER_LBFGS, "L-BFGS", sizeof(lbfgs_state),
+                                    lbfgs_init, lbfgs_reset, lbfgs_step, lbfgs_release};

@@ -18,25 +18,29 @@ typedef enum mb__provider {
   MB__PROVIDER_DFT = 4
 } mb__provider;
 
-/* Optimiser state over a flat vector of n = 3*(number of atoms) coordinates
- * (atoms after atoms, so that a step can be capped per atom). One struct serves
- * the three methods; each file uses its own fields. */
-typedef struct mb__opt {
+/* An optimiser over a flat vector of n = 3*(number of atoms) coordinates (atoms
+ * after atoms, so that a step can be capped per atom), in the pattern of GSL's multimin
+ * minimisers: a type says how big its state is and how to set it up, reset it, step
+ * and release it; each method keeps its own state struct in its own file (fire.c,
+ * lbfgs.c, ode.c), optimizer.c holds the table and the generic calls. */
+typedef struct mb__opt_type {
   mb_optimizer kind;
+  const char *name;
+  size_t size;                                  /* of the state struct */
+  int (*init)(void *state, size_t n);           /* allocate its arrays: 0 on success */
+  void (*reset)(void *state, size_t n);         /* forget the history */
+  /* x is the point whose forces f were just computed; it is overwritten with the next
+   * point to compute; no atom moves more than max_move (A) */
+  void (*step)(void *state, size_t n, double *x, const double *f, double max_move);
+  void (*release)(void *state);                 /* free its arrays */
+} mb__opt_type;
+
+extern const mb__opt_type mb__opt_fire, mb__opt_lbfgs, mb__opt_ode;
+
+typedef struct mb__opt {
+  const mb__opt_type *type;
   size_t n;
-  int started;     /* a previous point exists */
-  double *x0, *f0; /* previous point and its forces (L-BFGS, ODE) */
-  /* FIRE (fire.c) */
-  double *v;
-  double dt, alpha;
-  int npositive;
-  /* L-BFGS (lbfgs.c): memory of steps s and force changes y (y = f_old - f_new) */
-  int mem, count, head;
-  double *s, *y, *rho, *work, *coef;
-  double gamma; /* scaling of the initial inverse Hessian, A^2/eV */
-  double trust; /* largest atom move allowed now, A (<= max_move) */
-  /* ODE (ode.c) */
-  double h, r0; /* step size (A^2/eV) and residual of the accepted point */
+  void *state;
 } mb__opt;
 
 struct mb_band {
@@ -161,19 +165,13 @@ mb_status mb__band_dft_compute(mb_band *b, int image, double *e, double *f, char
 mb_status mb__band_compute_mpi(mb_band *b, const int *idx, int count, double *energy,
                                double *force);
 
-/* ---- optimisers (run.c dispatches; fire.c, lbfgs.c, ode.c) ------------------ */
+/* ---- optimisers (optimizer.c; the methods in fire.c, lbfgs.c, ode.c) ------- */
+/* A new optimiser of kind for n coordinates (NULL, with MB_ERR_NOMEM recorded, when
+ * out of memory; kind must be a known mb_optimizer). */
 mb__opt *mb__opt_new(mb_optimizer kind, size_t n);
 void mb__opt_free(mb__opt *o);
 void mb__opt_reset(mb__opt *o);
-/* x is the point whose forces f were just computed; it is overwritten with the
- * next point to compute. No atom moves more than max_move (A). */
 void mb__opt_step(mb__opt *o, double *x, const double *f, double max_move);
-void mb__fire_reset(mb__opt *o);
-void mb__fire_step(mb__opt *o, double *x, const double *f, double max_move);
-void mb__lbfgs_reset(mb__opt *o);
-void mb__lbfgs_step(mb__opt *o, double *x, const double *f, double max_move);
-void mb__ode_reset(mb__opt *o);
-void mb__ode_step(mb__opt *o, double *x, const double *f, double max_move);
 /* Scale the step dx (n doubles, atoms of 3) so that no atom moves more than
  * max_move; returns the factor applied (<= 1). */
 double mb__cap_step(double *dx, size_t n, double max_move);

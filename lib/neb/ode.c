@@ -10,6 +10,7 @@
  * (y = F0 - F), bounded to [h/4, 4h] after an accepted trial and [h/10, h/4]
  * after a rejected one. Each trial costs one force call per image. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "neb.h"
@@ -19,7 +20,30 @@
 #define C2 2.0
 #define HMIN 1e-10
 
-void mb__ode_reset(mb__opt *o) { o->started = 0; }
+/* The solver's state: the accepted point, its forces and residual, the step size. */
+typedef struct ode_state {
+  double *x0, *f0, *work;
+  double h, r0; /* step size (A^2/eV) and residual of the accepted point */
+  int started;
+} ode_state;
+
+static int ode_init(void *state, size_t n) {
+  ode_state *o = state;
+  o->x0 = mb__malloc(n, sizeof(double));
+  o->f0 = mb__malloc(n, sizeof(double));
+  o->work = mb__malloc(n, sizeof(double));
+  return !o->x0 || !o->f0 || !o->work;
+}
+
+static void ode_release(void *state) {
+  ode_state *o = state;
+  free(o->x0), free(o->f0), free(o->work);
+}
+
+static void ode_reset(void *state, size_t n) {
+  (void)n;
+  ((ode_state *)state)->started = 0;
+}
 
 static double dot(const double *a, const double *b, size_t n) {
   double s = 0;
@@ -27,8 +51,8 @@ static double dot(const double *a, const double *b, size_t n) {
   return s;
 }
 
-void mb__ode_step(mb__opt *o, double *x, const double *f, double max_move) {
-  size_t n = o->n;
+static void ode_step(void *state, size_t n, double *x, const double *f, double max_move) {
+  ode_state *o = state;
   double r = mb__max_abs(f, n);
   if (!o->started) {
     memcpy(o->x0, x, n * sizeof(double));
@@ -64,3 +88,6 @@ void mb__ode_step(mb__opt *o, double *x, const double *f, double max_move) {
   o->h *= mb__cap_step(dx, n, max_move); /* a capped step is a shorter h */
   for (size_t c = 0; c < n; c++) x[c] = o->x0[c] + dx[c];
 }
+
+const mb__opt_type mb__opt_ode = {MB_OPTIMIZER_ODE, "ODE", sizeof(ode_state), ode_init,
+                                  ode_reset, ode_step, ode_release};

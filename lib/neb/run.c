@@ -1,8 +1,7 @@
 /* The optimisation loop of a band: end point relaxation, the delayed switch to
  * the climbing image, convergence on the largest per-atom NEB force norm of the
  * moving images (as ASE's optimisers and VTST), progress lines and the step
- * callback. Also the dispatch to the
- * three optimisers, which all act on one flat vector of coordinates. */
+ * callback; the step helpers the optimisers share. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,64 +9,7 @@
 
 #include "neb.h"
 
-/* ---- optimiser dispatch --------------------------------------------------- */
-
-#define LBFGS_MEMORY 20
-
-mb__opt *mb__opt_new(mb_optimizer kind, size_t n) {
-  mb__opt *o = mb__calloc(1, sizeof *o);
-  if (!o) return NULL;
-  o->kind = kind;
-  o->n = n;
-  o->mem = LBFGS_MEMORY;
-  o->work = mb__malloc(n, sizeof(double));
-  o->x0 = mb__malloc(n, sizeof(double));
-  o->f0 = mb__malloc(n, sizeof(double));
-  int ok = o->work && o->x0 && o->f0;
-  if (ok && kind == MB_OPTIMIZER_FIRE) ok = (o->v = mb__calloc(n, sizeof(double))) != NULL;
-  if (ok && kind == MB_OPTIMIZER_LBFGS) {
-    o->s = mb__malloc((size_t)o->mem * n, sizeof(double));
-    o->y = mb__malloc((size_t)o->mem * n, sizeof(double));
-    o->rho = mb__malloc((size_t)o->mem, sizeof(double));
-    o->coef = mb__malloc((size_t)o->mem, sizeof(double));
-    ok = o->s && o->y && o->rho && o->coef;
-  }
-  if (!ok) {
-    mb__opt_free(o);
-    return NULL;
-  }
-  mb__opt_reset(o);
-  return o;
-}
-
-void mb__opt_free(mb__opt *o) {
-  if (!o) return;
-  free(o->x0);
-  free(o->f0);
-  free(o->v);
-  free(o->s);
-  free(o->y);
-  free(o->rho);
-  free(o->work);
-  free(o->coef);
-  free(o);
-}
-
-void mb__opt_reset(mb__opt *o) {
-  switch (o->kind) {
-  case MB_OPTIMIZER_FIRE: mb__fire_reset(o); break;
-  case MB_OPTIMIZER_LBFGS: mb__lbfgs_reset(o); break;
-  default: mb__ode_reset(o); break;
-  }
-}
-
-void mb__opt_step(mb__opt *o, double *x, const double *f, double max_move) {
-  switch (o->kind) {
-  case MB_OPTIMIZER_FIRE: mb__fire_step(o, x, f, max_move); break;
-  case MB_OPTIMIZER_LBFGS: mb__lbfgs_step(o, x, f, max_move); break;
-  default: mb__ode_step(o, x, f, max_move); break;
-  }
-}
+/* ---- step helpers shared by the optimisers --------------------------------- */
 
 double mb__cap_step(double *dx, size_t n, double max_move) {
   double worst = 0;

@@ -188,3 +188,16 @@ def test_format_codes():
     with pytest.raises(migbar.MigbarError) as e:
         migbar.format_code("pdb")
     assert e.value.status_name == "MB_ERR_UNSUPPORTED" and "pdb" in e.value.message
+
+
+def test_every_module_is_installed():
+    """Makefile.am installs every module of the package (a module left out imports in the
+    source tree and fails once installed)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    top = os.path.normpath(os.path.join(here, "..", "..", ".."))
+    with open(os.path.join(top, "Makefile.am")) as f:
+        am = f.read()
+    pkg = os.path.join(top, "bindings", "python", "migbar")
+    for name in sorted(os.listdir(pkg)):
+        if name.endswith(".py") and name != "_config.py":
+            assert "bindings/python/migbar/%s" % name in am, name
