@@ -168,7 +168,7 @@ MB_API mb_status mb_band_create_from_images(int nimages,
 }
 
 static void band_release(mb_band *b) {
-  mb__band_drop_dft(b);
+  if (b->provider && b->provider->release) b->provider->release(b);
   if (b->work)
     for (int i = 0; i < b->nimages; i++) mb_structure_free(b->work[i]);
   mb__opt_free(b->opt);
@@ -329,44 +329,13 @@ static void forget_results(mb_band *b) {
   b->max_force = NAN;
 }
 
-MB_API mb_status mb_band_set_potential(mb_band *b, const mb_potential *p) {
-  mb_status busy = mb__band_check_idle(b, "mb_band_set_potential");
-  if (busy) return busy;
-  if (!p) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_potential: NULL potential");
-  b->provider = MB__PROVIDER_POTENTIAL;
-  b->potential = p;
+void mb__band_use_provider(mb_band *b, const mb__provider_type *type) {
+  if (b->provider && b->provider->release) b->provider->release(b);
+  b->provider = type;
+  b->potential = NULL;
   b->fn = NULL, b->batch_fn = NULL, b->user = NULL;
-  b->thread_safe = 1;
-  mb__band_drop_dft(b);
-  forget_results(b);
-  return MB_OK;
-}
-
-MB_API mb_status mb_band_set_callback(mb_band *b, mb_force_fn fn, void *user,
-                                      int thread_safe) {
-  mb_status busy = mb__band_check_idle(b, "mb_band_set_callback");
-  if (busy) return busy;
-  if (!fn) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_callback: NULL function");
-  b->provider = MB__PROVIDER_CALLBACK;
-  b->potential = NULL, b->batch_fn = NULL;
-  b->fn = fn, b->user = user;
-  b->thread_safe = thread_safe != 0;
-  mb__band_drop_dft(b);
-  forget_results(b);
-  return MB_OK;
-}
-
-MB_API mb_status mb_band_set_batch_callback(mb_band *b, mb_force_batch_fn fn, void *user) {
-  mb_status busy = mb__band_check_idle(b, "mb_band_set_batch_callback");
-  if (busy) return busy;
-  if (!fn) return mb__error(MB_ERR_INVALID_ARG, "mb_band_set_batch_callback: NULL function");
-  b->provider = MB__PROVIDER_BATCH;
-  b->potential = NULL, b->fn = NULL;
-  b->batch_fn = fn, b->user = user;
   b->thread_safe = 0;
-  mb__band_drop_dft(b);
   forget_results(b);
-  return MB_OK;
 }
 
 MB_API mb_status mb_band_set_log(mb_band *b, mb_log_fn fn, void *user) {

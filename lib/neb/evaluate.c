@@ -1,7 +1,8 @@
-/* Energies and forces of the images from the band's force provider: a built-in
- * potential, a callback per image or a batched callback. Thread-safe providers
- * run MB_BAND_THREADS images at once; each image is computed by exactly the same
- * code whatever the thread count, so the results do not depend on it. */
+/* Energies and forces of the images from the band's force provider, through its
+ * table (mb__provider_type, provider_*.c): per-image providers that are thread-safe
+ * run MB_BAND_THREADS images at once, batched ones get all images in one call; each
+ * image is computed by exactly the same code whatever the thread count, so the results
+ * do not depend on it. Every result is checked for finite energies and forces. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include "neb.h"
 #include "../structure/structure.h"
 
-#define MSG_SIZE 512
+#define MSG_SIZE MB__NEB_MSG
 
 typedef struct job {
   mb_band *b;
@@ -23,59 +24,47 @@ typedef struct job {
   char (*msg)[MSG_SIZE];  /* count messages, for failures */
 } job;
 
-/* "image 3", "image 0 (the initial end point)", "image 6 (the final end point)". */
-static const char *image_label(const mb_band *b, int image, char buf[64]) {
+const char *mb__image_label(const mb_band *b, int image, char buf[64]) {
   snprintf(buf, 64, "image %d%s", image,
            image == 0 ? " (the initial end point)"
                       : image == b->nimages - 1 ? " (the final end point)" : "");
   return buf;
 }
 
+mb_status mb__band_work_structures(mb_band *b, const int *idx, int count) {
+  for (int j = 0; j < count; j++) {
+    int i = idx[j];
+    mb_status st;
+    if (!b->work[i] &&
+        (st = mb__structure_new(b->lattice, b->natoms, b->pos + (size_t)i * 3 * b->natoms,
+                                MB_COORDS_CARTESIAN, b->numbers, &b->work[i])))
+      return st;
+  }
+  return MB_OK;
+}
+
 static mb_status check_finite(const mb_band *b, int image, double e, const double *f,
                               char *msg) {
+  char lb[64];
   if (!isfinite(e)) {
-    char lb[64];
-    snprintf(msg, MSG_SIZE, "the force provider returned a non-finite energy (%g) for %s", e,
-             image_label(b, image, lb));
-    return b->provider == MB__PROVIDER_POTENTIAL || b->provider == MB__PROVIDER_DFT
-                 ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
+    snprintf(msg, MSG_SIZE, "the %s returned a non-finite energy (%g) for %s",
+             b->provider->name, e, mb__image_label(b, image, lb));
+    return b->provider->bad_result;
   }
   for (int c = 0; c < 3 * b->natoms; c++)
     if (!isfinite(f[c])) {
-      char lb[64];
-      snprintf(msg, MSG_SIZE, "the force provider returned a non-finite force on atom %d of %s",
-               c / 3, image_label(b, image, lb));
-      return b->provider == MB__PROVIDER_POTENTIAL || b->provider == MB__PROVIDER_DFT
-                 ? MB_ERR_GEOMETRY : MB_ERR_CALLBACK;
+      snprintf(msg, MSG_SIZE, "the %s returned a non-finite force on atom %d of %s",
+               b->provider->name, c / 3, mb__image_label(b, image, lb));
+      return b->provider->bad_result;
     }
   return MB_OK;
 }
 
-/* One image by the potential or the per-image callback. */
+/* One image by a per-image provider. */
 static mb_status compute_one(mb_band *b, int image, double *e, double *f, char *msg) {
-  const double *x = b->pos + (size_t)image * 3 * b->natoms;
-  char lb[64];
   *e = NAN;
-  if (b->provider == MB__PROVIDER_POTENTIAL) {
-    mb_structure *s = b->work[image];
-    mb_status st = mb_structure_set_positions(s, x, MB_COORDS_CARTESIAN);
-    if (!st) st = mb_potential_compute(b->potential, s, e, f);
-    if (st) {
-      snprintf(msg, MSG_SIZE, "%s: %s", image_label(b, image, lb), mb_last_error());
-      return st;
-    }
-  } else if (b->provider == MB__PROVIDER_DFT) {
-    mb_status st = mb__band_dft_compute(b, image, e, f, msg);
-    if (st) return st;
-  } else {
-    int rc = b->fn(b->lattice, b->natoms, b->numbers, x, e, f, b->user);
-    if (rc) {
-      snprintf(msg, MSG_SIZE, "the force callback failed on %s (it returned %d)",
-               image_label(b, image, lb), rc);
-      return MB_ERR_CALLBACK;
-    }
-  }
-  return check_finite(b, image, *e, f, msg);
+  mb_status st = b->provider->image(b, image, e, f, msg);
+  return st ? st : check_finite(b, image, *e, f, msg);
 }
 
 static void *worker(void *arg) {
@@ -109,16 +98,7 @@ static mb_status compute_images(mb_band *b, const int *idx, int count, double *e
     st = MB_ERR_NOMEM;
     goto cleanup;
   }
-  if (b->provider == MB__PROVIDER_POTENTIAL)
-    for (int j = 0; j < count; j++) {
-      int i = idx[j];
-      if (!b->work[i] &&
-          (st = mb__structure_new(b->lattice, b->natoms, b->pos + (size_t)i * 3 * b->natoms,
-                                  MB_COORDS_CARTESIAN, b->numbers, &b->work[i])))
-        goto cleanup;
-    }
-  if (b->provider == MB__PROVIDER_DFT && (st = mb__band_dft_prepare(b, idx, count)))
-    goto cleanup;
+  if (b->provider->prepare && (st = b->provider->prepare(b, idx, count))) goto cleanup;
   for (int t = 0; t < nthreads; t++)
     jobs[t] = (job){b, idx, count, t, nthreads, energy, force, status, msg};
   for (int t = 1; t < nthreads; t++) created[t] = !pthread_create(&tids[t], NULL, worker, &jobs[t]);
@@ -141,38 +121,22 @@ cleanup:
   return st;
 }
 
-/* The batched callback: all listed images in one call. */
+/* A batched provider: all listed images in one call, then the same checks. */
 static mb_status compute_batch(mb_band *b, const int *idx, int count, double *energy,
                                double *force) {
   size_t n = 3 * (size_t)b->natoms;
-  mb_status st = MB_OK;
-  double *x = mb__malloc((size_t)count * n, sizeof(double));
-  if (!x) return MB_ERR_NOMEM;
-  for (int j = 0; j < count; j++) {
-    memcpy(x + (size_t)j * n, b->pos + (size_t)idx[j] * n, n * sizeof(double));
-    energy[j] = NAN;
-  }
-  int rc = b->batch_fn(count, b->lattice, b->natoms, b->numbers, x, energy, force, b->user);
-  if (rc) {
-    st = mb__error(MB_ERR_CALLBACK,
-                   "the batch force callback failed (it returned %d) on images %d..%d", rc,
-                   idx[0], idx[count - 1]);
-    goto cleanup;
-  }
+  for (int j = 0; j < count; j++) energy[j] = NAN;
+  mb_status st = b->provider->batch(b, idx, count, energy, force);
   char msg[MSG_SIZE];
-  for (int j = 0; j < count; j++)
-    if ((st = check_finite(b, idx[j], energy[j], force + (size_t)j * n, msg))) {
+  for (int j = 0; j < count && !st; j++)
+    if ((st = check_finite(b, idx[j], energy[j], force + (size_t)j * n, msg)))
       st = mb__error(st, "%s", msg);
-      goto cleanup;
-    }
-cleanup:
-  free(x);
   return st;
 }
 
 mb_status mb__band_compute(mb_band *b, const int *idx, int count, long *calls) {
   if (count <= 0) return MB_OK;
-  if (b->provider == MB__PROVIDER_NONE)
+  if (!b->provider)
     return mb__error(MB_ERR_INVALID_ARG,
                      "the band has no force provider: call mb_band_set_potential, "
                      "mb_band_set_callback, mb_band_set_batch_callback or mb_band_set_dft "
@@ -186,7 +150,7 @@ mb_status mb__band_compute(mb_band *b, const int *idx, int count, long *calls) {
     goto cleanup;
   }
   if (b->mpi_active) st = mb__band_compute_mpi(b, idx, count, energy, force);
-  else if (b->provider == MB__PROVIDER_BATCH) st = compute_batch(b, idx, count, energy, force);
+  else if (b->provider->batch) st = compute_batch(b, idx, count, energy, force);
   else st = compute_images(b, idx, count, energy, force);
   if (st) goto cleanup;
   /* a safe point: a callback freed the band (mb_band_free marks it during a run) */

@@ -9,14 +9,34 @@
 
 #include "../core/core.h"
 
-/* Which force provider a band uses. */
-typedef enum mb__provider {
-  MB__PROVIDER_NONE = 0,
-  MB__PROVIDER_POTENTIAL = 1,
-  MB__PROVIDER_CALLBACK = 2,
-  MB__PROVIDER_BATCH = 3,
-  MB__PROVIDER_DFT = 4
-} mb__provider;
+/* A force provider: where a band's energies and forces come from (a built-in
+ * potential, a callback per image, a batched callback, the DFT engine; a later
+ * graph-network force field is one more entry). Each kind is one table in its own
+ * file (provider_*.c); evaluate.c only calls through it. Its settings live in the
+ * band's provider fields. */
+typedef struct mb__provider_type {
+  const char *name;         /* "built-in potential", "force callback", ... */
+  mb_status bad_result;     /* status of a non-finite energy or force: MB_ERR_GEOMETRY
+                               for the library's own providers, MB_ERR_CALLBACK for a
+                               user's */
+  /* per-image resources of the listed images, before they are shared out over
+   * threads (may be NULL) */
+  mb_status (*prepare)(mb_band *b, const int *idx, int count);
+  /* one image, on any thread when the band's thread_safe says so (NULL for a batched
+   * provider); msg (MB__NEB_MSG bytes) receives the reason of a failure */
+  mb_status (*image)(mb_band *b, int image, double *e, double *f, char *msg);
+  /* all listed images in one call (NULL for a per-image provider) */
+  mb_status (*batch)(mb_band *b, const int *idx, int count, double *energy, double *force);
+  /* drop what the provider owns when another replaces it or the band is freed (may be
+   * NULL) */
+  void (*release)(mb_band *b);
+} mb__provider_type;
+
+extern const mb__provider_type mb__provider_potential, mb__provider_callback,
+    mb__provider_batch, mb__provider_dft;
+
+/* Size of the message buffers of the providers' image calls. */
+#define MB__NEB_MSG 512
 
 /* An optimiser over a flat vector of n = 3*(number of atoms) coordinates (atoms
  * after atoms, so that a step can be capped per atom), in the pattern of GSL's multimin
@@ -60,8 +80,8 @@ struct mb_band {
   /* options */
   double spring, spring_min, climb_fmax, fmax, max_move;
   int climb, max_steps, optimizer, threads, relax_endpoints, allow_exchange;
-  /* provider */
-  mb__provider provider;
+  /* provider: the type (NULL = none set) and its settings */
+  const mb__provider_type *provider;
   const mb_potential *potential;
   mb_force_fn fn;
   mb_force_batch_fn batch_fn;
@@ -148,16 +168,14 @@ void mb__band_update_neb(mb_band *b);
 /* Whether the climbing image is active now. */
 int mb__band_climb_active(const mb_band *b);
 
-/* ---- provider_dft.c ------------------------------------------------------ */
-/* Free the DFT template and the per-image copies (when another provider is set and
- * in mb_band_free). */
-void mb__band_drop_dft(mb_band *b);
-/* Make the per-image copies of the listed images that do not exist yet (called
- * before images are shared out over threads). */
-mb_status mb__band_dft_prepare(mb_band *b, const int *idx, int count);
-/* Energy (the free energy, whose derivatives the forces are) and forces of one image
- * by its own mb_dft; msg (512 bytes) receives the reason of a failure. */
-mb_status mb__band_dft_compute(mb_band *b, int image, double *e, double *f, char *msg);
+/* ---- providers (evaluate.c, provider_*.c) --------------------------------- */
+/* Make type the band's provider: the previous one releases what it owns, the settings
+ * fields are cleared (the caller fills its own after) and the results forgotten. */
+void mb__band_use_provider(mb_band *b, const mb__provider_type *type);
+/* "image 3", "image 0 (the initial end point)", "image 6 (the final end point)" */
+const char *mb__image_label(const mb_band *b, int image, char buf[64]);
+/* The per-image work structures of the listed images that do not exist yet. */
+mb_status mb__band_work_structures(mb_band *b, const int *idx, int count);
 
 /* ---- mpi.c ---------------------------------------------------------------- */
 /* With MPI: compute the listed images shared out over the ranks (every rank ends

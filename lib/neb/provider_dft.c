@@ -13,9 +13,7 @@
 #include "neb.h"
 #include "../structure/structure.h"
 
-#define MSG_SIZE 512
-
-void mb__band_drop_dft(mb_band *b) {
+static void dft_release(mb_band *b) {
   if (b->dft_images)
     for (int i = 0; i < b->nimages; i++) mb_dft_free(b->dft_images[i]);
   free(b->dft_images);
@@ -46,33 +44,25 @@ MB_API mb_status mb_band_set_dft(mb_band *b, const mb_dft *d) {
     free(images);
     return st;
   }
-  mb__band_drop_dft(b);
-  b->provider = MB__PROVIDER_DFT;
-  b->potential = NULL, b->fn = NULL, b->batch_fn = NULL, b->user = NULL;
+  mb__band_use_provider(b, &mb__provider_dft);
   b->thread_safe = 1;
   b->dft = copy;
   b->dft_images = images;
-  for (int i = 0; i < b->nimages; i++) b->energy[i] = NAN;
-  b->evaluated = 0;
-  b->converged = 0;
-  b->max_force = NAN;
   return MB_OK;
 }
 
-mb_status mb__band_dft_prepare(mb_band *b, const int *idx, int count) {
-  mb_status st;
-  for (int j = 0; j < count; j++) {
-    int i = idx[j];
-    if (!b->work[i] &&
-        (st = mb__structure_new(b->lattice, b->natoms, b->pos + (size_t)i * 3 * b->natoms,
-                                MB_COORDS_CARTESIAN, b->numbers, &b->work[i])))
-      return st;
-    if (!b->dft_images[i] && (st = mb_dft_copy(b->dft, &b->dft_images[i]))) return st;
-  }
-  return MB_OK;
+/* Work structures and the per-image copies that do not exist yet (before images are
+ * shared out over threads). */
+static mb_status dft_prepare(mb_band *b, const int *idx, int count) {
+  mb_status st = mb__band_work_structures(b, idx, count);
+  for (int j = 0; j < count && !st; j++)
+    if (!b->dft_images[idx[j]]) st = mb_dft_copy(b->dft, &b->dft_images[idx[j]]);
+  return st;
 }
 
-mb_status mb__band_dft_compute(mb_band *b, int image, double *e, double *f, char *msg) {
+/* The free energy (whose derivatives the forces are) and forces of one image by its own
+ * mb_dft. */
+static mb_status dft_image(mb_band *b, int image, double *e, double *f, char *msg) {
   mb_structure *s = b->work[image];
   mb_dft *d = b->dft_images[image];
   double energy = NAN;
@@ -80,10 +70,10 @@ mb_status mb__band_dft_compute(mb_band *b, int image, double *e, double *f, char
                                             MB_COORDS_CARTESIAN);
   if (!st) st = mb_dft_set_structure(d, s);
   if (!st) st = mb_dft_compute(d, &energy, e, f);
-  if (st)
-    snprintf(msg, MSG_SIZE, "image %d%s: %s", image,
-             image == 0 ? " (the initial end point)"
-                        : image == b->nimages - 1 ? " (the final end point)" : "",
-             mb_last_error());
+  char lb[64];
+  if (st) snprintf(msg, MB__NEB_MSG, "%s: %s", mb__image_label(b, image, lb), mb_last_error());
   return st;
 }
+
+const mb__provider_type mb__provider_dft = {"force provider (DFT)", MB_ERR_GEOMETRY, dft_prepare,
+                                            dft_image, NULL, dft_release};

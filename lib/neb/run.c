@@ -122,7 +122,7 @@ MB_API mb_status mb_band_relax_endpoints(mb_band *b) {
   static const char what[] = "mb_band_relax_endpoints";
   mb_status st = mb__band_enter(b, what);
   if (st) return st;
-  if (b->provider == MB__PROVIDER_NONE)
+  if (!b->provider)
     st = mb__error(MB_ERR_INVALID_ARG, "mb_band_relax_endpoints: the band has no force provider");
   else
     st = relax_endpoints(b);
@@ -139,7 +139,7 @@ static double barrier_now(const mb_band *b) {
 }
 
 static mb_status band_run(mb_band *b) {
-  if (b->provider == MB__PROVIDER_NONE)
+  if (!b->provider)
     return mb__error(MB_ERR_INVALID_ARG,
                      "mb_band_run: the band has no force provider: call "
                      "mb_band_set_potential, mb_band_set_callback or "
