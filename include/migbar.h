@@ -772,6 +772,20 @@ typedef enum mb_band_file {
 } mb_band_file;
 MB_API mb_status mb_band_write(const mb_band *b, const char *path, mb_band_file kind);
 
+/* Checkpoints: mb_band_save writes the band's whole state to path, the JSON summary
+ * of mb_band_write (MB_BAND_FILE_JSON) with a "checkpoint" object (lattice, atoms,
+ * fixed coordinates, every image's positions, options, step and force-call counts)
+ * and, when extra_json is given (a JSON object, e.g. how the caller made the band),
+ * that object as "run"; through a temporary file and a rename, so a file on disk is
+ * always whole. mb_band_load makes a band from such a file: images, fixed
+ * coordinates, options and counts as saved, no force provider (set one before
+ * running), energies computed again by the next run; *extra_json (may be NULL)
+ * receives the "run" object as JSON text (mb_free; NULL when there is none).
+ * Errors: MB_ERR_IO, MB_ERR_PARSE (file:line for JSON syntax; naming the member
+ * otherwise), the option checks of mb_band_set_option. */
+MB_API mb_status mb_band_save(const mb_band *b, const char *path, const char *extra_json);
+MB_API mb_status mb_band_load(const char *path, mb_band **out, char **extra_json);
+
 /* MPI over images (builds configured --with-mpi): the images are shared out over
  * the ranks of the communicator given by its Fortran handle (MPI_Comm_c2f), and
  * every rank ends with the same band. MB_ERR_UNSUPPORTED in other builds. */

@@ -202,6 +202,9 @@ double mb__max_atom_norm(const double *v, size_t n);
 /* ---- write_json.c, write_svg.c, write_xyz.c -------------------------------- */
 /* The writers of mb_band_write: append the file's text to sb; the band has been
  * checked (every image energy finite). */
+/* The JSON summary of write_json.c as a cJSON tree (the caller deletes it). */
+struct cJSON;
+mb_status mb__band_summary(const mb_band *b, struct cJSON **out);
 mb_status mb__band_write_json(const mb_band *b, mb_strbuf *sb);
 mb_status mb__band_write_svg(const mb_band *b, mb_strbuf *sb);
 mb_status mb__band_write_xyz(const mb_band *b, mb_strbuf *sb);

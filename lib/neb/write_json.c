@@ -30,23 +30,9 @@
 #include <cjson/cJSON.h>
 
 #include "neb.h"
+#include "../core/options.h"
 
 #define PROFILE_POINTS 101
-
-/* Names of the band options in the "options" object, by mb_band_option value. */
-static const char *const option_names[] = {
-    "spring", "spring_min", "climb", "climb_fmax", "fmax", "max_steps",
-    "optimizer", "max_move", "threads", "relax_endpoints", "allow_exchange"};
-#define NOPTIONS ((int)(sizeof option_names / sizeof option_names[0]))
-
-static const char *optimizer_name(double v) {
-  switch ((int)v) {
-  case MB_OPTIMIZER_FIRE: return "fire";
-  case MB_OPTIMIZER_LBFGS: return "lbfgs";
-  case MB_OPTIMIZER_ODE: return "ode";
-  default: return "unknown";
-  }
-}
 
 /* Add name: [v_0, ..., v_n-1]; returns 0 when cJSON ran out of memory. */
 static int add_array(cJSON *obj, const char *name, const double *v, int n) {
@@ -109,20 +95,23 @@ static mb_status add_results(const mb_band *b, cJSON *root, int n, int natoms, d
         cJSON_AddNumberToObject(stats, "max_force", fmax_now) &&
         cJSON_AddBoolToObject(stats, "converged", converged);
 
+  /* the options by the names of the option table (band_options.c) */
   cJSON *opts = cJSON_AddObjectToObject(root, "options");
   ok &= opts != NULL;
-  for (int k = 0; k < NOPTIONS && ok; k++) {
+  for (int k = 0; k < mb__band_noptions && ok; k++) {
+    const mb__option *o = &mb__band_options[k];
     double v;
-    if ((st = mb_band_get_option(b, (mb_band_option)k, &v))) return st;
-    if (k == MB_BAND_OPTIMIZER)
-      ok &= cJSON_AddStringToObject(opts, option_names[k], optimizer_name(v)) != NULL;
+    if ((st = mb_band_get_option(b, (mb_band_option)o->key, &v))) return st;
+    const char *name = o->key == MB_BAND_OPTIMIZER ? mb__name_of(MB_NAMES_OPTIMIZER, (int)v) : NULL;
+    if (o->key == MB_BAND_OPTIMIZER)
+      ok &= cJSON_AddStringToObject(opts, o->name, name ? name : "unknown") != NULL;
     else
-      ok &= cJSON_AddNumberToObject(opts, option_names[k], v) != NULL;
+      ok &= cJSON_AddNumberToObject(opts, o->name, v) != NULL;
   }
   return ok ? MB_OK : mb__error(MB_ERR_NOMEM, "out of memory building the JSON summary");
 }
 
-mb_status mb__band_write_json(const mb_band *b, mb_strbuf *sb) {
+mb_status mb__band_summary(const mb_band *b, cJSON **out) {
   int n = 0, natoms = 0;
   mb_status st;
   if ((st = mb_band_nimages(b, &n)) || (st = mb_band_natoms(b, &natoms))) return st;
@@ -131,35 +120,41 @@ mb_status mb__band_write_json(const mb_band *b, mb_strbuf *sb) {
   double *work2 = mb__malloc(nwork, sizeof *work2);
   double *forces = mb__malloc(3 * (size_t)natoms, sizeof *forces);
   cJSON *root = cJSON_CreateObject();
-  char *text = NULL;
+  cJSON *units = NULL;
   if (!work || !work2 || !forces || !root) {
     st = mb__error(MB_ERR_NOMEM, "out of memory building the JSON summary");
-    goto cleanup;
-  }
-  cJSON *units = NULL;
-  if (!cJSON_AddStringToObject(root, "format", "migbar-neb") ||
-      !cJSON_AddNumberToObject(root, "version", 1) ||
-      !(units = cJSON_AddObjectToObject(root, "units")) ||
-      !cJSON_AddStringToObject(units, "energy", "eV") ||
-      !cJSON_AddStringToObject(units, "length", "Angstrom") ||
-      !cJSON_AddStringToObject(units, "force", "eV/Angstrom") ||
-      !cJSON_AddNumberToObject(root, "nimages", n) ||
-      !cJSON_AddNumberToObject(root, "natoms", natoms)) {
+  } else if (!cJSON_AddStringToObject(root, "format", "migbar-neb") ||
+             !cJSON_AddNumberToObject(root, "version", 1) ||
+             !(units = cJSON_AddObjectToObject(root, "units")) ||
+             !cJSON_AddStringToObject(units, "energy", "eV") ||
+             !cJSON_AddStringToObject(units, "length", "Angstrom") ||
+             !cJSON_AddStringToObject(units, "force", "eV/Angstrom") ||
+             !cJSON_AddNumberToObject(root, "nimages", n) ||
+             !cJSON_AddNumberToObject(root, "natoms", natoms)) {
     st = mb__error(MB_ERR_NOMEM, "out of memory building the JSON summary");
-    goto cleanup;
+  } else {
+    st = add_results(b, root, n, natoms, work, work2, forces);
   }
-  if ((st = add_results(b, root, n, natoms, work, work2, forces))) goto cleanup;
-  if (!(text = cJSON_Print(root))) {
-    st = mb__error(MB_ERR_NOMEM, "out of memory printing the JSON summary");
-    goto cleanup;
-  }
-  mb__sb_puts(sb, text);
-  mb__sb_puts(sb, "\n");
-cleanup:
-  cJSON_free(text);
-  cJSON_Delete(root);
   free(work);
   free(work2);
   free(forces);
-  return st;
+  if (st) {
+    cJSON_Delete(root);
+    return st;
+  }
+  *out = root;
+  return MB_OK;
+}
+
+mb_status mb__band_write_json(const mb_band *b, mb_strbuf *sb) {
+  cJSON *root = NULL;
+  mb_status st = mb__band_summary(b, &root);
+  if (st) return st;
+  char *text = cJSON_Print(root);
+  cJSON_Delete(root);
+  if (!text) return mb__error(MB_ERR_NOMEM, "out of memory printing the JSON summary");
+  mb__sb_puts(sb, text);
+  mb__sb_puts(sb, "\n");
+  cJSON_free(text);
+  return MB_OK;
 }
