@@ -1,11 +1,12 @@
 /* migbar neb: a climbing-image NEB run between two structures over a built-in
  * potential, with checkpoints (every N steps and on SIGINT/SIGTERM) and restarts.
  *
- * OUTDIR holds neb.json (the library's summary, mb_band_write, plus a "run" object
- * with what a restart needs: the potential and its parameters, the totals of earlier
- * runs), profile.svg, band.xyz (every image, the file a restart reads) and the VASP
- * layout 00/POSCAR .. NN/POSCAR. band.xyz is written first and neb.json last, each
- * whole or not at all, so a checkpoint on disk is always usable. */
+ * OUTDIR holds neb.json (the library's checkpoint, mb_band_save: the summary of
+ * mb_band_write and the band's whole state, plus this tool's "run" object: the
+ * potential and its parameters, the files, the totals of the runs; a restart is
+ * mb_band_load of it), profile.svg, band.xyz (every image) and the VASP layout
+ * 00/POSCAR .. NN/POSCAR. neb.json is written last, whole or not at all, so a
+ * checkpoint on disk is always usable. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 
@@ -152,7 +155,6 @@ static const char *option_name(mb_option_set set, int key) {
              ? name : "?";
 }
 static const char *param_name(int k) { return option_name(MB_OPTIONS_POTENTIAL, k); }
-static const char *band_option_name(int k) { return option_name(MB_OPTIONS_BAND, k); }
 
 /* The names of an enumeration, in value order, into names (at most max); their count. */
 static int enum_names(mb_name_set set, const char **names, int max) {
@@ -430,63 +432,31 @@ static void put_run_object(FILE *f, const request *req, const mb_band *b, const 
           "\t\t\"total_force_calls_moving\": %.0f,\n\t\t\"total_force_calls_endpoints\": %.0f\n"
           "\t}",
           req->interpolation ? "idpp" : "linear", req->relaxed ? "true" : "false",
-          req->checkpoint_every, req->restarts, req->prev_steps + steps,
-          req->prev_moving + (double)moving, req->prev_endpoints + (double)endpoints);
+          req->checkpoint_every, req->restarts, (double)steps, (double)moving,
+          (double)endpoints);
 }
 
-/* neb.json: the library's summary (a JSON object) with the "run" object added as its
- * last member, written through a temporary file and a rename. *merged (may be NULL)
- * receives the text (free()). */
+/* neb.json: the library's checkpoint (mb_band_save: its summary, the band's state) with
+ * this tool's "run" object, whole or not at all. *merged (may be NULL) receives the
+ * file's text (free()). */
 static int write_summary(const char *cmd, const request *req, const mb_band *b,
                          const char *status, char **merged) {
-  char part[4096], tmp[4096], path[4096];
-  snprintf(part, sizeof part, "%s/neb.json.part", req->outdir);
-  snprintf(tmp, sizeof tmp, "%s/neb.json.tmp", req->outdir);
+  char path[4096];
   snprintf(path, sizeof path, "%s/neb.json", req->outdir);
-  mb_status st = mb_band_write(b, part, MB_BAND_FILE_JSON);
-  if (st) return cli_fail(cmd, st);
-  char *text = read_text(part), *out = NULL, *last = text ? strrchr(text, '}') : NULL;
+  char *run = NULL;
   size_t size = 0;
-  int rc = CLI_EXIT_FAIL;
-  unlink(part);
-  if (!last) {
-    cli_error(cmd, "%s: cannot read back the summary the library wrote", part);
-    goto cleanup;
+  FILE *m = open_memstream(&run, &size);
+  if (m) put_run_object(m, req, b, status);
+  if (!m || fclose(m) != 0 || !run) {
+    free(run);
+    return cli_error(cmd, "out of memory");
   }
-  while (last > text && strchr(" \t\r\n", last[-1])) last--;
-  *last = '\0';
-  FILE *m = open_memstream(&out, &size);
-  if (m) {
-    fprintf(m, "%s,\n\t\"run\": ", text);
-    put_run_object(m, req, b, status);
-    fputs("\n}\n", m);
-  }
-  if (!m || fclose(m) != 0 || !out) {
-    cli_error(cmd, "out of memory");
-    goto cleanup;
-  }
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    cli_error(cmd, "%s: cannot write: %s", tmp, strerror(errno));
-    goto cleanup;
-  }
-  int bad = fwrite(out, 1, size, f) != size;
-  bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
-    cli_error(cmd, "%s: write error: %s", path, strerror(errno));
-    unlink(tmp);
-    goto cleanup;
-  }
-  rc = 0;
-  if (merged) {
-    *merged = out;
-    out = NULL;
-  }
-cleanup:
-  free(out);
-  free(text);
-  return rc;
+  mb_status st = mb_band_save(b, path, run);
+  free(run);
+  if (st) return cli_fail(cmd, st);
+  if (merged && !(*merged = read_text(path)))
+    return cli_error(cmd, "%s: cannot read back: %s", path, strerror(errno));
+  return 0;
 }
 
 /* Every output file; returns 0 or CLI_EXIT_FAIL after a message. */
@@ -569,136 +539,62 @@ static void record_parameters(request *req, const mb_potential *p) {
 
 /* ---- restart ------------------------------------------------------------- */
 
-/* A light scan of neb.json, enough for the members a restart reads (the file is
- * the one write_summary wrote; a malformed one is reported, never trusted). */
-static const char *skip_ws(const char *p) {
-  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-  return p;
-}
-
-/* The end of the value (string, object, array, number, literal) at p, or NULL. */
-static const char *skip_value(const char *p) {
-  int depth = 0;
-  do {
-    if (*p == '"') {
-      for (p++; *p != '"'; p++)
-        if (!*p || (*p == '\\' && !*++p)) return NULL;
-      p++;
-    } else if (*p == '{' || *p == '[') {
-      depth++, p++;
-    } else if (*p == '}' || *p == ']') {
-      if (--depth < 0) return NULL;
-      p++;
-    } else if (depth > 0) {
-      if (!*p) return NULL;
-      p++;
-    } else {
-      const char *start = p;
-      while (*p && !strchr(",]} \t\r\n", *p)) p++;
-      return p > start ? p : NULL;
-    }
-  } while (depth > 0);
-  return p;
-}
-
-/* Where the value of key starts in the object at obj ('{'), or NULL. */
-static const char *member(const char *obj, const char *key) {
-  size_t len = strlen(key);
-  if (!obj || *obj != '{') return NULL;
-  const char *p = skip_ws(obj + 1);
-  while (*p == '"') {
-    const char *k = p + 1, *q = skip_value(p);
-    if (!q) return NULL;
-    int match = (size_t)(q - k - 1) == len && strncmp(k, key, len) == 0;
-    p = skip_ws(q);
-    if (*p != ':') return NULL;
-    p = skip_ws(p + 1);
-    if (match) return p;
-    if (!(q = skip_value(p))) return NULL;
-    p = skip_ws(q);
-    if (*p != ',') return NULL;
-    p = skip_ws(p + 1);
-  }
-  return NULL;
-}
-
-static int number_at(const char *obj, const char *key, double *v) {
-  const char *p = member(obj, key);
-  char *end;
-  if (!p || !((*p >= '0' && *p <= '9') || *p == '-')) return 0;
-  double x = strtod(p, &end);
-  if (end == p || !isfinite(x)) return 0;
-  *v = x;
-  return 1;
-}
-
-/* The plain string value of key (no escapes) compared with names[0..n); -1 if none. */
-static int choice_at(const char *obj, const char *key, const char *const *names, int n) {
-  const char *p = member(obj, key);
-  if (!p || *p != '"') return -1;
-  for (int k = 0; k < n; k++) {
-    size_t len = strlen(names[k]);
-    if (strncmp(p + 1, names[k], len) == 0 && p[1 + len] == '"') return k;
-  }
-  return -1;
-}
-
-/* A copy of the JSON string literal (quotes included) of key, or NULL. */
-static char *string_literal(const char *obj, const char *key) {
-  const char *p = member(obj, key), *end = p && *p == '"' ? skip_value(p) : NULL;
-  char *copy = end ? malloc((size_t)(end - p) + 1) : NULL;
-  if (copy) {
-    memcpy(copy, p, (size_t)(end - p));
-    copy[end - p] = '\0';
-  }
-  return copy;
-}
-
-/* The potential, options and totals of the run in req->restart/neb.json; *nimages
- * from it. Options already given on the command line are kept. */
-static int read_restart(const char *cmd, request *req, int *nimages) {
+/* The band, its "run" object and the totals of earlier runs from req->restart/neb.json
+ * (mb_band_load: the library keeps the images, options and counts; the run object is
+ * this tool's record of the potential, the files and the totals). Options given on the
+ * command line are applied later, over the band's; the step budget starts afresh. */
+static int read_restart(const char *cmd, request *req, mb_band **out) {
   char path[4096];
   snprintf(path, sizeof path, "%s/neb.json", req->restart);
-  char *text = read_text(path);
-  if (!text) return cli_error(cmd, "%s: cannot read: %s", path, strerror(errno));
-  const char *root = skip_ws(text), *run = member(root, "run");
-  const char *pot = member(run, "potential"), *opts = member(root, "options");
-  double v = 0;
-  int rc = 0;
-  const char *pnames[8], *onames[8], *inames[8];
-  int npot = potential_names(pnames, 8), nopt = enum_names(MB_NAMES_OPTIMIZER, onames, 8);
-  int ninterp = enum_names(MB_NAMES_INTERPOLATION, inames, 8);
-  if (!opts || (req->potential = choice_at(pot, "kind", pnames, npot)) < 0 ||
-      !number_at(root, "nimages", &v) || v < 3 || v > 100000) {
+  char *text = NULL;
+  mb_band *b = NULL;
+  mb_status st = mb_band_load(path, &b, &text);
+  if (st) return cli_fail(cmd, st);
+  cJSON *run = text ? cJSON_Parse(text) : NULL;
+  const cJSON *pot = cJSON_GetObjectItemCaseSensitive(run, "potential");
+  const cJSON *kind = cJSON_GetObjectItemCaseSensitive(pot, "kind"), *x;
+  const char *pnames[8];
+  int npot = potential_names(pnames, 8), rc = 0;
+  if (!cJSON_IsString(kind) || (req->potential = choice(kind->valuestring, pnames, npot)) < 0) {
     rc = cli_error(cmd, "%s is not the neb.json of a migbar neb run (it lacks run.potential."
-                   "kind, options or nimages)", path);
+                   "kind)", path);
     goto cleanup;
   }
-  *nimages = (int)v;
   for (int k = 0; k < nparams(); k++)
-    req->has_param[k] = number_at(pot, param_name(k), &req->param[k]);
-  for (int k = 0; k < nband_options(); k++) {
-    if (req->has_option[k] || k == MB_BAND_MAX_STEPS || k == MB_BAND_RELAX_ENDPOINTS) continue;
-    int o = k == MB_BAND_OPTIMIZER ? choice_at(opts, band_option_name(k), onames, nopt) : -1;
-    if (o >= 0)
-      set_option(req, MB_BAND_OPTIMIZER, o);
-    else if (k != MB_BAND_OPTIMIZER && number_at(opts, band_option_name(k), &v))
-      set_option(req, (mb_band_option)k, v);
-  }
-  req->interpolation = choice_at(run, "interpolation", inames, ninterp);
-  if (req->interpolation < 0) req->interpolation = MB_INTERPOLATION_IDPP;
-  req->initial_json = string_literal(run, "initial");
-  req->final_json = string_literal(run, "final");
-  const char *relaxed = member(run, "endpoints_relaxed");
-  req->relaxed = relaxed && strncmp(relaxed, "true", 4) == 0;
-  if (number_at(run, "total_steps", &v)) req->prev_steps = v;
-  if (number_at(run, "total_force_calls_moving", &v)) req->prev_moving = v;
-  if (number_at(run, "total_force_calls_endpoints", &v)) req->prev_endpoints = v;
-  req->restarts = (number_at(run, "restarts", &v) ? (int)v : 0) + 1;
-  if (req->checkpoint_every < 0)
-    req->checkpoint_every = number_at(run, "checkpoint_every", &v) ? (int)v : 10;
+    if (cJSON_IsNumber(x = cJSON_GetObjectItemCaseSensitive(pot, param_name(k)))) {
+      req->has_param[k] = 1;
+      req->param[k] = x->valuedouble;
+    }
+  x = cJSON_GetObjectItemCaseSensitive(run, "interpolation");
+  if (!cJSON_IsString(x) || mb_name_find(MB_NAMES_INTERPOLATION, x->valuestring,
+                                         &req->interpolation))
+    req->interpolation = MB_INTERPOLATION_IDPP;
+  if (cJSON_IsString(x = cJSON_GetObjectItemCaseSensitive(run, "initial")))
+    req->initial_json = cJSON_PrintUnformatted(x);
+  if (cJSON_IsString(x = cJSON_GetObjectItemCaseSensitive(run, "final")))
+    req->final_json = cJSON_PrintUnformatted(x);
+  req->relaxed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "endpoints_relaxed"));
+  x = cJSON_GetObjectItemCaseSensitive(run, "restarts");
+  req->restarts = (cJSON_IsNumber(x) ? (int)x->valuedouble : 0) + 1;
+  x = cJSON_GetObjectItemCaseSensitive(run, "checkpoint_every");
+  if (req->checkpoint_every < 0) req->checkpoint_every = cJSON_IsNumber(x) ? (int)x->valuedouble : 10;
+  /* the band's counts so far: this run's are what it adds */
+  int steps = 0, conv;
+  long moving = 0, ends = 0;
+  double fmax;
+  double max_steps = 0;
+  mb_band_stats(b, &steps, &moving, &ends, &fmax, &conv);
+  req->prev_steps = steps, req->prev_moving = (double)moving, req->prev_endpoints = (double)ends;
+  if (!req->has_option[MB_BAND_MAX_STEPS] &&
+      !mb_option_info(MB_OPTIONS_BAND, MB_BAND_MAX_STEPS, NULL, NULL, NULL, NULL, NULL,
+                      &max_steps, NULL, NULL))
+    mb_band_set_option(b, MB_BAND_MAX_STEPS, max_steps);
+  *out = b;
+  b = NULL;
 cleanup:
-  free(text);
+  cJSON_Delete(run);
+  mb_free(text);
+  mb_band_free(b);
   return rc;
 }
 
@@ -768,35 +664,6 @@ static void clean_restart_dir(const char *cmd, const request *req) {
 }
 
 /* The band of the checkpoint: the frames of band.xyz, else NN/POSCAR. */
-static int restart_band(const char *cmd, const request *req, int nimages, mb_band **out) {
-  char xyz[4096], path[4096];
-  mb_structure **img = calloc((size_t)nimages, sizeof *img);
-  int count = 0, rc = CLI_EXIT_FAIL, from_xyz;
-  mb_status st = MB_OK;
-  if (!img) return cli_error(cmd, "out of memory");
-  snprintf(xyz, sizeof xyz, "%s/band.xyz", req->restart);
-  from_xyz = access(xyz, R_OK) == 0;
-  if (from_xyz && (st = mb_structure_count_frames(xyz, MB_FORMAT_XYZ, &count)) == MB_OK &&
-      count != nimages) {
-    cli_error(cmd, "%s has %d frames but neb.json says %d images", xyz, count, nimages);
-    goto cleanup;
-  }
-  for (int i = 0; i < nimages && !st; i++) {
-    snprintf(path, sizeof path, "%s/%02d/POSCAR", req->restart, i);
-    st = from_xyz ? mb_structure_read_frame(xyz, MB_FORMAT_XYZ, i, &img[i])
-                  : mb_structure_read(path, MB_FORMAT_POSCAR, &img[i]);
-  }
-  if (st || (st = mb_band_create_from_images(nimages, (const mb_structure *const *)img, out))) {
-    cli_fail(cmd, st);
-    goto cleanup;
-  }
-  rc = 0;
-cleanup:
-  for (int i = 0; i < nimages; i++) mb_structure_free(img[i]);
-  free(img);
-  return rc;
-}
-
 /* ---- results ------------------------------------------------------------- */
 
 static void print_text(const request *req, const mb_band *b) {
@@ -810,9 +677,11 @@ static void print_text(const request *req, const mb_band *b) {
   printf("forward barrier:  %.4f eV\n", fwd);
   printf("backward barrier: %.4f eV\n", bwd);
   printf("saddle image:     %d (images 0..%d)\n", saddle, n - 1);
-  printf("steps:            %d", steps);
-  if (req->restarts) printf(" (%.0f over %d runs)", req->prev_steps + steps, req->restarts + 1);
-  printf("\nforce calls:      %ld moving images, %ld end points\n", moving, endpoints);
+  /* the band's counts are the totals over the runs; this run's are the difference */
+  printf("steps:            %.0f", steps - req->prev_steps);
+  if (req->restarts) printf(" (%d over %d runs)", steps, req->restarts + 1);
+  printf("\nforce calls:      %.0f moving images, %.0f end points\n", moving - req->prev_moving,
+         endpoints - req->prev_endpoints);
   printf("max force:        %.4f eV/A (fmax %g)\n", fmax, want);
   printf("converged:        %s\n", conv ? "yes" : "no");
   printf("outputs:          %s/{neb.json,profile.svg,band.xyz,00..%02d/POSCAR}\n", req->outdir,
@@ -884,14 +753,14 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   mb_band *b = NULL;
   char *merged = NULL;
   struct sigaction old[2];
-  int rc, done = 0, nimages = 0, handlers = 0;
+  int rc, done = 0, handlers = 0;
   mb_status st;
   req.rank = rank;
   req.nranks = nranks;
   rc = parse_args(cmd, argc, argv, &req, &done);
   if (rc || done) goto cleanup;
   if (rank > 0) req.quiet = 1; /* rank 0 speaks for all */
-  if (req.restart && (rc = read_restart(cmd, &req, &nimages))) goto cleanup;
+  if (req.restart && (rc = read_restart(cmd, &req, &b))) goto cleanup;
   if (req.restart && rank == 0) clean_restart_dir(cmd, &req);
   if (req.checkpoint_every < 0) req.checkpoint_every = 10;
   if (!req.restart) req.relaxed = req.has_option[MB_BAND_RELAX_ENDPOINTS];
@@ -907,9 +776,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
     goto cleanup;
   }
   record_parameters(&req, pot);
-  if (req.restart) {
-    if (restart_band(cmd, &req, nimages, &b)) goto cleanup;
-  } else {
+  if (!req.restart) {
     if ((st = cli_read(req.initial, req.format, 0, &ends[0])) ||
         (st = cli_read(req.final, req.format, 0, &ends[1])) ||
         (st = mb_band_create(ends[0], ends[1], req.nintermediate, MB_INTERPOLATION_LINEAR,

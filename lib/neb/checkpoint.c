@@ -86,7 +86,8 @@ MB_API mb_status mb_band_save(const mb_band *b, const char *path, const char *ex
   if (extra_json) {
     const char *end = NULL;
     extra = mb__json_parse(extra_json, strlen(extra_json), &end);
-    if (!cJSON_IsObject(extra)) {
+    while (extra && end && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
+    if (!cJSON_IsObject(extra) || (end && *end)) {
       cJSON_Delete(extra);
       return mb__error(MB_ERR_INVALID_ARG, "mb_band_save: extra_json is not a JSON object "
                        "(near byte %ld)", end ? (long)(end - extra_json) : 0L);
@@ -95,9 +96,13 @@ MB_API mb_status mb_band_save(const mb_band *b, const char *path, const char *ex
   if ((st = mb__band_summary(b, &root)) || (st = checkpoint_object(b, &cp))) goto done;
   cJSON_AddItemToObject(root, "checkpoint", cp);
   cp = NULL;
-  if (extra) {
-    cJSON_AddItemToObject(root, "run", extra);
-    extra = NULL;
+  if (extra) { /* the caller's text as it wrote it (checked to be one JSON object) */
+    cJSON *raw = cJSON_CreateRaw(extra_json);
+    if (!raw || !cJSON_AddItemToObject(root, "run", raw)) {
+      cJSON_Delete(raw);
+      st = mb__error(MB_ERR_NOMEM, "out of memory building the checkpoint");
+      goto done;
+    }
   }
   if (!(text = cJSON_Print(root))) {
     st = mb__error(MB_ERR_NOMEM, "out of memory printing the checkpoint");

@@ -85,6 +85,10 @@ START_TEST(round_trip) {
   char *extra = NULL;
   MB_OK_OR_FAIL(mb_band_load(path, &c, &extra));
   ck_assert_str_eq(extra, "{\"potential\":{\"kind\":\"surface\"},\"n\":3}");
+  /* the file holds the caller's text as given */
+  char *text = mb_test_slurp(path);
+  ck_assert_ptr_nonnull(strstr(text, "\"run\":\t{\"potential\": {\"kind\": \"surface\"}, \"n\": 3}"));
+  free(text);
   mb_free(extra);
   int n1, n2, a1, a2;
   MB_OK_OR_FAIL(mb_band_nimages(b, &n1));
@@ -172,6 +176,7 @@ START_TEST(bad_files) {
   ck_assert_int_eq(mb_band_save(b, tmp_path("x.json"), "[1, 2]"), MB_ERR_INVALID_ARG);
   ck_assert_ptr_nonnull(strstr(mb_last_error(), "extra_json is not a JSON object"));
   ck_assert_int_eq(mb_band_save(b, tmp_path("x.json"), "{\"a\": "), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_band_save(b, tmp_path("x.json"), "{\"a\": 1} ]"), MB_ERR_INVALID_ARG);
   ck_assert_int_eq(mb_band_save(NULL, tmp_path("x.json"), NULL), MB_ERR_INVALID_ARG);
   /* the summary of mb_band_write is no checkpoint */
   MB_OK_OR_FAIL(mb_band_write(b, tmp_path("summary.json"), MB_BAND_FILE_JSON));

@@ -172,6 +172,8 @@ SIGNATURES = {
     "mb_band_profile": (_status, [c_void_p, c_int, _dp, _dp]),
     "mb_band_stats": (_status, [c_void_p, _ip, POINTER(c_long), POINTER(c_long), _dp, _ip]),
     "mb_band_write": (_status, [c_void_p, c_char_p, _enum]),
+    "mb_band_save": (_status, [c_void_p, c_char_p, c_char_p]),
+    "mb_band_load": (_status, [c_char_p, POINTER(c_void_p), POINTER(c_void_p)]),
     "mb_band_set_mpi": (_status, [c_void_p, c_int]),
     # 10. plane-wave DFT
     "mb_dft_create": (_status, [c_void_p, POINTER(c_void_p)]),

@@ -29,6 +29,7 @@ second run raise RuntimeError and leave the band as it is.
 """
 
 import ctypes
+import json
 import os
 from ctypes import POINTER, byref, c_double, c_int, c_long, c_void_p
 
@@ -81,6 +82,8 @@ class Band(Handle):
     _free = "mb_band_free"
     _what = "migbar.Band"
 
+    run_info = None  # the "run" object of a loaded checkpoint (load())
+
     def __init__(self, initial, final, nimages=5, interpolation="linear", **options):
         self._error = None     # an exception raised inside a callback
         if interpolation not in _INTERPOLATION:
@@ -105,6 +108,35 @@ class Band(Handle):
         self._adopt(out)
         self.set(**options)
         return self
+
+    @classmethod
+    def load(cls, path, **options):
+        """A band from a checkpoint written by save() or by `migbar neb` (its neb.json):
+        the images, fixed coordinates, options and counts as saved, no force provider
+        (set one before running). The checkpoint's "run" object is in .run (a dict, or
+        None); options given here override the saved ones."""
+        out, text = c_void_p(), c_void_p()
+        check(lib.mb_band_load(fspath(path, "path"), byref(out), byref(text)))
+        self = cls.__new__(cls)
+        self._error = None
+        self._adopt(out)
+        try:
+            self.run_info = (json.loads(ctypes.string_at(text).decode("utf-8"))
+                             if text.value else None)
+        finally:
+            lib.mb_free(text)
+        self.set(**options)
+        return self
+
+    def save(self, path, run=None):
+        """Write a checkpoint that load() (and `migbar neb --restart`, given a "run"
+        object of its own) reads back: the JSON summary of write() plus the band's whole
+        state, atomically. run: a JSON-able dict stored as the "run" object. Allowed
+        from the step callback (e.g. a checkpoint every N steps)."""
+        extra = None if run is None else json.dumps(run).encode("utf-8")
+        if extra is not None and not isinstance(run, dict):
+            raise TypeError("run must be a dict (a JSON object), not %s" % type(run).__name__)
+        check(lib.mb_band_save(self._h, fspath(path, "path"), extra))
 
     # ---- options -------------------------------------------------------
 

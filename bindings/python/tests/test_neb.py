@@ -156,3 +156,35 @@ def test_options_and_bad_input(adatom):
     with pytest.raises(MigbarError):
         migbar.Band(initial, other, nimages=3)
     assert MB_ERR_CALLBACK != MB_ERR_STOPPED
+
+
+def test_checkpoint_save_load_and_restart(tmp_path, adatom):
+    """Band.save in the step callback, Band.load, and the run goes on from there to the
+    barrier of one uninterrupted run (same potential, same settings)."""
+    initial, final = adatom
+    full = migbar.Band(initial, final, nimages=3, climb=True, fmax=0.01)
+    full.set_potential(migbar.Potential("emt"))
+    full.run()
+    path = tmp_path / "cp.json"
+    band = migbar.Band(initial, final, nimages=3, climb=True, fmax=0.01, spring=0.1)
+    band.set_potential(migbar.Potential("emt"))
+    band.set_step_callback(lambda b, step: b.save(path, run={"step": step}) or step >= 4)
+    with pytest.raises(MigbarError):
+        band.run()  # stopped by the callback after saving step 4
+    loaded = migbar.Band.load(path)
+    assert loaded.run_info == {"step": 4}
+    assert loaded.get("climb") == 1 and loaded.get("fmax") == 0.01
+    assert loaded.stats()["steps"] == 4
+    for i in range(band.nimages):
+        np.testing.assert_array_equal(loaded.image(i).positions, band.image(i).positions)
+    np.testing.assert_array_equal(loaded.image(0).selective, band.image(0).selective)
+    loaded.set_potential(migbar.Potential("emt"))
+    loaded.run()
+    assert abs(loaded.barrier()[0] - full.barrier()[0]) < 0.005
+    summary = json.loads(path.read_text())
+    assert summary["format"] == "migbar-neb" and "checkpoint" in summary
+    with pytest.raises(TypeError, match="run must be a dict"):
+        band.save(path, run=[1, 2])
+    band.write(tmp_path / "summary.json")
+    with pytest.raises(MigbarError, match="no \"checkpoint\" object"):
+        migbar.Band.load(tmp_path / "summary.json")
