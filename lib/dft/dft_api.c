@@ -399,20 +399,10 @@ MB_API mb_status mb_dft_set_log(mb_dft *d, mb_log_fn fn, void *user) {
 MB_API mb_status mb_dft_set_structure(mb_dft *d, const mb_structure *s) {
   CHECK_DFT(d, "mb_dft_set_structure");
   if (!s) return mb__error(MB_ERR_INVALID_ARG, "mb_dft_set_structure: NULL structure");
-  if (s->natoms != d->s->natoms)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_set_structure: %d atoms, the calculation "
-                     "has %d", s->natoms, d->s->natoms);
-  for (int a = 0; a < s->natoms; a++)
-    if (s->numbers[a] != d->s->numbers[a])
-      return mb__error(MB_ERR_INVALID_ARG, "mb_dft_set_structure: atom %d has Z = %d, the "
-                       "calculation has Z = %d there", a, s->numbers[a], d->s->numbers[a]);
-  double scale = 0;
-  for (int k = 0; k < 9; k++) scale = fmax(scale, fabs(d->s->lattice[k]));
-  for (int k = 0; k < 9; k++)
-    if (fabs(s->lattice[k] - d->s->lattice[k]) > 1e-6 * scale)
-      return mb__error(MB_ERR_INVALID_ARG, "mb_dft_set_structure: the lattice differs "
-                       "(component %d: %.8g A, the calculation has %.8g A); create a new "
-                       "mb_dft for a new cell", k, s->lattice[k], d->s->lattice[k]);
+  mb_status same = mb__same_system(d->s, "the calculation's", s, "the new structure",
+                                   "mb_dft_set_structure",
+                                   "create a new mb_dft for another system or cell");
+  if (same) return same;
   mb_status st = mb_structure_set_positions(d->s, s->frac, MB_COORDS_FRACTIONAL);
   if (!st && d->scf) st = mb__scf_set_positions(d->scf, d->s->frac);
   if (st) drop_engine(d); /* start from scratch rather than from a stale state */

@@ -11,8 +11,6 @@
 
 /* An atom that moves more than this (A) between initial and final is the ion. */
 #define BAND_MOVE_TOL 0.1
-/* Lattices must agree within this, relative to the largest lattice component. */
-#define BAND_LATTICE_TOL 1e-6
 
 void mb__gnn_hop_displacement(const mb_structure *a, const mb_structure *b, int i,
                               double d[3]) {
@@ -23,21 +21,7 @@ void mb__gnn_hop_displacement(const mb_structure *a, const mb_structure *b, int 
 }
 
 static mb_status check_pair(const mb_structure *a, const mb_structure *b, const char *who) {
-  if (a->natoms != b->natoms)
-    return mb__error(MB_ERR_INVALID_ARG, "%s: initial has %d atoms, final %d", who, a->natoms,
-                     b->natoms);
-  double scale = 0;
-  for (int c = 0; c < 9; c++) scale = fmax(scale, fabs(a->lattice[c]));
-  for (int c = 0; c < 9; c++)
-    if (fabs(a->lattice[c] - b->lattice[c]) > BAND_LATTICE_TOL * scale)
-      return mb__error(MB_ERR_INVALID_ARG,
-                       "%s: initial and final lattices differ (component %d: %g vs %g)", who,
-                       c, a->lattice[c], b->lattice[c]);
-  for (int i = 0; i < a->natoms; i++)
-    if (a->numbers[i] != b->numbers[i])
-      return mb__error(MB_ERR_INVALID_ARG, "%s: atom %d is Z = %d in initial but Z = %d in final",
-                       who, i, a->numbers[i], b->numbers[i]);
-  return MB_OK;
+  return mb__same_system(a, "initial", b, "final", who, NULL);
 }
 
 mb_status mb__gnn_hop_ion(const mb_structure *a, const mb_structure *b, int *ion,

@@ -14,40 +14,13 @@
     if (!(b)) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL band", what); \
   } while (0)
 
-/* The symbol of element z (valid in any structure). */
-static const char *symbol(int z) {
-  const char *sym = "?";
-  if (mb_element_symbol(z, &sym) != MB_OK) sym = "?";
-  return sym;
-}
 
-/* Whether two structures can be images of one band (same atoms, same order,
- * same cell within 1e-6 relative). a is the initial structure (image 0); s is
- * described by label ("the final structure", "image 3") in the messages. */
+/* Whether two structures can be images of one band: the same system (same atoms, same
+ * order, same cell; lib/structure/same_system.c). a is the initial structure (image 0);
+ * s is described by label ("the final structure", "image 3") in the messages. */
 static mb_status check_compatible(const mb_structure *a, const mb_structure *s,
                                   const char *label, const char *what) {
-  if (!s) return mb__error(MB_ERR_INVALID_ARG, "%s: %s is NULL", what, label);
-  if (s->natoms != a->natoms)
-    return mb__error(MB_ERR_INVALID_ARG, "%s: %s has %d atoms, the initial structure has %d",
-                     what, label, s->natoms, a->natoms);
-  for (int i = 0; i < a->natoms; i++)
-    if (s->numbers[i] != a->numbers[i])
-      return mb__error(MB_ERR_INVALID_ARG,
-                       "%s: atom %d is %s (Z = %d) in %s but %s (Z = %d) in the initial "
-                       "structure (the end points and images must list the same atoms in the "
-                       "same order)",
-                       what, i, symbol(s->numbers[i]), s->numbers[i], label,
-                       symbol(a->numbers[i]), a->numbers[i]);
-  double scale = 0;
-  for (int c = 0; c < 9; c++)
-    if (fabs(a->lattice[c]) > scale) scale = fabs(a->lattice[c]);
-  for (int c = 0; c < 9; c++)
-    if (fabs(s->lattice[c] - a->lattice[c]) > 1e-6 * scale)
-      return mb__error(MB_ERR_INVALID_ARG,
-                       "%s: the lattice of %s differs from the initial structure's "
-                       "(component %d: %.8g vs %.8g A)",
-                       what, label, c, s->lattice[c], a->lattice[c]);
-  return MB_OK;
+  return mb__same_system(a, "the initial structure", s, label, what, NULL);
 }
 
 /* A band with nimages images, everything but the positions set up. */

@@ -18,6 +18,14 @@ struct mb_structure {
 /* Check arguments and build a structure (the workhorse of every reader). */
 mb_status mb__structure_new(const double lattice[9], int natoms, const double *positions,
                             mb_coords coords, const int *numbers, mb_structure **out);
+/* Whether s is the same system as ref in another geometry (same_system.c): the same
+ * number of atoms, the same element at every index, the lattice within
+ * MB__SAME_LATTICE_TOL of ref's largest component. MB_ERR_INVALID_ARG otherwise, the
+ * message "what: ..." naming both by their labels ("the final structure", "the initial
+ * structure") and ending with hint when given. */
+#define MB__SAME_LATTICE_TOL 1e-6
+mb_status mb__same_system(const mb_structure *ref, const char *ref_label, const mb_structure *s,
+                          const char *label, const char *what, const char *hint);
 /* Cartesian coordinates of atom i (Angstrom). */
 void mb__structure_cart(const mb_structure *s, int i, double cart[3]);
 /* Minimum-image reduction of a Cartesian vector, exact for any cell. */
