@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
 const char cmd_predict_help[] =
@@ -289,53 +291,48 @@ static char *read_all(const char *path, size_t *size) {
   return buf;
 }
 
-static const char *skip_ws(const char *p, const char *end) {
-  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-  return p;
+/* A JSON value printed back with every number to 17 significant digits, so that it
+ * reads back as the same doubles (cJSON's printer keeps 15 digits whenever they read
+ * back within a relative DBL_EPSILON); strings, literals and layout through cJSON. */
+static void print_exact(FILE *f, const cJSON *v) {
+  const cJSON *x;
+  if (cJSON_IsNumber(v)) {
+    fprintf(f, "%.17g", v->valuedouble);
+  } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+    int obj = cJSON_IsObject(v), first = 1;
+    fputc(obj ? '{' : '[', f);
+    cJSON_ArrayForEach(x, v) {
+      if (!first) fputc(',', f);
+      first = 0;
+      if (obj) {
+        cJSON *key = cJSON_CreateString(x->string);
+        char *k = key ? cJSON_PrintUnformatted(key) : NULL;
+        fprintf(f, "%s:", k ? k : "\"\"");
+        cJSON_free(k);
+        cJSON_Delete(key);
+      }
+      print_exact(f, x);
+    }
+    fputc(obj ? '}' : ']', f);
+  } else {
+    char *t = cJSON_PrintUnformatted(v);
+    fputs(t ? t : "null", f);
+    cJSON_free(t);
+  }
 }
 
-/* End of the JSON value at p: an object, array or string by nesting (strings respected),
- * a scalar up to the next ',', '}', ']' or blank. NULL when it does not end. */
-static const char *skip_value(const char *p, const char *end) {
-  int depth = 0;
-  if (*p != '{' && *p != '[' && *p != '"') {
-    while (p < end && !strchr(",}] \t\r\n", *p)) p++;
-    return p;
+/* print_exact into a new string (free()), NULL when out of memory. */
+static char *exact_text(const cJSON *v) {
+  char *out = NULL;
+  size_t size = 0;
+  FILE *f = open_memstream(&out, &size);
+  if (!f) return NULL;
+  print_exact(f, v);
+  if (fclose(f) != 0) {
+    free(out);
+    return NULL;
   }
-  do {
-    if (*p == '"') {
-      for (p++; p < end && *p != '"'; p++)
-        if (*p == '\\') p++;
-      if (p >= end) return NULL;
-    } else if (*p == '{' || *p == '[') {
-      depth++;
-    } else if (*p == '}' || *p == ']') {
-      depth--;
-    }
-    p++;
-  } while (depth > 0 && p < end);
-  return depth ? NULL : p;
-}
-
-/* The raw text of the entry's top-level "jid" value (a JSON number or string), into out;
- * "null" when there is none. */
-static void entry_jid(const char *p, const char *end, char *out, size_t size) {
-  snprintf(out, size, "null");
-  p = skip_ws(p + 1, end); /* after '{' */
-  while (p < end && *p == '"') {
-    const char *key = p, *kend = skip_value(p, end);
-    if (!kend) return;
-    p = skip_ws(kend, end);
-    if (p >= end || *p != ':') return;
-    const char *v = skip_ws(p + 1, end), *vend = skip_value(v, end);
-    if (!vend || vend == v) return;
-    if (kend - key == 5 && !strncmp(key, "\"jid\"", 5)) {
-      if ((size_t)(vend - v) < size) snprintf(out, size, "%.*s", (int)(vend - v), v);
-      return;
-    }
-    p = skip_ws(vend, end);
-    if (p < end && *p == ',') p = skip_ws(p + 1, end);
-  }
+  return out;
 }
 
 /* The hop of a band entry (the first nband atoms are images of one ion): initial = host +
@@ -414,8 +411,10 @@ static void progress(int done, int total, int tty) {
 
 /* Predict entries [first, first + n) of the data set and print their lines; returns the
  * number of entries that failed. */
+/* Entries first .. first+n-1 of the data set: text[i] the entry as JSON, jids[i] its
+ * top-level "jid" as JSON ("null" when none). */
 static int predict_chunk(const mb_ensemble *e, const request *req, const char *name,
-                         const char *const *start, const char *const *stop, int first, int n) {
+                         char *const *text, char *const *jids, int first, int n) {
   mb_structure *s[CHUNK] = {NULL};
   char msg[CHUNK][512], jid[CHUNK][128], *warn[CHUNK] = {NULL};
   int nb[CHUNK], ok[CHUNK], failed = 0, P = req->noutputs;
@@ -424,11 +423,11 @@ static int predict_chunk(const mb_ensemble *e, const request *req, const char *n
   for (int i = 0; i < n; i++) {
     char where[1100];
     int idx = first + i;
-    entry_jid(start[idx], stop[idx], jid[i], sizeof jid[i]);
-    snprintf(where, sizeof where, "%s[%d]", name, idx); /* lines in messages count from the entry */
+    snprintf(jid[i], sizeof jid[i], "%s", jids[idx] ? jids[idx] : "null");
+    snprintf(where, sizeof where, "%s[%d]", name, idx);
     nb[i] = nband;
-    ok[i] = mb_structure_read_buffer(start[idx], (size_t)(stop[idx] - start[idx]), MB_FORMAT_JSON,
-                                     where, 0, &s[i]) == MB_OK;
+    ok[i] = mb_structure_read_buffer(text[idx], strlen(text[idx]), MB_FORMAT_JSON, where, 0,
+                                     &s[i]) == MB_OK;
     if (!ok[i]) snprintf(msg[i], sizeof msg[i], "%s", mb_last_error());
     else if (req->is_band && band_warnings(e, s[i], nband, &warn[i]) != MB_OK) warn[i] = NULL;
   }
@@ -474,52 +473,60 @@ static int predict_dataset(const char *cmd, const mb_ensemble *e, const request 
     return cli_error(cmd, "%s: more than %zu MiB, the limit for a data set file", req->dataset,
                      MB_TEXT_FILE_LIMIT >> 20);
   if (!data) return cli_error(cmd, "%s: cannot read: %s", req->dataset, strerror(errno));
-  const char *end = data + size, *p = skip_ws(data, end);
-  const char **start = NULL, **stop = NULL;
-  int n = 0, cap = 0, rc = CLI_EXIT_FAIL, failed = 0;
-  if (p >= end || *p != '[') {
+  /* the array and its entries by cJSON; each entry goes to the library's JSON reader */
+  const char *err = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts(data, size, &err, 0);
+  char **text = NULL, **jids = NULL;
+  int n = 0, rc = CLI_EXIT_FAIL, failed = 0;
+  if (!root) {
+    long line = 1;
+    for (const char *q = data; err && q < err && *q; q++) line += *q == '\n';
+    cli_error(cmd, "%s:%ld: not valid JSON", req->dataset, line);
+    goto done;
+  }
+  if (!cJSON_IsArray(root)) {
     cli_error(cmd, "%s: expected a JSON array of entries (the layout of the em data set)",
               req->dataset);
     goto done;
   }
-  for (p = skip_ws(p + 1, end); p < end && *p != ']';) {
-    const char *q = *p == '{' ? skip_value(p, end) : NULL;
-    if (!q) {
-      cli_error(cmd, "%s: entry %d is not a JSON object (or does not end)", req->dataset, n);
+  int count = cJSON_GetArraySize(root);
+  text = calloc((size_t)count + 1, sizeof *text);
+  jids = calloc((size_t)count + 1, sizeof *jids);
+  if (!text || !jids) {
+    cli_error(cmd, "out of memory");
+    goto done;
+  }
+  const cJSON *entry;
+  cJSON_ArrayForEach(entry, root) {
+    if (!cJSON_IsObject(entry)) {
+      cli_error(cmd, "%s: entry %d is not a JSON object", req->dataset, n);
       goto done;
     }
-    if (n == cap) {
-      cap = cap ? 2 * cap : 256;
-      const char **a = realloc(start, sizeof *a * cap), **b = a ? realloc(stop, sizeof *b * cap) : NULL;
-      if (a) start = a;
-      if (b) stop = b;
-      if (!a || !b) {
-        cli_error(cmd, "out of memory");
-        goto done;
-      }
+    const cJSON *jid = cJSON_GetObjectItemCaseSensitive(entry, "jid");
+    text[n] = exact_text(entry);
+    jids[n] = jid ? cJSON_PrintUnformatted(jid) : NULL; /* NULL: printed as null */
+    if (!text[n++] || (jid && !jids[n - 1])) {
+      cli_error(cmd, "out of memory");
+      goto done;
     }
-    start[n] = p;
-    stop[n++] = q;
-    p = skip_ws(q, end);
-    if (p < end && *p == ',') p = skip_ws(p + 1, end);
-  }
-  if (p >= end) {
-    cli_error(cmd, "%s: the JSON array does not end", req->dataset);
-    goto done;
   }
   int tty = isatty(2);
   progress(0, n, tty);
   for (int first = 0; first < n; first += CHUNK) {
     int m = n - first < CHUNK ? n - first : CHUNK;
-    failed += predict_chunk(e, req, req->dataset, start, stop, first, m);
+    failed += predict_chunk(e, req, req->dataset, text, jids, first, m);
     fflush(stdout);
     progress(first + m, n, tty);
   }
   if (failed) cli_error(cmd, "%d of %d entries could not be predicted", failed, n);
   rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 done:
-  free(start);
-  free(stop);
+  for (int i = 0; text && jids && i < n; i++) {
+    free(text[i]);
+    cJSON_free(jids[i]);
+  }
+  free(text), free(jids);
+  cJSON_Delete(root);
   free(data);
   return rc;
 }
