@@ -940,10 +940,57 @@ MB_API mb_status mb_name_info(mb_name_set set, int i, int *value, const char **n
 MB_API mb_status mb_name_find(mb_name_set set, const char *name, int *value);
 
 /* ---------------------------------------------------------------------------
- * 12. Handles of later releases (declared now so that the names are reserved)
+ * 12. Exchange-correlation functionals
+ *
+ * An mb_functional is an exchange-correlation functional made of libxc components:
+ * by name ("LDA" = PW92, "PBE", "PBEsol", "SCAN", "rSCAN", "r2SCAN"), or libxc names
+ * or ids joined by '+' ("gga_x_pbe+gga_c_pbe", "101+130"), with Hubbard U_eff values
+ * per element and l channel (Dudarev's simplified rotationally invariant form).
+ * What it is comes from libxc's own metadata. Hybrids and meta-GGAs that need the
+ * Laplacian of the density are refused (MB_ERR_UNSUPPORTED). Once made, a functional
+ * may be shared read-only by any number of threads (set the Hubbard values first).
+ * (The DFT engine still takes mb_xc, section 10: meta-GGAs, spin and +U in the engine
+ * come next.)
  * ------------------------------------------------------------------------- */
 
-typedef struct mb_functional mb_functional; /* an exchange-correlation functional */
+typedef struct mb_functional mb_functional;
+
+typedef enum mb_xc_family {
+  MB_XC_FAMILY_LDA = 1,
+  MB_XC_FAMILY_GGA = 2,
+  MB_XC_FAMILY_MGGA = 3 /* meta-GGA: depends on the kinetic-energy density tau */
+} mb_xc_family;
+
+MB_API mb_status mb_functional_create(const char *name, mb_functional **out);
+MB_API void mb_functional_free(mb_functional *f);
+MB_API mb_status mb_functional_copy(const mb_functional *f, mb_functional **out);
+/* The name ("PBE"; as given for libxc combinations), the family (the highest of the
+ * components'), the components (libxc id, libxc's short name "gga_x_pbe", its
+ * description "Perdew, Burke & Ernzerhof"; strings live as long as f) and the
+ * literature references of every component as text (mb_free). */
+MB_API mb_status mb_functional_name(const mb_functional *f, const char **name);
+MB_API mb_status mb_functional_family(const mb_functional *f, mb_xc_family *family);
+MB_API mb_status mb_functional_components(const mb_functional *f, int *n);
+MB_API mb_status mb_functional_component(const mb_functional *f, int i, int *libxc_id,
+                                         const char **libxc_name, const char **description);
+MB_API mb_status mb_functional_references(const mb_functional *f, char **text);
+/* Hubbard U_eff (eV, 0..20) of an element's l channel (0 s, 1 p, 2 d, 3 f); 0 when
+ * not set. */
+MB_API mb_status mb_functional_set_hubbard(mb_functional *f, const char *element, int l,
+                                           double u_eV);
+MB_API mb_status mb_functional_hubbard(const mb_functional *f, const char *element, int l,
+                                       double *u_eV);
+/* The functional at n points, in Angstrom and eV: rho (A^-3; nspin 2: up and down of
+ * each point, rho[2i], rho[2i+1]), sigma = |grad rho|^2 (A^-8; nspin 2: up.up, up.down,
+ * down.down of each point; GGAs and meta-GGAs), tau, the kinetic-energy density
+ * sum_i 1/2 |grad psi_i|^2 in eV A^-3 (per spin as rho; meta-GGAs). Outputs: eps, the
+ * energy per particle (eV; E = int rho eps dV), and the derivatives of rho eps: vrho
+ * (eV; per spin), vsigma (eV A^5; as sigma), vtau (dimensionless; as rho); the
+ * derivatives may be NULL, and those a family does not have are not written. */
+MB_API mb_status mb_functional_evaluate(const mb_functional *f, int nspin, size_t n,
+                                        const double *rho, const double *sigma,
+                                        const double *tau, double *eps, double *vrho,
+                                        double *vsigma, double *vtau);
 
 #ifdef __cplusplus
 }

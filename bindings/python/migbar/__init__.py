@@ -19,6 +19,7 @@ from .model import (Ensemble, ExtrapolationWarning, Graph, Model, default_model_
                     predict_barrier, predict_barriers)
 from .describe import names, options
 from .dft import Dft, DftCalculator
+from .functional import Functional
 from .hops import Hop, HopNetwork, Percolation, hops
 from .neb import Band
 from .neighbors import NeighborList
@@ -44,7 +45,7 @@ __all__ = ["Structure", "NeighborList", "Graph", "Model", "Band", "Potential", "
            "HopNetwork", "Hop", "Percolation", "hops",
            "ExtrapolationWarning", "predict_barrier", "predict_barriers", "default_model_path", "MigbarError", "element_number",
            "element_symbol", "element_mass", "format_code", "version", "version_number",
-           "library_path", "options", "names", "__version__"]
+           "library_path", "options", "names", "Functional", "__version__"]
 
 
 def __getattr__(name):  # PEP 562: migbar.MigbarCalculator imports ASE only when asked
