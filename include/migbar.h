@@ -804,6 +804,7 @@ MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm);
  * ------------------------------------------------------------------------- */
 
 typedef struct mb_dft mb_dft;
+typedef struct mb_functional mb_functional; /* section 12 */
 
 typedef enum mb_xc {
   MB_XC_AUTO = 0, /* the pseudopotentials' own functional (psp8 PBE, HGH LDA) */
@@ -871,6 +872,12 @@ MB_API mb_status mb_dft_scf_report(const mb_dft *d, int *steps, double *residual
  * NULL; with eigenvalues NULL only the counts are written. */
 MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
                                     double *eigenvalues, double *kpoints, double *weights);
+
+/* The functional as an mb_functional (section 12): any libxc LDA or GGA of one or two
+ * components ("PBEsol", "gga_x_rpbe+gga_c_pbe"); meta-GGAs and Hubbard U are refused
+ * (MB_ERR_UNSUPPORTED) until the engine has them. The handle is read at once (its
+ * libxc ids kept); mb_dft_set_functional replaces it. */
+MB_API mb_status mb_dft_set_xc_functional(mb_dft *d, const mb_functional *f);
 
 /* The DFT engine as the force provider of a band: each moving image gets its own
  * copy of d (mb_dft_copy), so that every image warm-starts from its own last
@@ -952,8 +959,6 @@ MB_API mb_status mb_name_find(mb_name_set set, const char *name, int *value);
  * (The DFT engine still takes mb_xc, section 10: meta-GGAs, spin and +U in the engine
  * come next.)
  * ------------------------------------------------------------------------- */
-
-typedef struct mb_functional mb_functional;
 
 typedef enum mb_xc_family {
   MB_XC_FAMILY_LDA = 1,

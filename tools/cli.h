@@ -127,7 +127,8 @@ typedef struct cli_dft_request {
   double ecut;           /* eV */
   int kpts[3];
   double kshift[3];
-  int xc;                /* an mb_xc; -1 = not given */
+  int xc;                /* an mb_xc; -1 = not given, -2 = xc_name */
+  const char *xc_name;   /* a functional by name (mb_functional_create: "PBEsol") */
   int smearing;          /* an mb_smearing */
   double width;          /* eV */
   const char *pseudo[CLI_DFT_MAX_PSEUDO]; /* "EL=FILE" arguments */

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 const char cmd_dft_help[] =
-    "Usage: migbar dft STRUCTURE --ecut EV --kpts AxBxC --functional LDA|PBE [OPTION]...\n"
+    "Usage: migbar dft STRUCTURE --ecut EV --kpts AxBxC --functional F [OPTION]...\n"
     "\n"
     "Kohn-Sham ground state of STRUCTURE by plane waves and norm-conserving\n"
     "pseudopotentials (numbers as ABINIT 9.6 gives them on the same inputs). One line per\n"
@@ -21,8 +21,9 @@ const char cmd_dft_help[] =
     "      --ecut EV          plane-wave cutoff, eV (required)\n"
     "      --kpts AxBxC       Monkhorst-Pack grid (required; N for NxNxN)\n"
     "      --kshift SX,SY,SZ  grid shift, each 0 or 0.5 (default 0,0,0: Gamma-centred)\n"
-    "      --functional F     LDA (PW92), PBE, or auto: the pseudopotentials' own\n"
-    "                         (required)\n"
+    "      --functional F     LDA (PW92), PBE, PBEsol, any libxc LDA or GGA by name or\n"
+    "                         ids joined by '+' (gga_x_rpbe+gga_c_pbe), or auto: the\n"
+    "                         pseudopotentials' own (required)\n"
     "      --smearing S       fermi-dirac, gaussian or mv (Marzari-Vanderbilt cold\n"
     "                         smearing), optionally :WIDTH in eV (default width 0.1), or\n"
     "                         none (fixed occupations, the default)\n"
@@ -124,9 +125,17 @@ int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_r
   if (strcmp(name, "kshift") == 0) return parse_shift(cmd, value, r->kshift);
   if (strcmp(name, "functional") == 0) {
     int xc;
-    if (mb_name_find(MB_NAMES_XC, value, &xc))
+    if (mb_name_find(MB_NAMES_XC, value, &xc) == MB_OK) {
+      r->xc = (mb_xc)xc;
+      r->xc_name = NULL;
+      return 0;
+    }
+    mb_functional *f = NULL; /* any other functional by name, checked now */
+    if (mb_functional_create(value, &f))
       return cli_usage_error(cmd, "--functional: %s", mb_last_error());
-    r->xc = (mb_xc)xc;
+    mb_functional_free(f);
+    r->xc = -2;
+    r->xc_name = value;
     return 0;
   }
   if (strcmp(name, "smearing") == 0) return parse_smearing(cmd, value, r);
@@ -166,7 +175,7 @@ int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_r
 int cli_dft_check(const char *cmd, const cli_dft_request *r) {
   if (!r->has_ecut) return cli_usage_error(cmd, "give the plane-wave cutoff with --ecut EV");
   if (!r->has_kpts) return cli_usage_error(cmd, "give the k-point grid with --kpts AxBxC");
-  if (r->xc < 0) return cli_usage_error(cmd, "give --functional LDA, PBE or auto");
+  if (r->xc == -1) return cli_usage_error(cmd, "give --functional LDA, PBE, PBEsol, ... or auto");
   return 0;
 }
 
@@ -175,7 +184,13 @@ mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft *
   mb_status st = mb_dft_create(s, &d);
   if (!st) st = mb_dft_set_option(d, MB_DFT_ECUT, r->ecut);
   if (!st) st = mb_dft_set_kpoints(d, r->kpts, r->kshift);
-  if (!st) st = mb_dft_set_functional(d, (mb_xc)r->xc);
+  if (!st && r->xc_name) {
+    mb_functional *f = NULL;
+    if (!(st = mb_functional_create(r->xc_name, &f))) st = mb_dft_set_xc_functional(d, f);
+    mb_functional_free(f);
+  } else if (!st) {
+    st = mb_dft_set_functional(d, (mb_xc)r->xc);
+  }
   if (!st) st = mb_dft_set_smearing(d, (mb_smearing)r->smearing, r->width);
   if (!st && r->scf_tol > 0) st = mb_dft_set_option(d, MB_DFT_SCF_TOL, r->scf_tol);
   if (!st && r->max_scf > 0) st = mb_dft_set_option(d, MB_DFT_MAX_SCF, r->max_scf);

@@ -408,7 +408,8 @@ static void put_run_object(FILE *f, const request *req, const mb_band *b, const 
     fprintf(f, ", \"ecut\": %.17g, \"kpts\": [%d, %d, %d], \"kshift\": [%g, %g, %g], "
             "\"functional\": \"%s\", \"smearing\": \"%s\", \"width\": %.17g", r->ecut,
             r->kpts[0], r->kpts[1], r->kpts[2], r->kshift[0], r->kshift[1], r->kshift[2],
-            r->xc >= 0 ? xc[r->xc] : "auto", smear[r->smearing], r->width);
+            r->xc_name ? r->xc_name : r->xc >= 0 ? xc[r->xc] : "auto", smear[r->smearing],
+            r->width);
     fputs(", \"pseudo\": [", f);
     for (int k = 0; k < r->npseudo; k++) {
       if (k) fputs(", ", f);

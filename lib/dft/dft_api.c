@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "scf.h"
+#include "../functional/functional.h"
 #include "../core/options.h"
 #include "../structure/structure.h"
 
@@ -48,6 +49,9 @@ struct mb_dft {
   double shift[3];
   mb_smearing smearing;
   mb_xc xc;
+  int xc_ixc;          /* nonzero: a functional handle's libxc ids as ABINIT's ixc */
+  int xc_lda;          /* ... and whether it is an LDA (pseudopotentials found by it) */
+  char xc_name[64];
   mb_logger log;
   /* the engine and the last result */
   mb__scf *scf;
@@ -207,6 +211,8 @@ MB_API mb_status mb_dft_copy(const mb_dft *d, mb_dft **out) {
   c->ecut = d->ecut, c->scf_tol = d->scf_tol, c->mixing = d->mixing, c->width = d->width;
   c->max_scf = d->max_scf, c->threads = d->threads, c->extra_bands = d->extra_bands;
   c->symmetry = d->symmetry, c->smearing = d->smearing, c->xc = d->xc, c->log = d->log;
+  c->xc_ixc = d->xc_ixc, c->xc_lda = d->xc_lda;
+  memcpy(c->xc_name, d->xc_name, sizeof c->xc_name);
   memcpy(c->grid, d->grid, sizeof c->grid);
   memcpy(c->shift, d->shift, sizeof c->shift);
   if (d->scf) {
@@ -321,6 +327,60 @@ MB_API mb_status mb_dft_set_functional(mb_dft *d, mb_xc xc) {
       if (!d->set->named[t]) set_put(d->set, t, NULL, 0);
   }
   d->xc = xc;
+  d->xc_ixc = 0;
+  drop_engine(d);
+  return MB_OK;
+}
+
+/* Forget the pseudopotentials found automatically (they depend on the functional's
+ * family: psp8 PBE, HGH LDA). */
+static mb_status forget_found_psps(mb_dft *d) {
+  drop_engine(d);
+  mb_status st = set_writable(d);
+  if (st) return st;
+  for (int t = 0; t < d->ntypes; t++)
+    if (!d->set->named[t]) set_put(d->set, t, NULL, 0);
+  return MB_OK;
+}
+
+MB_API mb_status mb_dft_set_xc_functional(mb_dft *d, const mb_functional *f) {
+  static const char fn[] = "mb_dft_set_xc_functional";
+  CHECK_DFT(d, "mb_dft_set_xc_functional");
+  if (!f) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL functional", fn);
+  const char *name;
+  mb_xc_family fam;
+  int n, id[2] = {0, 0};
+  mb_status st;
+  if ((st = mb_functional_name(f, &name)) || (st = mb_functional_family(f, &fam)) ||
+      (st = mb_functional_components(f, &n)))
+    return st;
+  if (fam == MB_XC_FAMILY_MGGA)
+    return mb__error(MB_ERR_UNSUPPORTED, "%s: %s is a meta-GGA; the DFT engine takes LDAs and "
+                     "GGAs for now (the kinetic-energy density is issue 13's next part)", fn,
+                     name);
+  if (n > 2)
+    return mb__error(MB_ERR_UNSUPPORTED, "%s: %s has %d components; the engine takes one or "
+                     "two (exchange and correlation)", fn, name, n);
+  for (int i = 0; i < n; i++)
+    if ((st = mb_functional_component(f, i, &id[i], NULL, NULL))) return st;
+  if (id[0] >= 1000 || id[1] >= 1000)
+    return mb__error(MB_ERR_UNSUPPORTED, "%s: libxc ids %d and %d do not fit ABINIT's ixc "
+                     "encoding (below 1000 each)", fn, id[0], id[1]);
+  for (int k = 0; k < f->nhub; k++)
+    if (f->hub_u[k] > 0) {
+      const char *sym = "?";
+      mb_element_symbol(f->hub_z[k], &sym);
+      return mb__error(MB_ERR_UNSUPPORTED, "%s: %s carries Hubbard U (%s %c: %g eV); DFT+U "
+                       "in the engine is issue 13's next part", fn, name, sym,
+                       "spdf"[f->hub_l[k]], f->hub_u[k]);
+    }
+  int lda = fam == MB_XC_FAMILY_LDA;
+  if (lda != (d->xc_ixc ? d->xc_lda : d->xc == MB_XC_LDA) && (st = forget_found_psps(d)))
+    return st;
+  d->xc = lda ? MB_XC_LDA : MB_XC_PBE; /* the family, for the pseudopotential search */
+  d->xc_ixc = n == 2 ? -(id[0] * 1000 + id[1]) : -id[0];
+  d->xc_lda = lda;
+  snprintf(d->xc_name, sizeof d->xc_name, "%s", name);
   drop_engine(d);
   return MB_OK;
 }
@@ -458,7 +518,7 @@ static mb_status make_engine(mb_dft *d) {
   in.nband = occupied_bands(nelect) + extra_bands(d, nelect);
   in.occopt = occopt[d->smearing];
   in.tsmear = d->smearing == MB_SMEARING_NONE ? 0 : d->width / HA;
-  in.ixc = ixc[d->xc];
+  in.ixc = d->xc_ixc ? d->xc_ixc : ixc[d->xc];
   in.maxstep = d->max_scf;
   in.toldfe = d->scf_tol / HA;
   /* The density residual ||rho_out - rho_in|| (e Bohr^-3/2) bounds the energy error

@@ -57,7 +57,7 @@ ECUT=272.11386245988
 # ---- help and usage errors -------------------------------------------------
 run --help
 expect_rc 0
-expect_in out "Usage: migbar dft STRUCTURE --ecut EV --kpts AxBxC --functional LDA|PBE"
+expect_in out "Usage: migbar dft STRUCTURE --ecut EV --kpts AxBxC --functional F"
 expect_in out "Exit status:"
 expect_in out "dft exits with 3"
 "$MIGBAR" --help >"$TMP/out" 2>"$TMP/err"
@@ -142,6 +142,31 @@ expect_rc 0
 expect_empty err
 expect_in out "free energy:"
 expect_in out "forces (eV/A):"
+
+# ---- PBEsol through the functional handle (issue 13) -----------------------------
+# The si_pbesol_test case of tests/data/dft/parity (ABINIT 9.6.2, ixc -116133, the second
+# atom displaced to 0.257 0.25 0.25): F = -8.43731362085219 Ha.
+SID="$TMP/Si_displaced.vasp"
+sed 's/^  0.25 0.25 0.25$/  0.257 0.25 0.25/' "$SI" >"$SID"
+run "$SID" --ecut $ECUT --kpts 2x2x2 --kshift 0.5,0.5,0.5 --functional PBEsol --scf-tol 1e-8 \
+  --pseudo Si="$PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8" --json -q
+expect_rc 0
+checks=$((checks + 1))
+if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ref = -8.43731362085219 * 27.211386245988
+assert abs(d["free_energy"] - ref) < 1e-4, (d["free_energy"], ref)
+'; then
+  fail "'$last': PBEsol does not match ABINIT"
+  show
+fi
+run "$SI" --ecut 150 --kpts 1 --functional SCAN
+expect_rc 1
+expect_in err "meta-GGA"
+run "$SI" --ecut 150 --kpts 1 --functional gga_x_pbe+
+expect_rc 2
+expect_in err "ends with '+'"
 
 # ---- not converged -------------------------------------------------------------
 run "$SI" --ecut 150 --kpts 1 --functional PBE --max-scf 2 --json

@@ -98,6 +98,7 @@ SIGNATURES = {
     "mb_model_noutputs": (_status, [c_void_p, _ip]),
     "mb_model_output_name": (_status, [c_void_p, c_int, POINTER(c_char_p)]),
     "mb_model_output_units": (_status, [c_void_p, c_int, POINTER(c_char_p)]),
+    "mb_dft_set_xc_functional": (_status, [c_void_p, c_void_p]),
     "mb_functional_create": (_status, [c_char_p, POINTER(c_void_p)]),
     "mb_functional_free": (None, [c_void_p]),
     "mb_functional_copy": (_status, [c_void_p, POINTER(c_void_p)]),

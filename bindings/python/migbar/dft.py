@@ -9,7 +9,8 @@
 
 Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), scf_tol
 (eV), max_scf, threads, extra_bands, mixing, symmetry, kpts (3 ints or one), kshift
-(3 of 0 or 0.5), functional ("auto", "LDA", "PBE"), smearing (None, a kind
+(3 of 0 or 0.5), functional ("auto", "LDA", "PBE", or any LDA or GGA by name,
+"PBEsol", or a migbar.Functional), smearing (None, a kind
 "fermi-dirac", "gaussian", "mv"/"cold", or (kind, width_eV)), pseudo ({element: file}),
 pseudo_dir. An SCF that does not converge raises MigbarError with status
 MB_ERR_NOT_CONVERGED (9) and the residual in its message. A Dft handle belongs to one
@@ -109,10 +110,16 @@ class Dft(Handle):
                                              (c_double * 3)(*shift)))
                 self._kshift = tuple(shift)
             elif key == "functional":
-                f = "auto" if value is None else str(value).lower()
-                if f not in FUNCTIONALS:
-                    raise ValueError("Dft: functional %r is not auto, LDA or PBE" % (value,))
-                check(lib.mb_dft_set_functional(self._h, FUNCTIONALS[f]))
+                from .functional import Functional  # noqa: PLC0415
+                f = "auto" if value is None else value
+                if isinstance(f, str) and f.lower() in FUNCTIONALS:
+                    check(lib.mb_dft_set_functional(self._h, FUNCTIONALS[f.lower()]))
+                else:  # any other functional: a migbar.Functional or its name ("PBEsol")
+                    try:
+                        fn = f if isinstance(f, Functional) else Functional(str(f))
+                    except _lib.MigbarError as e:  # an unknown name: a bad argument
+                        raise ValueError("Dft: %s" % e) from e
+                    check(lib.mb_dft_set_xc_functional(self._h, fn._h))
             elif key == "smearing":
                 kind, width = value, DEFAULT_SMEARING_WIDTH
                 if isinstance(value, (tuple, list)):

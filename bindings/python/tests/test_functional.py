@@ -60,3 +60,17 @@ def test_hubbard():
     assert f.copy().hubbard("Co", "d") == 3.3
     with pytest.raises(MigbarError, match=r"\[0, 20\] eV"):
         f.set_hubbard("Co", "d", 25)
+
+
+def test_dft_takes_a_functional():
+    """Dft(functional="PBEsol") goes through mb_dft_set_xc_functional; a meta-GGA is
+    refused until the engine has it."""
+    s = migbar.Structure([[0, 2.715, 2.715], [2.715, 0, 2.715], [2.715, 2.715, 0]],
+                         [[0, 0, 0], [0.25, 0.25, 0.25]], ["Si", "Si"])
+    try:
+        d = migbar.Dft(s, ecut=150, kpts=1, functional="PBEsol")
+    except MigbarError as e:  # no pseudopotential for Si on this machine
+        pytest.skip(str(e))
+    d.set(functional=migbar.Functional("gga_x_pbe_sol+gga_c_pbe_sol"))
+    with pytest.raises(MigbarError, match="meta-GGA"):
+        d.set(functional="SCAN")
