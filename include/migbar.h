@@ -795,7 +795,7 @@ MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm);
  * 10. Plane-wave Kohn-Sham DFT
  *
  * An mb_dft is a ground-state calculation of one structure: plane waves up to a
- * cutoff, norm-conserving pseudopotentials (psp8 and HGH, found by element in
+ * cutoff, norm-conserving pseudopotentials (psp8, HGH and UPF 2, found by element in
  * Debian's abinit-data when none is named), a Monkhorst-Pack k-point grid reduced
  * by symmetry, LDA or PBE through libxc, fixed or smeared occupations. Its
  * numbers match ABINIT 9.6 on the same inputs (tests/dft). Energies in eV,

@@ -27,7 +27,7 @@ const char cmd_dft_help[] =
     "      --smearing S       fermi-dirac, gaussian or mv (Marzari-Vanderbilt cold\n"
     "                         smearing), optionally :WIDTH in eV (default width 0.1), or\n"
     "                         none (fixed occupations, the default)\n"
-    "      --pseudo EL=FILE   pseudopotential file (psp8 or HGH) of element EL;\n"
+    "      --pseudo EL=FILE   pseudopotential file (psp8, HGH or UPF) of element EL;\n"
     "                         repeatable\n"
     "      --pseudo-dir DIR   where to look for the others by element (default\n"
     "                         /usr/share/abinit/psp: PseudoDojo PBE psp8, else HGH)\n"

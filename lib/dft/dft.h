@@ -47,6 +47,7 @@ typedef struct mb__psp {
   int pspxc;                  /* ABINIT's ixc code of the file (e.g. 11 PBE, 1 LDA) */
   int lmax;
   int nproj[MB_PSP_LMAX + 1]; /* projectors per l (0 for unused l) */
+  int from_upf;               /* read from a UPF file (through its psp8 translation) */
   double d[MB_PSP_LMAX + 1][MB_PSP_MAXPROJ][MB_PSP_MAXPROJ]; /* D_l,ij, Hartree */
   int has_core;               /* model core charge present */
   /* private to psp*.c: radial grids / analytic parameters and q tables */

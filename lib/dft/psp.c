@@ -84,10 +84,22 @@ mb_status mb__psp_read_buffer(const char *data, size_t size, const char *name,
     return mb__parse_error(name, 1, "empty pseudopotential file");
   size_t b = 0;
   while (b < len && isspace((unsigned char)line[b])) b++;
-  if (line[b] == '<') /* PAW XML, UPF: valid formats, not ours */
-    return mb__error(MB_ERR_UNSUPPORTED,
-                     "%s: XML/UPF pseudopotentials are not supported (psp8 and HGH only)",
-                     name);
+  if (line[b] == '<') { /* UPF 2 through its psp8 translation; other XML (PAW) is not ours */
+    size_t head = size < 4096 ? size : 4096;
+    int upf = 0;
+    for (size_t k = 0; k + 4 <= head && !upf; k++) upf = !strncmp(data + k, "<UPF", 4);
+    if (!upf)
+      return mb__error(MB_ERR_UNSUPPORTED, "%s: an XML file that is not UPF (psp8, HGH and "
+                       "UPF 2 norm-conserving files are read)", name);
+    char *text = NULL;
+    size_t tlen = 0;
+    mb_status st = mb__upf_to_psp8(data, size, name, &text, &tlen);
+    if (st) return st;
+    st = mb__psp_read_buffer(text, tlen, name, out);
+    free(text);
+    if (!st) (*out)->from_upf = 1;
+    return st;
+  }
   /* Line 1 is the title; line 2 zatom, zion, pspdat; line 3 pspcod, pspxc, ... */
   double v[6];
   if (!mb__psp_line(data, size, &pos, &lineno, &line, &len))

@@ -20,6 +20,11 @@ double mb__psp8_eval(const mb__psp *p, int what, int l, int i, double q);
 double mb__psp8_qmax(const mb__psp *p);
 void mb__psp8_free(void *impl);
 
+/* UPF 2 (psp_upf.c): the psp8 text of a norm-conserving UPF file, for mb__psp8_parse
+ * (*text NUL-terminated, free()). */
+mb_status mb__upf_to_psp8(const char *data, size_t size, const char *name, char **text,
+                          size_t *len);
+
 /* HGH (psp_hgh.c), analytic in q (what 3: a model Gaussian valence density). */
 mb_status mb__hgh_parse(const char *data, size_t size, mb__psp *p);
 double mb__hgh_eval(const mb__psp *p, int what, int l, int i, double q);
