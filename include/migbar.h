@@ -797,7 +797,8 @@ MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm);
  * An mb_dft is a ground-state calculation of one structure: plane waves up to a
  * cutoff, norm-conserving pseudopotentials (psp8, HGH and UPF 2, found by element in
  * Debian's abinit-data when none is named), a Monkhorst-Pack k-point grid reduced
- * by symmetry, LDA or PBE through libxc, fixed or smeared occupations. Its
+ * by symmetry, LDA, GGA and meta-GGA functionals through libxc (mb_xc, or any
+ * mb_functional), fixed or smeared occupations. Its
  * numbers match ABINIT 9.6 on the same inputs (tests/dft). Energies in eV,
  * forces in eV/A at the API; Hartree atomic units inside. A new geometry (the
  * same atoms and lattice) starts from the previous wavefunctions and density.
@@ -873,10 +874,13 @@ MB_API mb_status mb_dft_scf_report(const mb_dft *d, int *steps, double *residual
 MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
                                     double *eigenvalues, double *kpoints, double *weights);
 
-/* The functional as an mb_functional (section 12): any libxc LDA or GGA of one or two
- * components ("PBEsol", "gga_x_rpbe+gga_c_pbe"); meta-GGAs and Hubbard U are refused
- * (MB_ERR_UNSUPPORTED) until the engine has them. The handle is read at once (its
- * libxc ids kept); mb_dft_set_functional replaces it. */
+/* The functional as an mb_functional (section 12): any libxc LDA, GGA or meta-GGA of
+ * one or two components ("PBEsol", "SCAN", "r2SCAN", "gga_x_rpbe+gga_c_pbe"). For a
+ * meta-GGA the kinetic-energy density enters the Hamiltonian (-1/2 div(v_tau grad
+ * psi)); it needs pseudopotentials without non-linear core correction (as ABINIT):
+ * mb_dft_compute refuses core-corrected ones with MB_ERR_UNSUPPORTED. Hubbard U is
+ * refused (MB_ERR_UNSUPPORTED) until the engine has it. The handle is read at once
+ * (its libxc ids kept); mb_dft_set_functional replaces it. */
 MB_API mb_status mb_dft_set_xc_functional(mb_dft *d, const mb_functional *f);
 
 /* The DFT engine as the force provider of a band: each moving image gets its own
@@ -956,8 +960,8 @@ MB_API mb_status mb_name_find(mb_name_set set, const char *name, int *value);
  * What it is comes from libxc's own metadata. Hybrids and meta-GGAs that need the
  * Laplacian of the density are refused (MB_ERR_UNSUPPORTED). Once made, a functional
  * may be shared read-only by any number of threads (set the Hubbard values first).
- * (The DFT engine still takes mb_xc, section 10: meta-GGAs, spin and +U in the engine
- * come next.)
+ * The DFT engine takes any LDA, GGA or meta-GGA of them (mb_dft_set_xc_functional,
+ * section 10); spin polarisation and +U in the engine come next.
  * ------------------------------------------------------------------------- */
 
 typedef enum mb_xc_family {

@@ -354,10 +354,6 @@ MB_API mb_status mb_dft_set_xc_functional(mb_dft *d, const mb_functional *f) {
   if ((st = mb_functional_name(f, &name)) || (st = mb_functional_family(f, &fam)) ||
       (st = mb_functional_components(f, &n)))
     return st;
-  if (fam == MB_XC_FAMILY_MGGA)
-    return mb__error(MB_ERR_UNSUPPORTED, "%s: %s is a meta-GGA; the DFT engine takes LDAs and "
-                     "GGAs for now (the kinetic-energy density is issue 13's next part)", fn,
-                     name);
   if (n > 2)
     return mb__error(MB_ERR_UNSUPPORTED, "%s: %s has %d components; the engine takes one or "
                      "two (exchange and correlation)", fn, name, n);

@@ -57,6 +57,18 @@ mb_status mb__ham_apply(mb__ham *h, int nvec, const double complex *psi,
     mb__fft_forward(f, h->work, h->work);
     mb__fft_gather(f, npw, b->fft_index, h->work, y);
     for (int i = 0; i < npw; i++) y[i] += b->kin[i] * x[i];
+    if (h->vtau) { /* meta-GGA: -1/2 div(vtau grad psi), each direction by the box */
+      double complex *d = h->work;
+      for (int a = 0; a < 3; a++) {
+        memset(d, 0, f->ntot * sizeof *d);
+        for (int i = 0; i < npw; i++) d[b->fft_index[i]] = I * b->kg[3 * i + a] * x[i];
+        mb__fft_backward(f, d, d);
+        for (size_t r = 0; r < f->ntot; r++) d[r] *= h->vtau[r];
+        mb__fft_forward(f, d, d);
+        for (int i = 0; i < npw; i++)
+          y[i] += -0.5 * I * b->kg[3 * i + a] * d[b->fft_index[i]];
+      }
+    }
   }
   if (h->nonlocal && nvec > 0) {
     mb_status st = h->nonlocal(h->nonlocal_data, b, nvec, psi, hpsi);

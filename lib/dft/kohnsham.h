@@ -23,9 +23,12 @@
  *     order; a spin-resolved field has nspin blocks of N: for nspin = 2 block 0 is
  *     spin up and block 1 spin down (not ABINIT's total/up storage). Densities are in
  *     electrons/Bohr^3; integrals are (omega/N) sum_r.
- *   - A meta-GGA will need the kinetic-energy density tau = 1/2 sum_n f_n |grad psi_n|^2,
- *     stored like the density (mb__density_add can accumulate it; mb__xc_eval takes it,
- *     NULL for LDA/GGA).
+ *   - Meta-GGAs use the kinetic-energy density tau = 1/2 sum_n f_n |grad psi_n|^2,
+ *     stored like the density (mb__density_add accumulates it; mb__xc_eval takes it and
+ *     gives vtau = dE_xc/dtau, NULL for LDA/GGA), and H gets -1/2 div(vtau grad psi)
+ *     (mb__ham.vtau). The SCF feeds each step's potential with the last output tau (tau
+ *     is not mixed; Thomas-Fermi from the start density at a cold start), as ABINIT's
+ *     usekden 1 does with its own mixing.
  *
  * Threads: an mb__fft, an mb__xc and the smearing functions are read-only after
  * creation and may be shared; an mb__ham and an mb__mixer own work arrays and belong
@@ -101,6 +104,7 @@ typedef struct mb__ham {
   const mb__fft *fft;
   const mb__basis *basis;
   const double *vloc;
+  const double *vtau;       /* meta-GGA: dE_xc/dtau on the box, or NULL */
   mb__nonlocal_fn nonlocal; /* NULL: none */
   void *nonlocal_data;
   double complex *work;     /* ntot, owned */
@@ -221,9 +225,13 @@ void mb__xc_free(mb__xc *xc);
  * *vxc_rho (may be NULL) = int sum_s vxc_s rho_s (valence only), the double-counting
  * term of the band energy. GGA gradients and the divergence term of the potential
  * are computed by FFT, so vxc is the exact derivative of the discrete energy. */
+/* Meta-GGAs (family XC_FAMILY_MGGA): tau (nspin blocks, the kinetic-energy density of
+ * mb__density_add) is required and vtau (nspin blocks out) receives dE_xc/dtau, the
+ * potential of the -1/2 div(vtau grad psi) term of the Hamiltonian (mb__ham.vtau);
+ * both may be NULL otherwise. */
 mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
                       const double *rho_core, const double *tau, double *exc, double *vxc,
-                      double *vxc_rho);
+                      double *vxc_rho, double *vtau);
 
 /* ---- Hartree (hartree.c) ------------------------------------------------------------ */
 

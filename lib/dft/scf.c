@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xc.h>
+
 #include "scf.h"
 
 #define SYMPREC 1e-5 /* Bohr, spglib's tolerance for the space group */
@@ -101,6 +103,7 @@ void mb__scf_free(mb__scf *s) {
   mb__mixer_free(s->mixer);
   mb__xc_free(s->xc);
   free(s->vion), free(s->core), free(s->rho), free(s->rho_out), free(s->vxc);
+  free(s->tau), free(s->tau_out), free(s->vtau);
   free(s->frac), free(s->types), free(s->zion);
   mb__fft_free(s->fft);
   free(s);
@@ -214,6 +217,19 @@ static mb_status alloc_fields(mb__scf *s) {
   if ((st = mb__xc_from_ixc(ixc, 1, &s->xc)) != MB_OK ||
       (st = mb__mixer_create(s->fft, 1, &mo, &s->mixer)) != MB_OK)
     return st;
+  if (s->xc->family == XC_FAMILY_MGGA) {
+    /* the kinetic-energy density of a model core is not defined: as ABINIT, refuse
+     * core-corrected pseudopotentials with a meta-GGA */
+    for (int t = 0; t < s->in.ntypes; t++)
+      if (s->in.psp[t]->has_core)
+        return mb__error(MB_ERR_UNSUPPORTED, "%s: a meta-GGA needs pseudopotentials without "
+                         "non-linear core correction (as ABINIT); e.g. the PseudoDojo files "
+                         "without it in ../shared/psp/pseudodojo-nc-sr-04-pbe-nocc",
+                         s->in.psp[t]->path);
+    s->tau = mb__calloc(N, sizeof(double)), s->tau_out = mb__calloc(N, sizeof(double));
+    s->vtau = mb__calloc(N, sizeof(double));
+    if (!s->tau || !s->tau_out || !s->vtau) return MB_ERR_NOMEM;
+  }
   return MB_OK;
 }
 
@@ -300,6 +316,11 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
   memcpy(s->rho, src->rho, N * sizeof(double));
   memcpy(s->rho_out, src->rho_out, N * sizeof(double));
   memcpy(s->vxc, src->vxc, N * sizeof(double));
+  if (s->tau) {
+    memcpy(s->tau, src->tau, N * sizeof(double));
+    memcpy(s->tau_out, src->tau_out, N * sizeof(double));
+    memcpy(s->vtau, src->vtau, N * sizeof(double));
+  }
   memcpy(s->eig, src->eig, nkb * sizeof(double));
   memcpy(s->occ, src->occ, nkb * sizeof(double));
   s->ewald = src->ewald, s->pspcore = src->pspcore, s->has_core = src->has_core;
@@ -392,6 +413,7 @@ static void *eig_worker(void *arg) {
     mb__ham *ham = NULL;
     mb_status st = mb__ham_create(s->fft, s->kd[ik].basis, j->vtot, &ham);
     if (st == MB_OK) {
+      ham->vtau = s->vtau; /* NULL unless a meta-GGA */
       ham->nonlocal = mb__nonlocal_apply;
       ham->nonlocal_data = s->kd[ik].nl;
       mb__eig_result er;
@@ -447,8 +469,9 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   double *vtot = mb__malloc(N, sizeof(double)), *vh = mb__malloc(N, sizeof(double));
   double *wt = mb__malloc(nband, sizeof(double));
   double complex *work = mb__fft_array(N);
+  double *vtau_out = s->tau ? mb__malloc(N, sizeof(double)) : NULL; /* at rho_out, unused */
   mb_status st = MB_OK;
-  if (!vtot || !vh || !wt || !work) {
+  if (!vtot || !vh || !wt || !work || (s->tau && !vtau_out)) {
     st = work ? MB_ERR_NOMEM : mb__error(MB_ERR_NOMEM, "mb__scf_solve: out of memory");
     goto cleanup;
   }
@@ -480,6 +503,13 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
      * current group */
     if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho)) != MB_OK) goto cleanup;
   }
+  /* meta-GGA: the input tau is the last output one; from a cold start, the Thomas-Fermi
+   * tau of the start density, 3/10 (3 pi^2)^(2/3) rho^(5/3) */
+  if (s->tau && !warm)
+    for (size_t i = 0; i < N; i++)
+      s->tau[i] = 0.3 * pow(3 * M_PI * M_PI, 2.0 / 3) * pow(fmax(s->rho[i], 0), 5.0 / 3);
+  else if (s->tau)
+    memcpy(s->tau, s->tau_out, N * sizeof(double));
   mb__mixer_reset(s->mixer);
   r.ewald = s->ewald;
   r.pspcore = s->pspcore = mb__ionic_pspcore(fft->omega, in->natoms, s->types, in->psp);
@@ -491,8 +521,8 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     /* potential of rho_in */
     double eh, exc;
     if ((st = mb__hartree(fft, s->rho, &eh, vh)) != MB_OK ||
-        (st = mb__xc_eval(s->xc, fft, s->rho, s->has_core ? s->core : NULL, NULL, &exc,
-                          s->vxc, NULL)) != MB_OK)
+        (st = mb__xc_eval(s->xc, fft, s->rho, s->has_core ? s->core : NULL, s->tau, &exc,
+                          s->vxc, NULL, s->vtau)) != MB_OK)
       goto cleanup;
     for (size_t i = 0; i < N; i++) vtot[i] = s->vion[i] + vh[i] + s->vxc[i];
 
@@ -507,6 +537,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
       goto cleanup;
     double ekin = 0, enl = 0;
     memset(s->rho_out, 0, N * sizeof(double));
+    if (s->tau_out) memset(s->tau_out, 0, N * sizeof(double));
     for (int ik = 0; ik < kp->nk; ik++) {
       const mb__basis *b = s->kd[ik].basis;
       for (int ib = 0; ib < nband; ib++) {
@@ -517,19 +548,21 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
         ekin += wt[ib] * t;
       }
       enl += mb__nonlocal_energy(s->kd[ik].nl, nband, s->kd[ik].psi, wt);
-      if ((st = mb__density_add(fft, b, nband, s->kd[ik].psi, wt, work, s->rho_out, NULL)) !=
-          MB_OK)
+      if ((st = mb__density_add(fft, b, nband, s->kd[ik].psi, wt, work, s->rho_out,
+                                s->tau_out)) != MB_OK)
         goto cleanup;
     }
     /* the irreducible k-points give a density of the right integral but not of the
      * crystal's symmetry: average it over the space group */
     if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho_out)) != MB_OK) goto cleanup;
+    if (s->sym && s->tau_out && (st = mb__symm_density(s->sym, fft, s->tau_out)) != MB_OK)
+      goto cleanup;
     double eloc = 0;
     for (size_t i = 0; i < N; i++) eloc += s->vion[i] * s->rho_out[i];
     eloc *= fft->omega / (double)N;
     if ((st = mb__hartree(fft, s->rho_out, &eh, NULL)) != MB_OK ||
-        (st = mb__xc_eval(s->xc, fft, s->rho_out, s->has_core ? s->core : NULL, NULL, &exc,
-                          s->vxc, NULL)) != MB_OK)
+        (st = mb__xc_eval(s->xc, fft, s->rho_out, s->has_core ? s->core : NULL, s->tau_out,
+                          &exc, s->vxc, NULL, vtau_out)) != MB_OK)
       goto cleanup;
     r.kinetic = ekin, r.nonlocal = enl, r.local = eloc, r.hartree = eh;
     r.xc = exc, r.entropy = entropy, r.fermi = fermi;
@@ -540,6 +573,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
 
     if ((st = mb__mixer_step(s->mixer, s->rho, s->rho_out, s->rho, &resnorm)) != MB_OK)
       goto cleanup;
+    if (s->tau) memcpy(s->tau, s->tau_out, N * sizeof(double)); /* tau is not mixed */
     r.resnorm = resnorm;
     double de = step > 1 ? r.free - eprev : INFINITY; /* no change to report at step 1 */
     eprev = r.free;
@@ -560,7 +594,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
 cleanup:
   s->last = r;
   *res = r;
-  free(vtot), free(vh), free(wt);
+  free(vtot), free(vh), free(wt), free(vtau_out);
   mb__fft_array_free(work);
   return st;
 }

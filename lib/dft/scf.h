@@ -169,6 +169,9 @@ struct mb__scf {
   double *rho;             /* next input density (ntot) */
   double *rho_out;         /* output density of the last step (ntot) */
   double *vxc;             /* V_xc[rho_out + core] of the last step (ntot) */
+  double *tau, *tau_out;   /* meta-GGA: the kinetic-energy density of the next input and
+                              of the last output (ntot), else NULL */
+  double *vtau;            /* meta-GGA: dE_xc/dtau of the input (ntot), else NULL */
   double *eig, *occ;       /* nk * nband */
   int solved;              /* wavefunctions and densities hold a solution */
   int converged;           /* ... for the current positions */

@@ -36,14 +36,17 @@ mb_status mb__xc_create(int nfunc, const int *ids, int nspin, mb__xc **out) {
     xc->func[xc->nfunc] = f;
     xc->id[xc->nfunc++] = ids[i];
     int fam = f->info->family;
-    if ((fam != XC_FAMILY_LDA && fam != XC_FAMILY_GGA) || f->info->kind == XC_KINETIC ||
-        !(f->info->flags & XC_FLAGS_HAVE_VXC)) {
+    if ((fam != XC_FAMILY_LDA && fam != XC_FAMILY_GGA && fam != XC_FAMILY_MGGA) ||
+        f->info->kind == XC_KINETIC || !(f->info->flags & XC_FLAGS_HAVE_VXC) ||
+        (f->info->flags & XC_FLAGS_NEEDS_LAPLACIAN)) {
       st = mb__error(MB_ERR_UNSUPPORTED, "mb__xc_create: libxc functional %d (%s) is not "
-                     "an LDA or GGA exchange-correlation functional with a potential "
-                     "(meta-GGAs and hybrids are not supported yet)", ids[i], f->info->name);
+                     "an LDA, GGA or meta-GGA (without the Laplacian) exchange-correlation "
+                     "functional with a potential (hybrids are not supported)", ids[i],
+                     f->info->name);
       goto cleanup;
     }
-    if (fam == XC_FAMILY_GGA) xc->family = XC_FAMILY_GGA;
+    if (fam == XC_FAMILY_MGGA) xc->family = XC_FAMILY_MGGA;
+    else if (fam == XC_FAMILY_GGA && xc->family != XC_FAMILY_MGGA) xc->family = XC_FAMILY_GGA;
   }
   *out = xc;
   xc = NULL;
@@ -130,17 +133,20 @@ static void sub_divergence(const mb__fft *fft, const double *h, double complex *
 
 mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
                       const double *rho_core, const double *tau, double *exc, double *vxc,
-                      double *vxc_rho) {
+                      double *vxc_rho, double *vtau) {
   if (!xc || !fft || !rho || !exc || !vxc)
     return mb__error(MB_ERR_INVALID_ARG, "mb__xc_eval: NULL argument");
-  (void)tau; /* meta-GGAs: not yet */
+  const int mgga = xc->family == XC_FAMILY_MGGA;
+  if (mgga && (!tau || !vtau))
+    return mb__error(MB_ERR_INVALID_ARG, "mb__xc_eval: a meta-GGA needs tau and vtau");
   const size_t n = fft->ntot;
-  const int ns = xc->nspin, gga = xc->family == XC_FAMILY_GGA;
+  const int ns = xc->nspin, gga = xc->family == XC_FAMILY_GGA || mgga;
   const int nsig = ns == 1 ? 1 : 3;
   mb_status st = MB_OK;
   double *dens = mb__malloc(ns * n, sizeof *dens); /* libxc layout: spins interleaved */
   double *zk = mb__malloc(n, sizeof *zk), *vr = mb__malloc(ns * n, sizeof *vr);
   double *grad = NULL, *sigma = NULL, *vs = NULL, *vsig = NULL, *h = NULL;
+  double *tt = NULL, *lapl = NULL, *vl = NULL, *vt = NULL;
   double complex *g = NULL, *w = NULL;
   if (!dens || !zk || !vr) {
     st = MB_ERR_NOMEM;
@@ -184,20 +190,38 @@ mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
       }
     }
   }
+  if (mgga) { /* tau in libxc's layout (spins interleaved), the Laplacian unused (zero) */
+    tt = mb__malloc(ns * n, sizeof *tt);
+    lapl = mb__calloc(ns * n, sizeof *lapl);
+    vl = mb__malloc(ns * n, sizeof *vl);
+    vt = mb__malloc(ns * n, sizeof *vt);
+    if (!tt || !lapl || !vl || !vt) {
+      st = MB_ERR_NOMEM;
+      goto cleanup;
+    }
+    for (int s = 0; s < ns; s++)
+      for (size_t i = 0; i < n; i++) tt[i * ns + s] = tau[s * n + i] > 0 ? tau[s * n + i] : 0;
+    memset(vtau, 0, ns * n * sizeof *vtau);
+  }
   double e = 0;
   for (size_t i = 0; i < ns * n; i++) vxc[i] = 0;
   for (int f = 0; f < xc->nfunc; f++) {
     const xc_func_type *fn = xc->func[f];
-    if (fn->info->family == XC_FAMILY_GGA)
+    if (fn->info->family == XC_FAMILY_MGGA)
+      xc_mgga_exc_vxc(fn, n, dens, sigma, lapl, tt, zk, vr, vsig, vl, vt);
+    else if (fn->info->family == XC_FAMILY_GGA)
       xc_gga_exc_vxc(fn, n, dens, sigma, zk, vr, vsig);
     else
       xc_lda_exc_vxc(fn, n, dens, zk, vr);
+    if (fn->info->family == XC_FAMILY_MGGA)
+      for (int s = 0; s < ns; s++)
+        for (size_t i = 0; i < n; i++) vtau[s * n + i] += vt[i * ns + s];
     for (size_t i = 0; i < n; i++) {
       double dt = dens[i * ns] + (ns == 2 ? dens[i * ns + 1] : 0);
       e += zk[i] * dt;
       for (int s = 0; s < ns; s++) vxc[s * n + i] += vr[i * ns + s];
     }
-    if (fn->info->family == XC_FAMILY_GGA)
+    if (fn->info->family != XC_FAMILY_LDA)
       for (size_t i = 0; i < nsig * n; i++) vs[i] += vsig[i];
   }
   *exc = e * fft->omega / (double)n;
@@ -230,6 +254,7 @@ cleanup:
   free(vs);
   free(vsig);
   free(h);
+  free(tt), free(lapl), free(vl), free(vt);
   mb__fft_array_free(g);
   mb__fft_array_free(w);
   return st;

@@ -118,7 +118,7 @@ START_TEST(test_xc_uniform) {
         if (pol) rho[f->ntot + i] = 0; /* fully polarised (raised to 1e-14) */
       }
       double exc, vr;
-      MB_OK_OR_FAIL(mb__xc_eval(xc, f, rho, NULL, NULL, &exc, v, &vr));
+      MB_OK_OR_FAIL(mb__xc_eval(xc, f, rho, NULL, NULL, &exc, v, &vr, NULL));
       double ref = heg(n, pol) * f->omega, h = 1e-5 * n;
       double vref = (heg(n + h, pol) - heg(n - h, pol)) / (2 * h);
       ck_assert_msg(fabs(exc - ref) < 1e-9 * fabs(ref), "rs %g pol %d: E_xc %.12g vs %.12g",
@@ -134,8 +134,8 @@ START_TEST(test_xc_uniform) {
     MB_OK_OR_FAIL(mb__xc_from_ixc(-1013, 1, &pwm));
     for (size_t i = 0; i < f->ntot; i++) rho[i] = n;
     double e1, e2;
-    MB_OK_OR_FAIL(mb__xc_eval(pbe, f, rho, NULL, NULL, &e1, v, NULL));
-    MB_OK_OR_FAIL(mb__xc_eval(pwm, f, rho, NULL, NULL, &e2, v, NULL));
+    MB_OK_OR_FAIL(mb__xc_eval(pbe, f, rho, NULL, NULL, &e1, v, NULL, NULL));
+    MB_OK_OR_FAIL(mb__xc_eval(pwm, f, rho, NULL, NULL, &e2, v, NULL, NULL));
     ck_assert_msg(fabs(e1 - e2) < 1e-12 * fabs(e2), "PBE uniform %.15g vs %.15g", e1, e2);
     mb__xc_free(pbe);
     mb__xc_free(pwm);
@@ -145,7 +145,7 @@ START_TEST(test_xc_uniform) {
     for (int j = 0; j < 2; j++) {
       mb__xc *x = NULL;
       MB_OK_OR_FAIL(mb__xc_from_ixc(ixcs[j], 1, &x));
-      MB_OK_OR_FAIL(mb__xc_eval(x, f, rho, NULL, NULL, &e1, v, NULL));
+      MB_OK_OR_FAIL(mb__xc_eval(x, f, rho, NULL, NULL, &e1, v, NULL, NULL));
       double ref = heg(n, 0) * f->omega;
       ck_assert_msg(fabs(e1 - ref) < (j ? 1e-3 : 1e-9) * fabs(ref), "ixc %d rs %g: %.10g vs %.10g",
                     ixcs[j], rss[t], e1, ref);
@@ -202,12 +202,12 @@ START_TEST(test_xc_finite_differences) {
     smooth_fields(f, nspin, rho, core, dir, 17 + t);
     const double *c = withcore ? core : NULL;
     double exc, ep, em;
-    MB_OK_OR_FAIL(mb__xc_eval(xc, f, rho, c, NULL, &exc, v, NULL));
+    MB_OK_OR_FAIL(mb__xc_eval(xc, f, rho, c, NULL, &exc, v, NULL, NULL));
     double h = 1e-3;
     for (size_t i = 0; i < nspin * n; i++) r2[i] = rho[i] + h * dir[i];
-    MB_OK_OR_FAIL(mb__xc_eval(xc, f, r2, c, NULL, &ep, vt, NULL));
+    MB_OK_OR_FAIL(mb__xc_eval(xc, f, r2, c, NULL, &ep, vt, NULL, NULL));
     for (size_t i = 0; i < nspin * n; i++) r2[i] = rho[i] - h * dir[i];
-    MB_OK_OR_FAIL(mb__xc_eval(xc, f, r2, c, NULL, &em, vt, NULL));
+    MB_OK_OR_FAIL(mb__xc_eval(xc, f, r2, c, NULL, &em, vt, NULL, NULL));
     double fd = (ep - em) / (2 * h), an = 0;
     for (int sp = 0; sp < nspin; sp++) an += integrate(f, v + sp * n, dir + sp * n);
     fprintf(stderr, "xc ixc %2d nspin %d core %d: E_xc %.10f, dE %.12e vs int V d %.12e "
@@ -219,8 +219,8 @@ START_TEST(test_xc_finite_differences) {
       MB_OK_OR_FAIL(mb__xc_from_ixc(ixc, 1, &x1));
       double e1, e2;
       for (size_t i = 0; i < n; i++) r2[i] = r2[n + i] = 0.5 * rho[i];
-      MB_OK_OR_FAIL(mb__xc_eval(xc, f, r2, c, NULL, &e2, vt, NULL));
-      MB_OK_OR_FAIL(mb__xc_eval(x1, f, rho, c, NULL, &e1, v, NULL));
+      MB_OK_OR_FAIL(mb__xc_eval(xc, f, r2, c, NULL, &e2, vt, NULL, NULL));
+      MB_OK_OR_FAIL(mb__xc_eval(x1, f, rho, c, NULL, &e1, v, NULL, NULL));
       ck_assert_msg(fabs(e1 - e2) < 1e-11 * fabs(e1), "spin-compensated %.14g vs %.14g", e2, e1);
       for (size_t i = 0; i < n; i++) ck_assert(fabs(vt[i] - v[i]) < 1e-8 * (1 + fabs(v[i])));
       mb__xc_free(x1);
