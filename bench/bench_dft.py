@@ -52,6 +52,9 @@ HA = 27.211386245988       # eV (lib/dft/dft.h MB_HARTREE_EV)
 BOHR = 0.529177210903      # Angstrom (MB_BOHR_ANGSTROM)
 TOL_EV = 1e-6              # mb_dft's default SCF energy tolerance (MB_DFT_SCF_TOL)
 SMEARING = {3: "fermi-dirac", 4: "mv", 7: "gaussian"}
+# migbar's --functional for the cases' libxc ixc
+FUNCTIONAL = {-1012: "LDA", -101130: "PBE", -116133: "PBEsol", -263267: "SCAN",
+              -497498: "r2SCAN"}
 ZION = {"Li": 3, "O": 6, "Al": 3, "Si": 4, "Ca": 10}  # valence of the cases' pseudopotentials
 
 
@@ -92,12 +95,12 @@ def migbar_command(migbar, help_text, name, poscar, nproc):
     cmd = [migbar, "dft", poscar, "--ecut", f"{ecut * HA:.10g}",
            "--kpts", "x".join(str(k) for k in ngkpt),
            "--kshift", sep.join(f"{s:g}" for s in c["shift"]),
-           "--functional", "LDA" if c["ixc"] == -1012 else "PBE", "--json"]
+           "--functional", FUNCTIONAL[c["ixc"]], "--json"]
     if c["smearing"]:
         occopt, tsmear = c["smearing"]
         cmd += ["--smearing", f"{SMEARING[occopt]}:{tsmear * HA:.10g}"]
     for el, (d, f) in c["pseudos"].items():
-        cmd += ["--pseudo", f"{el}={os.path.join(d, f)}"]
+        cmd += ["--pseudo", f"{el}={os.path.join(psp_dir(d), f)}"]
     occupied = -(-sum(ZION[e] for e in c["elements"]) // 2)
     cmd += ["--extra-bands", str(c["nband"] - occupied)]
     if "--threads" in help_text:
@@ -120,8 +123,14 @@ def run_timed(cmd, cwd, repeat):
     return p, best
 
 
+def psp_dir(d):
+    """A case's pseudopotential directory, the ../shared/psp token resolved."""
+    return d.replace("@MB_SHARED_PSP@", ref.SHARED_PSP)
+
+
 def abinit_timed(text, name, args):
     best = float("inf")
+    text = text.replace("@MB_SHARED_PSP@", ref.SHARED_PSP)
     for _ in range(args.repeat):
         abo, wall = ref.run_abinit(text, name, nproc=args.nproc, env=ABINIT_ENV)
         best = min(best, wall)
@@ -195,7 +204,7 @@ def main():
             print(f"bench_dft: unknown case {n} (cases: {', '.join(ref.CASES)})")
             return 2
         for d, f in ref.CASES[n]["pseudos"].values():
-            if not os.path.exists(os.path.join(d, f)):
+            if not os.path.exists(os.path.join(psp_dir(d), f)):
                 print(f"bench_dft: {os.path.join(d, f)} missing (abinit-data): skipped")
                 return 0
     help_text, why = migbar_help(args.migbar)
@@ -206,7 +215,7 @@ def main():
           f"{USER_ENV.get('OPENBLAS_NUM_THREADS', 'unset')}")
     if help_text is None:
         print(f"bench_dft: `{args.migbar} dft` is not usable ({why}): ABINIT only")
-    hdr = (f"{'case':5} {'nat':>3} {'ecut':>5} {'k':>5} {'ABINIT s':>9} {'(sym) s':>8} "
+    hdr = (f"{'case':9} {'nat':>3} {'ecut':>5} {'k':>5} {'ABINIT s':>9} {'(sym) s':>8} "
            f"{'migbar s':>9} {'ratio':>6} {'dF Ha/at':>9} {'dF max':>8} {'steps':>7}")
     print(hdr)
     results = []
@@ -214,7 +223,7 @@ def main():
         r = bench_case(n, args, help_text)
         results.append(r)
         k = "x".join(str(x) for x in r["ngkpt"])
-        line = (f"{n:5} {r['natoms']:3d} {r['ecut_Ha']:5.0f} {k:>5} {r['abinit_s']:9.2f} "
+        line = (f"{n:9} {r['natoms']:3d} {r['ecut_Ha']:5.0f} {k:>5} {r['abinit_s']:9.2f} "
                 f"{r['abinit_sym_s']:8.2f} ")
         if "migbar_s" in r:
             line += (f"{r['migbar_s']:9.2f} {r['ratio']:6.2f} {r['dF_Ha_per_atom']:9.1e} "

@@ -75,6 +75,10 @@ CASES = {
                       bench=(15.0, (4, 4, 4)), shift=(0.5, 0.5, 0.5)),
     # meta-GGAs (issue 13): the Si geometry with the core-correction-free Si (ABINIT refuses
     # meta-GGA with a model core), usekden 1; SCAN (libxc 263 + 267), r2SCAN (497 + 498)
+    "si_nocc": dict(lattice=_fcc(A_SI), xred=[(0, 0, 0), (0.257, 0.25, 0.25)],
+                    elements=["Si", "Si"], pseudos={"Si": (NOCC, "Si.psp8")}, nband=4,
+                    smearing=None, ixc=-101130, ixc_native=None,
+                    test=(10.0, (2, 2, 2)), bench=(15.0, (4, 4, 4)), shift=(0.5, 0.5, 0.5)),
     "si_scan": dict(lattice=_fcc(A_SI), xred=[(0, 0, 0), (0.257, 0.25, 0.25)],
                     elements=["Si", "Si"], pseudos={"Si": (NOCC, "Si.psp8")}, nband=4,
                     smearing=None, ixc=-263267, ixc_native=None, mgga=True,
