@@ -829,7 +829,10 @@ typedef enum mb_dft_option {
   MB_DFT_EXTRA_BANDS = 4, /* bands beyond the occupied ones (default: 0 without
                              smearing, else 20 % more, at least 4) */
   MB_DFT_MIXING = 5,      /* density mixing fraction, 0 < x <= 1 (default 0.6) */
-  MB_DFT_SYMMETRY = 6     /* 1 = reduce k-points by the crystal's symmetry (default) */
+  MB_DFT_SYMMETRY = 6,    /* 1 = reduce k-points by the crystal's symmetry (default) */
+  MB_DFT_CHARGE = 7       /* net charge of the cell, e (default 0; +1 = one electron
+                             fewer), compensated by a uniform background as in
+                             ABINIT's "charge" */
 } mb_dft_option;
 
 /* A calculation of structure s (copied). Nothing is computed yet. */

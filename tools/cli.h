@@ -136,6 +136,7 @@ typedef struct cli_dft_request {
   const char *pseudo_dir;
   double scf_tol;        /* eV; 0 = default */
   int max_scf, extra_bands, threads; /* -1 = default */
+  double charge;         /* net charge, e (0 = neutral) */
 } cli_dft_request;
 void cli_dft_init(cli_dft_request *r);
 /* The DFT option of long name name ("ecut", "kpts", "kshift", "functional",

@@ -27,6 +27,8 @@ const char cmd_dft_help[] =
     "      --smearing S       fermi-dirac, gaussian or mv (Marzari-Vanderbilt cold\n"
     "                         smearing), optionally :WIDTH in eV (default width 0.1), or\n"
     "                         none (fixed occupations, the default)\n"
+    "      --charge Q         net charge of the cell, e (+1: one electron fewer),\n"
+    "                         compensated by a uniform background (default 0)\n"
     "      --pseudo EL=FILE   pseudopotential file (psp8, HGH or UPF) of element EL;\n"
     "                         repeatable\n"
     "      --pseudo-dir DIR   where to look for the others by element (default\n"
@@ -169,6 +171,14 @@ int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_r
     return parse_count(cmd, "--extra-bands", value, 0, &r->extra_bands);
   if (strcmp(name, "threads") == 0 || strcmp(name, "dft-threads") == 0)
     return parse_count(cmd, "--threads", value, 0, &r->threads);
+  if (strcmp(name, "charge") == 0) {
+    char *end;
+    r->charge = strtod(value, &end);
+    if (end == value || *end || !isfinite(r->charge))
+      return cli_usage_error(cmd, "--charge expects a number of electrons' charge (e), not "
+                             "'%s'", value);
+    return 0;
+  }
   return -1;
 }
 
@@ -197,6 +207,7 @@ mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft *
   if (!st && r->extra_bands >= 0) st = mb_dft_set_option(d, MB_DFT_EXTRA_BANDS, r->extra_bands);
   if (!st && r->threads >= 0) st = mb_dft_set_option(d, MB_DFT_THREADS, r->threads);
   if (!st && r->pseudo_dir) st = mb_dft_set_pseudo_dir(d, r->pseudo_dir);
+  if (!st && r->charge != 0) st = mb_dft_set_option(d, MB_DFT_CHARGE, r->charge);
   for (int k = 0; k < r->npseudo && !st; k++) {
     const char *eq = strchr(r->pseudo[k], '=');
     char el[8];
@@ -223,7 +234,8 @@ static const cli_option options[] = {
     {"smearing", 0, 1, OPT_DFT + 4},    {"pseudo", 0, 1, OPT_DFT + 5},
     {"pseudo-dir", 0, 1, OPT_DFT + 6},  {"scf-tol", 0, 1, OPT_DFT + 7},
     {"max-scf", 0, 1, OPT_DFT + 8},     {"extra-bands", 0, 1, OPT_DFT + 9},
-    {"threads", 0, 1, OPT_DFT + 10},    {NULL, 0, 0, 0}};
+    {"threads", 0, 1, OPT_DFT + 10},    {"charge", 0, 1, OPT_DFT + 11},
+    {NULL, 0, 0, 0}};
 
 static void log_line(mb_log_level level, const char *message, void *user) {
   (void)level, (void)user;

@@ -131,7 +131,8 @@ static const cli_option options[] = {
     {"smearing", 0, 1, OPT_DFT_FIRST + 4}, {"pseudo", 0, 1, OPT_DFT_FIRST + 5},
     {"pseudo-dir", 0, 1, OPT_DFT_FIRST + 6}, {"scf-tol", 0, 1, OPT_DFT_FIRST + 7},
     {"max-scf", 0, 1, OPT_DFT_FIRST + 8}, {"extra-bands", 0, 1, OPT_DFT_FIRST + 9},
-    {"dft-threads", 0, 1, OPT_DFT_FIRST + 10}, {NULL, 0, 0, 0}};
+    {"dft-threads", 0, 1, OPT_DFT_FIRST + 10}, {"charge", 0, 1, OPT_DFT_FIRST + 11},
+    {NULL, 0, 0, 0}};
 
 /* Names come from the library's tables (migbar.h section 11): the potential
  * parameters and band options (their names are neb.json's keys), the optimisers,

@@ -49,6 +49,7 @@ struct mb_dft {
   double shift[3];
   mb_smearing smearing;
   mb_xc xc;
+  double charge;       /* MB_DFT_CHARGE */
   int xc_ixc;          /* nonzero: a functional handle's libxc ids as ABINIT's ixc */
   int xc_lda;          /* ... and whether it is an LDA (pseudopotentials found by it) */
   char xc_name[64];
@@ -153,6 +154,7 @@ static void store_option(mb_dft *d, mb_dft_option key, double v) {
   case MB_DFT_EXTRA_BANDS: d->extra_bands = (int)v; break;
   case MB_DFT_MIXING: d->mixing = v; break;
   case MB_DFT_SYMMETRY: d->symmetry = (int)v; break;
+  case MB_DFT_CHARGE: d->charge = v; break;
   }
 }
 
@@ -211,7 +213,7 @@ MB_API mb_status mb_dft_copy(const mb_dft *d, mb_dft **out) {
   c->ecut = d->ecut, c->scf_tol = d->scf_tol, c->mixing = d->mixing, c->width = d->width;
   c->max_scf = d->max_scf, c->threads = d->threads, c->extra_bands = d->extra_bands;
   c->symmetry = d->symmetry, c->smearing = d->smearing, c->xc = d->xc, c->log = d->log;
-  c->xc_ixc = d->xc_ixc, c->xc_lda = d->xc_lda;
+  c->xc_ixc = d->xc_ixc, c->xc_lda = d->xc_lda, c->charge = d->charge;
   memcpy(c->xc_name, d->xc_name, sizeof c->xc_name);
   memcpy(c->grid, d->grid, sizeof c->grid);
   memcpy(c->shift, d->shift, sizeof c->shift);
@@ -249,10 +251,11 @@ static int extra_bands(const mb_dft *d, double nelect) {
   return e < 4 ? 4 : e;
 }
 
+/* The electrons: the pseudo-ions' valence less the net charge. */
 static double valence(const mb_dft *d) {
   double z = 0;
   for (int a = 0; a < d->s->natoms; a++) z += d->set->ptr[d->types[a]]->zion;
-  return z;
+  return z - d->charge;
 }
 
 static int have_all_psp(const mb_dft *d) {
@@ -277,9 +280,10 @@ MB_API mb_status mb_dft_get_option(const mb_dft *d, mb_dft_option key, double *v
     return MB_OK;
   case MB_DFT_MIXING: *value = d->mixing; return MB_OK;
   case MB_DFT_SYMMETRY: *value = d->symmetry; return MB_OK;
+  case MB_DFT_CHARGE: *value = d->charge; return MB_OK;
   }
   return mb__error(MB_ERR_INVALID_ARG, "mb_dft_get_option: unknown option %d (0..%d)",
-                   (int)key, MB_DFT_SYMMETRY);
+                   (int)key, MB_DFT_CHARGE);
 }
 
 MB_API mb_status mb_dft_set_kpoints(mb_dft *d, const int grid[3], const double shift[3]) {
@@ -515,6 +519,10 @@ static mb_status make_engine(mb_dft *d) {
   in.occopt = occopt[d->smearing];
   in.tsmear = d->smearing == MB_SMEARING_NONE ? 0 : d->width / HA;
   in.ixc = d->xc_ixc ? d->xc_ixc : ixc[d->xc];
+  in.charge = d->charge;
+  if (!(nelect > 0))
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_compute: a net charge of %g e leaves %g "
+                     "electrons", d->charge, nelect);
   in.maxstep = d->max_scf;
   in.toldfe = d->scf_tol / HA;
   /* The density residual ||rho_out - rho_in|| (e Bohr^-3/2) bounds the energy error

@@ -22,6 +22,8 @@ const mb__option mb__dft_options[] = {
    "density mixing fraction"},
   {MB_DFT_SYMMETRY, "symmetry", "MB_DFT_SYMMETRY", "", 0, 1, 1, MB_OPTION_INTEGER,
    "1 = reduce k-points by the crystal's symmetry"},
+  {MB_DFT_CHARGE, "charge", "MB_DFT_CHARGE", "e", -100, 100, 0, 0,
+   "net charge of the cell (+1 = one electron fewer), compensated by a uniform background"},
 };
 const int mb__dft_noptions = N(mb__dft_options);
 

@@ -73,8 +73,11 @@ static mb_status check_input(const char *fn, const mb__scf_input *in) {
     return mb__error(MB_ERR_UNSUPPORTED, "%s: occopt %d", fn, in->occopt);
   if (in->occopt != 1 && !(in->tsmear > 0))
     return mb__error(MB_ERR_INVALID_ARG, "%s: tsmear %g", fn, in->tsmear);
-  double nelect = 0;
+  double nelect = -in->charge;
   for (int a = 0; a < in->natoms; a++) nelect += in->psp[in->types[a]]->zion;
+  if (!(nelect > 0) || !isfinite(in->charge))
+    return mb__error(MB_ERR_INVALID_ARG, "%s: a net charge of %g leaves %g electrons", fn,
+                     in->charge, nelect);
   if (2 * in->nband < nelect - 1e-9)
     return mb__error(MB_ERR_INVALID_ARG, "%s: %d bands hold fewer than %g electrons", fn,
                      in->nband, nelect);
@@ -254,6 +257,7 @@ static mb_status new_scf(const mb__scf_input *in, const double *frac, int nthrea
   for (int t = 0; t < in->ntypes; t++) s->psp[t] = in->psp[t];
   s->in.frac = s->frac, s->in.types = s->types, s->in.psp = s->psp;
   for (int a = 0; a < nat; a++) s->nelect += s->zion[a] = in->psp[in->types[a]]->zion;
+  s->nelect -= in->charge; /* a charged cell: the background compensates */
   s->log.fn = NULL;
   *out = s;
   return MB_OK;

@@ -72,6 +72,8 @@ typedef struct mb__scf_input {
   int use_symmetry;        /* 1: k-points reduced by the space group (spglib), density and
                             * forces symmetrised (symmetrize.c); 0: time reversal only */
   double mixing;           /* Pulay mixing parameter in (0, 1]; 0: the default 0.6 */
+  double charge;           /* net charge of the cell (e): nelect = sum zion - charge; the
+                              ions' terms (Ewald, E_pspcore) keep sum zion, as ABINIT */
 } mb__scf_input;
 
 typedef struct mb__scf_result {

@@ -33,7 +33,7 @@
 /* ---- the ABINIT input as make_reference.py writes it -------------------------------- */
 
 typedef struct abinit_case {
-  double lattice[9], xred[3 * MAXAT], ecut, tsmear, shift[3];
+  double lattice[9], xred[3 * MAXAT], ecut, tsmear, shift[3], charge;
   int natom, ntypat, typat[MAXAT], ngkpt[3], nband, occopt, ixc;
   char ppdir[512], pseudo[MAXAT][128];
 } abinit_case;
@@ -107,6 +107,8 @@ static void read_abi(const char *name, abinit_case *c) {
       c->tsmear = next_number(f, tok);
     } else if (!strcmp(tok, "ixc")) {
       c->ixc = (int)next_number(f, tok);
+    } else if (!strcmp(tok, "charge")) {
+      c->charge = next_number(f, tok);
     } else if (!strcmp(tok, "pp_dirpath")) {
       ck_assert(next_token(f, tok, sizeof tok));
       /* the abinit-data directory may be moved with $MB_PSP_DIR; the inputs that use
@@ -206,7 +208,7 @@ static void solve(const abinit_case *c, mb__scf_result *res, double *forces) {
   mb__scf_input in = {.natoms = c->natom, .frac = c->xred, .types = c->typat,
                       .ntypes = c->ntypat, .psp = psp, .ecut = c->ecut, .nband = c->nband,
                       .occopt = c->occopt, .tsmear = c->tsmear, .ixc = c->ixc,
-                      .maxstep = 100, .toldfe = 1e-10, .tolrho = 1e-8};
+                      .maxstep = 100, .toldfe = 1e-10, .tolrho = 1e-8, .charge = c->charge};
   memcpy(in.lattice, c->lattice, sizeof in.lattice);
   for (int j = 0; j < 3; j++) in.ngkpt[j] = c->ngkpt[j], in.shiftk[j] = c->shift[j];
   mb__scf *s = NULL;
@@ -294,6 +296,9 @@ START_TEST(test_li) { check_case("li"); }
 END_TEST
 
 START_TEST(test_si_pbesol) { check_case("si_pbesol"); }
+END_TEST
+
+START_TEST(test_si_charged) { check_case("si_charged"); }
 END_TEST
 
 /* meta-GGAs with the core-correction-free Si of ../shared/psp (skipped without it) */
@@ -393,6 +398,7 @@ int main(void) {
   tcase_add_test(tc, test_al);
   tcase_add_test(tc, test_li);
   tcase_add_test(tc, test_si_pbesol);
+  tcase_add_test(tc, test_si_charged);
   tcase_add_test(tc, test_si_scan);
   tcase_add_test(tc, test_si_r2scan);
   tcase_add_test(tc, pbesol_through_the_public_api);

@@ -183,6 +183,27 @@ assert abs(d["free_energy"] - ref) < 1e-4, (d["free_energy"], ref)
     show
   fi
 fi
+# a charged cell: the si_charged_test reference (ABINIT "charge 2", Gaussian 0.01 Ha, 6
+# bands): F = -8.66228396732604 Ha
+run "$SID" --ecut $ECUT --kpts 2x2x2 --kshift 0.5,0.5,0.5 --functional PBE --charge 2 \
+  --smearing gaussian:0.27211386245988 --extra-bands 3 --scf-tol 1e-8 \
+  --pseudo Si="$PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8" --json -q
+expect_rc 0
+checks=$((checks + 1))
+if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ref = -8.66228396732604 * 27.211386245988
+assert abs(d["free_energy"] - ref) < 1e-4, (d["free_energy"], ref)
+'; then
+  fail "'$last': the charged cell does not match ABINIT"
+  show
+fi
+run "$SI" --ecut 150 --kpts 1 --functional PBE --charge 9
+expect_rc 1
+expect_in err "leaves -1 electrons"
+run "$SI" --ecut 150 --kpts 1 --functional PBE --charge two
+expect_rc 2
 run "$SI" --ecut 150 --kpts 1 --functional gga_x_pbe+
 expect_rc 2
 expect_in err "ends with '+'"
