@@ -123,7 +123,7 @@ GNN="${MB_TEST_DATA:-$MB_SRCDIR/tests/data}/gnn"
 printf '\020\000\000\000\000\000\000\000{"broken": tru' >"$TMP/broken.safetensors"
 vg 0 predict --help
 vg 0 help predict
-vg 1 predict "$EX/NaCl/POSCAR"  # no --model and no shipped model here
+vg 2 predict "$EX/NaCl/POSCAR"  # the shipped band model needs --nband or two end points
 vg 2 predict --model "$GNN/tiny_band.safetensors"
 vg 2 predict --model "$GNN/tiny_band.safetensors" --nband x "$EX/NaCl/POSCAR"
 vg 2 predict --model "$GNN/tiny_band.safetensors" --ion 1 "$EX/NaCl/POSCAR"
@@ -169,7 +169,7 @@ vg 0 neb --initial "$NEB/POSCAR_initial" --final "$NEB/POSCAR_final" --images 3 
   --potential emt --climb --quiet -o "$TMP/neb"
 vg 3 neb --restart "$TMP/neb" --fmax 0.001 --max-steps 2 --quiet
 vg 3 neb --initial "$NEB/POSCAR_initial" --final "$NEB/POSCAR_final" --images 2 \
-  --potential lj --optimizer fire --max-steps 3 --quiet --json -o "$TMP/neblj"
+  --potential lj --optimizer fire --max-steps 3 --fmax 1e-4 --quiet --json -o "$TMP/neblj"
 
 echo "valgrind_cli.sh: $runs runs under valgrind, $failures failed"
 [ "$failures" -eq 0 ]
