@@ -830,9 +830,16 @@ typedef enum mb_dft_option {
                              smearing, else 20 % more, at least 4) */
   MB_DFT_MIXING = 5,      /* density mixing fraction, 0 < x <= 1 (default 0.6) */
   MB_DFT_SYMMETRY = 6,    /* 1 = reduce k-points by the crystal's symmetry (default) */
-  MB_DFT_CHARGE = 7       /* net charge of the cell, e (default 0; +1 = one electron
+  MB_DFT_CHARGE = 7,      /* net charge of the cell, e (default 0; +1 = one electron
                              fewer), compensated by a uniform background as in
                              ABINIT's "charge" */
+  MB_DFT_SPIN = 8,        /* 1 = collinear spin polarisation (ABINIT nsppol 2; default
+                             0): starting moments from mb_dft_set_magnetic_moments */
+  MB_DFT_FIX_MOMENT = 9,  /* 1 = hold the total moment at MB_DFT_MOMENT, each spin with
+                             its own Fermi level (ABINIT spinmagntarget; default 0:
+                             free, one Fermi level; fixed occupations need it) */
+  MB_DFT_MOMENT = 10      /* the total moment held, mu_B = electrons up - down
+                             (default 0) */
 } mb_dft_option;
 
 /* A calculation of structure s (copied). Nothing is computed yet. */
@@ -876,6 +883,22 @@ MB_API mb_status mb_dft_scf_report(const mb_dft *d, int *steps, double *residual
  * NULL; with eigenvalues NULL only the counts are written. */
 MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
                                     double *eigenvalues, double *kpoints, double *weights);
+
+/* Spin (MB_DFT_SPIN 1). Starting moments per atom (natoms values, mu_B, along z; NULL:
+ * none), as ABINIT's spinat: the start density of each atom is split so that it
+ * carries that moment; atoms of one element with different moments are not
+ * equivalent to the symmetry search (an antiferromagnet keeps its order). A run with
+ * all moments zero and a free moment stays unpolarised. */
+MB_API mb_status mb_dft_set_magnetic_moments(mb_dft *d, const double *moments);
+/* After a compute: the total moment (integral of rho_up - rho_down, mu_B) and the
+ * absolute one (integral of |rho_up - rho_down|); both 0 without spin. */
+MB_API mb_status mb_dft_magnetization(const mb_dft *d, double *total, double *absolute);
+/* Eigenvalues of one spin channel (0 up, 1 down) of a spin-polarised run, laid out as
+ * mb_dft_eigenvalues (which refuses spin-polarised runs, whose values per k-point
+ * are twice as many). */
+MB_API mb_status mb_dft_eigenvalues_spin(const mb_dft *d, int spin, int *nkpoints,
+                                         int *nbands, double *eigenvalues, double *kpoints,
+                                         double *weights);
 
 /* The functional as an mb_functional (section 12): any libxc LDA, GGA or meta-GGA of
  * one or two components ("PBEsol", "SCAN", "r2SCAN", "gga_x_rpbe+gga_c_pbe"). For a
@@ -964,7 +987,7 @@ MB_API mb_status mb_name_find(mb_name_set set, const char *name, int *value);
  * Laplacian of the density are refused (MB_ERR_UNSUPPORTED). Once made, a functional
  * may be shared read-only by any number of threads (set the Hubbard values first).
  * The DFT engine takes any LDA, GGA or meta-GGA of them (mb_dft_set_xc_functional,
- * section 10); spin polarisation and +U in the engine come next.
+ * section 10), spin-polarised or not (MB_DFT_SPIN); +U in the engine comes next.
  * ------------------------------------------------------------------------- */
 
 typedef enum mb_xc_family {

@@ -122,6 +122,7 @@ int cmd_hops(int argc, char **argv);
 
 /* ---- DFT options (cmd_dft.c), shared by dft and neb --potential dft ------- */
 #define CLI_DFT_MAX_PSEUDO 16
+#define CLI_DFT_MAX_MAGMOM 4096
 typedef struct cli_dft_request {
   int has_ecut, has_kpts;
   double ecut;           /* eV */
@@ -137,6 +138,11 @@ typedef struct cli_dft_request {
   double scf_tol;        /* eV; 0 = default */
   int max_scf, extra_bands, threads; /* -1 = default */
   double charge;         /* net charge, e (0 = neutral) */
+  int spin;              /* --spin, --magmom or --moment given */
+  int nmagmom;           /* --magmom LIST (per atom, N*V repeats): how many values */
+  double magmom[CLI_DFT_MAX_MAGMOM];
+  int fix_moment;        /* --moment M given */
+  double moment;         /* mu_B */
 } cli_dft_request;
 void cli_dft_init(cli_dft_request *r);
 /* The DFT option of long name name ("ecut", "kpts", "kshift", "functional",
@@ -146,7 +152,9 @@ void cli_dft_init(cli_dft_request *r);
 int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r);
 /* The required options are there (--ecut, --kpts, --functional): 0 or CLI_EXIT_USAGE. */
 int cli_dft_check(const char *cmd, const cli_dft_request *r);
-/* An mb_dft of s with the options of r. */
+/* --magmom gave natoms values (when given): 0 or CLI_EXIT_USAGE after a message. */
+int cli_dft_check_atoms(const char *cmd, const cli_dft_request *r, int natoms);
+/* An mb_dft of s with the options of r (cli_dft_check_atoms first). */
 mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft **out);
 
 extern const char cmd_info_help[];

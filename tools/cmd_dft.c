@@ -29,6 +29,11 @@ const char cmd_dft_help[] =
     "                         none (fixed occupations, the default)\n"
     "      --charge Q         net charge of the cell, e (+1: one electron fewer),\n"
     "                         compensated by a uniform background (default 0)\n"
+    "      --spin             collinear spin polarisation (ABINIT nsppol 2)\n"
+    "      --magmom LIST      starting moments per atom, mu_B, comma-separated, N*V for\n"
+    "                         N atoms of V (as VASP's MAGMOM: 2*3,4*0); implies --spin\n"
+    "      --moment M         hold the total moment at M mu_B, a Fermi level per spin\n"
+    "                         (ABINIT spinmagntarget); implies --spin\n"
     "      --pseudo EL=FILE   pseudopotential file (psp8, HGH or UPF) of element EL;\n"
     "                         repeatable\n"
     "      --pseudo-dir DIR   where to look for the others by element (default\n"
@@ -45,7 +50,8 @@ const char cmd_dft_help[] =
     "  -j, --json             one JSON object on the last line of stdout:\n"
     "                         {\"energy\": eV, \"free_energy\": eV, \"forces\": [[eV/A,\n"
     "                         ...], ...], \"converged\": bool, \"scf_steps\": n,\n"
-    "                         \"residual\": r, \"fermi_level\": eV}\n"
+    "                         \"residual\": r, \"fermi_level\": eV; with spin also\n"
+    "                         \"magnetization\": mu_B, \"abs_magnetization\": mu_B}\n"
     "  -h, --help             show this help and exit\n"
     "\n"
     "Example:\n"
@@ -112,6 +118,43 @@ static int parse_smearing(const char *cmd, const char *text, cli_dft_request *r)
   return 0;
 }
 
+/* --magmom "2*3,4*0,1.5" (VASP's MAGMOM syntax, commas) into r->magmom. */
+static int parse_magmom(const char *cmd, const char *text, cli_dft_request *r) {
+  const char *p = text;
+  r->nmagmom = 0;
+  r->spin = 1;
+  while (*p) {
+    char *end;
+    double v = strtod(p, &end);
+    long count = 1;
+    if (end != p && *end == '*') { /* N*V */
+      if (v != floor(v) || v < 1 || v > CLI_DFT_MAX_MAGMOM)
+        return cli_usage_error(cmd, "--magmom: in '%s' a repeat count must be an integer in "
+                               "1..%d", text, CLI_DFT_MAX_MAGMOM);
+      count = (long)v;
+      p = end + 1;
+      v = strtod(p, &end);
+    }
+    if (end == p || (*end && *end != ',') || !isfinite(v))
+      return cli_usage_error(cmd, "--magmom expects moments (mu_B) per atom, each V or N*V, "
+                             "comma-separated (2*3,4*0), not '%s'", text);
+    for (long k = 0; k < count; k++) {
+      if (r->nmagmom == CLI_DFT_MAX_MAGMOM)
+        return cli_usage_error(cmd, "--magmom: more than %d values", CLI_DFT_MAX_MAGMOM);
+      r->magmom[r->nmagmom++] = v;
+    }
+    p = *end ? end + 1 : end;
+  }
+  if (r->nmagmom == 0) return cli_usage_error(cmd, "--magmom: no values in '%s'", text);
+  return 0;
+}
+
+int cli_dft_check_atoms(const char *cmd, const cli_dft_request *r, int natoms) {
+  if (r->nmagmom && r->nmagmom != natoms)
+    return cli_usage_error(cmd, "--magmom gives %d moments for %d atoms", r->nmagmom, natoms);
+  return 0;
+}
+
 int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r) {
   double x;
   if (strcmp(name, "ecut") == 0) {
@@ -171,6 +214,19 @@ int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_r
     return parse_count(cmd, "--extra-bands", value, 0, &r->extra_bands);
   if (strcmp(name, "threads") == 0 || strcmp(name, "dft-threads") == 0)
     return parse_count(cmd, "--threads", value, 0, &r->threads);
+  if (strcmp(name, "spin") == 0) {
+    r->spin = 1;
+    return 0;
+  }
+  if (strcmp(name, "magmom") == 0) return parse_magmom(cmd, value, r);
+  if (strcmp(name, "moment") == 0) {
+    char *end;
+    r->moment = strtod(value, &end);
+    if (end == value || *end || !isfinite(r->moment))
+      return cli_usage_error(cmd, "--moment expects a number of mu_B, not '%s'", value);
+    r->spin = r->fix_moment = 1;
+    return 0;
+  }
   if (strcmp(name, "charge") == 0) {
     char *end;
     r->charge = strtod(value, &end);
@@ -208,6 +264,10 @@ mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft *
   if (!st && r->threads >= 0) st = mb_dft_set_option(d, MB_DFT_THREADS, r->threads);
   if (!st && r->pseudo_dir) st = mb_dft_set_pseudo_dir(d, r->pseudo_dir);
   if (!st && r->charge != 0) st = mb_dft_set_option(d, MB_DFT_CHARGE, r->charge);
+  if (!st && r->spin) st = mb_dft_set_option(d, MB_DFT_SPIN, 1);
+  if (!st && r->fix_moment) st = mb_dft_set_option(d, MB_DFT_FIX_MOMENT, 1);
+  if (!st && r->fix_moment) st = mb_dft_set_option(d, MB_DFT_MOMENT, r->moment);
+  if (!st && r->nmagmom) st = mb_dft_set_magnetic_moments(d, r->magmom);
   for (int k = 0; k < r->npseudo && !st; k++) {
     const char *eq = strchr(r->pseudo[k], '=');
     char el[8];
@@ -235,7 +295,8 @@ static const cli_option options[] = {
     {"pseudo-dir", 0, 1, OPT_DFT + 6},  {"scf-tol", 0, 1, OPT_DFT + 7},
     {"max-scf", 0, 1, OPT_DFT + 8},     {"extra-bands", 0, 1, OPT_DFT + 9},
     {"threads", 0, 1, OPT_DFT + 10},    {"charge", 0, 1, OPT_DFT + 11},
-    {NULL, 0, 0, 0}};
+    {"spin", 0, 0, OPT_DFT + 12},       {"magmom", 0, 1, OPT_DFT + 13},
+    {"moment", 0, 1, OPT_DFT + 14},     {NULL, 0, 0, 0}};
 
 static void log_line(mb_log_level level, const char *message, void *user) {
   (void)level, (void)user;
@@ -243,7 +304,8 @@ static void log_line(mb_log_level level, const char *message, void *user) {
 }
 
 static void print_json(int natoms, const double *e, const double *f, const double *forces,
-                       int converged, int steps, double residual, double fermi) {
+                       int converged, int steps, double residual, double fermi,
+                       const double *mag) {
   fputs("{\"energy\": ", stdout);
   cli_json_number(stdout, e ? *e : NAN);
   fputs(", \"free_energy\": ", stdout);
@@ -268,6 +330,12 @@ static void print_json(int natoms, const double *e, const double *f, const doubl
   cli_json_number(stdout, residual);
   fputs(", \"fermi_level\": ", stdout);
   cli_json_number(stdout, fermi);
+  if (mag) {
+    fputs(", \"magnetization\": ", stdout);
+    cli_json_number(stdout, mag[0]);
+    fputs(", \"abs_magnetization\": ", stdout);
+    cli_json_number(stdout, mag[1]);
+  }
   fputs("}\n", stdout);
 }
 
@@ -306,8 +374,15 @@ int cmd_dft(int argc, char **argv) {
   int natoms = 0, steps = 0, converged = 0;
   mb_status st;
   rc = CLI_EXIT_FAIL;
-  if ((st = cli_read(path, format, 0, &s)) || (st = mb_structure_natoms(s, &natoms)) ||
-      (st = cli_dft_make(&req, s, &d)) ||
+  if ((st = cli_read(path, format, 0, &s)) || (st = mb_structure_natoms(s, &natoms))) {
+    cli_fail(cmd, st);
+    goto cleanup;
+  }
+  if (cli_dft_check_atoms(cmd, &req, natoms)) {
+    rc = CLI_EXIT_USAGE;
+    goto cleanup;
+  }
+  if ((st = cli_dft_make(&req, s, &d)) ||
       (!quiet && (st = mb_dft_set_log(d, log_line, NULL)))) {
     cli_fail(cmd, st);
     goto cleanup;
@@ -324,17 +399,21 @@ int cmd_dft(int argc, char **argv) {
   if (st == MB_ERR_NOT_CONVERGED) {
     fprintf(stderr, "migbar %s: not converged: %s\n", cmd, mb_last_error());
     mb_dft_scf_report(d, &steps, &residual, &fermi, &converged);
-    if (json) print_json(natoms, NULL, NULL, NULL, 0, steps, residual, fermi);
+    if (json) print_json(natoms, NULL, NULL, NULL, 0, steps, residual, fermi, NULL);
     rc = CLI_EXIT_NOT_CONVERGED;
     goto cleanup;
   }
   mb_dft_scf_report(d, &steps, &residual, &fermi, &converged);
+  double mag[2] = {0, 0};
+  mb_dft_magnetization(d, mag, mag + 1);
   if (json) {
-    print_json(natoms, &e, &f, forces, 1, steps, residual, fermi);
+    print_json(natoms, &e, &f, forces, 1, steps, residual, fermi, req.spin ? mag : NULL);
   } else {
     printf("energy:       %.8f eV\n", e);
     printf("free energy:  %.8f eV\n", f);
     printf("fermi level:  %.6f eV\n", fermi);
+    if (req.spin)
+      printf("magnetization: %.6f mu_B (absolute %.6f)\n", mag[0], mag[1]);
     printf("scf steps:    %d (density residual %.2e)\n", steps, residual);
     printf("forces (eV/A):\n");
     for (int a = 0; a < natoms; a++) {

@@ -132,6 +132,8 @@ static const cli_option options[] = {
     {"pseudo-dir", 0, 1, OPT_DFT_FIRST + 6}, {"scf-tol", 0, 1, OPT_DFT_FIRST + 7},
     {"max-scf", 0, 1, OPT_DFT_FIRST + 8}, {"extra-bands", 0, 1, OPT_DFT_FIRST + 9},
     {"dft-threads", 0, 1, OPT_DFT_FIRST + 10}, {"charge", 0, 1, OPT_DFT_FIRST + 11},
+    {"spin", 0, 0, OPT_DFT_FIRST + 12}, {"magmom", 0, 1, OPT_DFT_FIRST + 13},
+    {"moment", 0, 1, OPT_DFT_FIRST + 14},
     {NULL, 0, 0, 0}};
 
 /* Names come from the library's tables (migbar.h section 11): the potential
@@ -411,6 +413,13 @@ static void put_run_object(FILE *f, const request *req, const mb_band *b, const 
             r->kpts[0], r->kpts[1], r->kpts[2], r->kshift[0], r->kshift[1], r->kshift[2],
             r->xc_name ? r->xc_name : r->xc >= 0 ? xc[r->xc] : "auto", smear[r->smearing],
             r->width);
+    fprintf(f, ", \"charge\": %.17g, \"spin\": %s", r->charge, r->spin ? "true" : "false");
+    if (r->fix_moment) fprintf(f, ", \"moment\": %.17g", r->moment);
+    if (r->nmagmom) {
+      fputs(", \"magmom\": [", f);
+      for (int k = 0; k < r->nmagmom; k++) fprintf(f, "%s%.17g", k ? ", " : "", r->magmom[k]);
+      fputc(']', f);
+    }
     fputs(", \"pseudo\": [", f);
     for (int k = 0; k < r->npseudo; k++) {
       if (k) fputs(", ", f);
@@ -793,8 +802,14 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   if (!st && req.potential == POTENTIAL_DFT) {
     mb_structure *first = NULL;
     mb_dft *d = NULL;
-    if (!(st = mb_band_image(b, 0, &first)) && !(st = cli_dft_make(&req.dft, first, &d)))
-      st = mb_band_set_dft(b, d);
+    int natoms = 0;
+    if (!(st = mb_band_image(b, 0, &first)) && !(st = mb_structure_natoms(first, &natoms)) &&
+        cli_dft_check_atoms(cmd, &req.dft, natoms)) {
+      mb_structure_free(first);
+      rc = CLI_EXIT_USAGE;
+      goto cleanup;
+    }
+    if (!st && !(st = cli_dft_make(&req.dft, first, &d))) st = mb_band_set_dft(b, d);
     mb_dft_free(d);
     mb_structure_free(first);
   } else if (!st) {

@@ -50,6 +50,9 @@ struct mb_dft {
   mb_smearing smearing;
   mb_xc xc;
   double charge;       /* MB_DFT_CHARGE */
+  int spin, fix_moment;/* MB_DFT_SPIN, MB_DFT_FIX_MOMENT */
+  double moment;       /* MB_DFT_MOMENT */
+  double *spinat;      /* natoms starting moments (mu_B), or NULL */
   int xc_ixc;          /* nonzero: a functional handle's libxc ids as ABINIT's ixc */
   int xc_lda;          /* ... and whether it is an LDA (pseudopotentials found by it) */
   char xc_name[64];
@@ -140,6 +143,7 @@ MB_API void mb_dft_free(mb_dft *d) {
   free(d->type_z);
   free(d->types);
   free(d->pseudo_dir);
+  free(d->spinat);
   mb_structure_free(d->s);
   free(d);
 }
@@ -155,6 +159,9 @@ static void store_option(mb_dft *d, mb_dft_option key, double v) {
   case MB_DFT_MIXING: d->mixing = v; break;
   case MB_DFT_SYMMETRY: d->symmetry = (int)v; break;
   case MB_DFT_CHARGE: d->charge = v; break;
+  case MB_DFT_SPIN: d->spin = (int)v; break;
+  case MB_DFT_FIX_MOMENT: d->fix_moment = (int)v; break;
+  case MB_DFT_MOMENT: d->moment = v; break;
   }
 }
 
@@ -214,6 +221,14 @@ MB_API mb_status mb_dft_copy(const mb_dft *d, mb_dft **out) {
   c->max_scf = d->max_scf, c->threads = d->threads, c->extra_bands = d->extra_bands;
   c->symmetry = d->symmetry, c->smearing = d->smearing, c->xc = d->xc, c->log = d->log;
   c->xc_ixc = d->xc_ixc, c->xc_lda = d->xc_lda, c->charge = d->charge;
+  c->spin = d->spin, c->fix_moment = d->fix_moment, c->moment = d->moment;
+  if (d->spinat) {
+    if (!(c->spinat = mb__malloc(d->s->natoms, sizeof(double)))) {
+      st = MB_ERR_NOMEM;
+      goto fail;
+    }
+    memcpy(c->spinat, d->spinat, (size_t)d->s->natoms * sizeof(double));
+  }
   memcpy(c->xc_name, d->xc_name, sizeof c->xc_name);
   memcpy(c->grid, d->grid, sizeof c->grid);
   memcpy(c->shift, d->shift, sizeof c->shift);
@@ -281,6 +296,9 @@ MB_API mb_status mb_dft_get_option(const mb_dft *d, mb_dft_option key, double *v
   case MB_DFT_MIXING: *value = d->mixing; return MB_OK;
   case MB_DFT_SYMMETRY: *value = d->symmetry; return MB_OK;
   case MB_DFT_CHARGE: *value = d->charge; return MB_OK;
+  case MB_DFT_SPIN: *value = d->spin; return MB_OK;
+  case MB_DFT_FIX_MOMENT: *value = d->fix_moment; return MB_OK;
+  case MB_DFT_MOMENT: *value = d->moment; return MB_OK;
   }
   return mb__error(MB_ERR_INVALID_ARG, "mb_dft_get_option: unknown option %d (0..%d)",
                    (int)key, MB_DFT_CHARGE);
@@ -520,6 +538,18 @@ static mb_status make_engine(mb_dft *d) {
   in.tsmear = d->smearing == MB_SMEARING_NONE ? 0 : d->width / HA;
   in.ixc = d->xc_ixc ? d->xc_ixc : ixc[d->xc];
   in.charge = d->charge;
+  if (d->spin) {
+    in.nspin = 2;
+    in.spinat = d->spinat;
+    in.fix_moment = d->fix_moment;
+    in.moment = d->moment;
+    /* per spin the unpolarised count (ABINIT's too); a fixed moment needs the
+     * majority channel's electrons, plus the extra bands */
+    if (d->fix_moment) {
+      int need = occupied_bands(nelect + fabs(d->moment)) + extra_bands(d, nelect);
+      if (in.nband < need) in.nband = need;
+    }
+  }
   if (!(nelect > 0))
     return mb__error(MB_ERR_INVALID_ARG, "mb_dft_compute: a net charge of %g e leaves %g "
                      "electrons", d->charge, nelect);
@@ -611,14 +641,75 @@ MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
   if (!d->solved || !d->scf)
     return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues: nothing computed yet (call "
                      "mb_dft_compute first)");
-  int nk = 0, nb = 0;
+  int nk = 0, nb = 0, ns = 1;
   const double *eig = NULL, *kpt = NULL, *wtk = NULL;
-  mb_status st = mb__scf_eigenvalues(d->scf, &nk, &nb, &eig, &kpt, &wtk);
+  mb_status st = mb__scf_eigenvalues(d->scf, &ns, &nk, &nb, &eig, &kpt, &wtk);
   if (st) return st;
+  if (ns != 1)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues: a spin-polarised run has two "
+                     "sets of eigenvalues: use mb_dft_eigenvalues_spin");
   *nkpoints = nk;
   *nbands = nb;
   if (eigenvalues)
     for (size_t i = 0; i < (size_t)nk * nb; i++) eigenvalues[i] = eig[i] * HA;
+  if (kpoints) memcpy(kpoints, kpt, 3 * (size_t)nk * sizeof(double));
+  if (weights) memcpy(weights, wtk, (size_t)nk * sizeof(double));
+  return MB_OK;
+}
+
+/* ---- spin --------------------------------------------------------------------- */
+
+MB_API mb_status mb_dft_set_magnetic_moments(mb_dft *d, const double *moments) {
+  CHECK_DFT(d, "mb_dft_set_magnetic_moments");
+  int n = d->s->natoms;
+  if (moments)
+    for (int a = 0; a < n; a++)
+      if (!isfinite(moments[a]) || fabs(moments[a]) > 100)
+        return mb__error(MB_ERR_INVALID_ARG, "mb_dft_set_magnetic_moments: moment %g of atom "
+                         "%d is not finite or beyond +-100 mu_B", moments[a], a);
+  double *m = NULL;
+  if (moments) {
+    if (!(m = mb__malloc(n, sizeof(double)))) return MB_ERR_NOMEM;
+    memcpy(m, moments, (size_t)n * sizeof(double));
+  }
+  free(d->spinat);
+  d->spinat = m;
+  drop_engine(d);
+  return MB_OK;
+}
+
+MB_API mb_status mb_dft_magnetization(const mb_dft *d, double *total, double *absolute) {
+  CHECK_DFT(d, "mb_dft_magnetization");
+  if (!d->solved)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_magnetization: nothing computed yet (call "
+                     "mb_dft_compute first)");
+  if (total) *total = d->res.magnetization;
+  if (absolute) *absolute = d->res.abs_magnetization;
+  return MB_OK;
+}
+
+MB_API mb_status mb_dft_eigenvalues_spin(const mb_dft *d, int spin, int *nkpoints,
+                                         int *nbands, double *eigenvalues, double *kpoints,
+                                         double *weights) {
+  CHECK_DFT(d, "mb_dft_eigenvalues_spin");
+  if (!nkpoints || !nbands)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues_spin: nkpoints and nbands may "
+                     "not be NULL");
+  if (!d->solved || !d->scf)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues_spin: nothing computed yet "
+                     "(call mb_dft_compute first)");
+  int nk = 0, nb = 0, ns = 1;
+  const double *eig = NULL, *kpt = NULL, *wtk = NULL;
+  mb_status st = mb__scf_eigenvalues(d->scf, &ns, &nk, &nb, &eig, &kpt, &wtk);
+  if (st) return st;
+  if (spin < 0 || spin >= ns)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues_spin: spin %d of a run with %d "
+                     "channel%s", spin, ns, ns == 1 ? "" : "s");
+  *nkpoints = nk;
+  *nbands = nb;
+  if (eigenvalues)
+    for (size_t i = 0; i < (size_t)nk * nb; i++)
+      eigenvalues[i] = eig[(size_t)spin * nk * nb + i] * HA;
   if (kpoints) memcpy(kpoints, kpt, 3 * (size_t)nk * sizeof(double));
   if (weights) memcpy(weights, wtk, (size_t)nk * sizeof(double));
   return MB_OK;

@@ -24,6 +24,12 @@ const mb__option mb__dft_options[] = {
    "1 = reduce k-points by the crystal's symmetry"},
   {MB_DFT_CHARGE, "charge", "MB_DFT_CHARGE", "e", -100, 100, 0, 0,
    "net charge of the cell (+1 = one electron fewer), compensated by a uniform background"},
+  {MB_DFT_SPIN, "spin", "MB_DFT_SPIN", "", 0, 1, 0, MB_OPTION_INTEGER,
+   "1 = collinear spin polarisation (starting moments: mb_dft_set_magnetic_moments)"},
+  {MB_DFT_FIX_MOMENT, "fix_moment", "MB_DFT_FIX_MOMENT", "", 0, 1, 0, MB_OPTION_INTEGER,
+   "1 = hold the total moment at MB_DFT_MOMENT (a Fermi level per spin)"},
+  {MB_DFT_MOMENT, "moment", "MB_DFT_MOMENT", "mu_B", -1000, 1000, 0, 0,
+   "the total moment held with MB_DFT_FIX_MOMENT (electrons up - down)"},
 };
 const int mb__dft_noptions = N(mb__dft_options);
 

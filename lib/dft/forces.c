@@ -20,35 +20,51 @@ mb_status mb__scf_forces(mb__scf *s, double *forces) {
   if (!s->solved)
     return mb__error(MB_ERR_INVALID_ARG, "mb__scf_forces: no solution for these positions "
                      "(call mb__scf_solve first)");
-  const int nat = s->in.natoms, nband = s->in.nband;
+  const int nat = s->in.natoms, nband = s->in.nband, nsp = s->nsp, nk = s->kp->nk;
+  const size_t N = s->fft->ntot;
   mb_status st;
   double *fe = mb__calloc(3 * (size_t)nat, sizeof(double));
   double *wt = mb__malloc(nband, sizeof(double));
-  if (!fe || !wt) {
+  /* spin-polarised: the local term sees the total density, the core term the mean of the
+   * two spins' V_xc (each spin density carries half the model core) */
+  double *tot = nsp == 2 ? mb__malloc(2 * N, sizeof(double)) : NULL;
+  if (!fe || !wt || (nsp == 2 && !tot)) {
     st = MB_ERR_NOMEM;
     goto cleanup;
+  }
+  const double *rho = s->rho_out, *vxc = s->vxc;
+  if (nsp == 2) {
+    for (size_t i = 0; i < N; i++) {
+      tot[i] = s->rho_out[i] + s->rho_out[N + i];
+      tot[N + i] = 0.5 * (s->vxc[i] + s->vxc[N + i]);
+    }
+    rho = tot, vxc = tot + N;
   }
   memset(forces, 0, 3 * (size_t)nat * sizeof(double));
   double eew;
   if ((st = mb__ewald(s->in.lattice, nat, s->frac, s->zion, &eew, fe, NULL)) != MB_OK ||
-      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 0, s->rho_out,
-                             forces)) != MB_OK)
-    goto cleanup;
-  if (s->has_core &&
-      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 1, s->vxc, forces)) !=
+      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 0, rho, forces)) !=
           MB_OK)
     goto cleanup;
-  for (int ik = 0; ik < s->kp->nk; ik++) {
-    for (int ib = 0; ib < nband; ib++)
-      wt[ib] = s->occ[(size_t)ik * nband + ib] * s->kp->weight[ik];
-    if ((st = mb__nonlocal_forces(s->kd[ik].nl, s->kd[ik].basis, s->fft->recip, nband,
-                                  s->kd[ik].psi, wt, forces)) != MB_OK)
-      goto cleanup;
-  }
+  if (s->has_core &&
+      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 1, vxc, forces)) !=
+          MB_OK)
+    goto cleanup;
+  for (int sp = 0; sp < nsp; sp++)
+    for (int ik = 0; ik < nk; ik++) {
+      const mb__basis *b = s->kd[ik].basis;
+      for (int ib = 0; ib < nband; ib++)
+        wt[ib] = s->occ[((size_t)sp * nk + ik) * nband + ib] * s->kp->weight[ik];
+      if ((st = mb__nonlocal_forces(s->kd[ik].nl, b, s->fft->recip, nband,
+                                    s->kd[ik].psi + (size_t)sp * b->npw * nband, wt,
+                                    forces)) != MB_OK)
+        goto cleanup;
+    }
   for (int i = 0; i < 3 * nat; i++) forces[i] += fe[i];
   if (s->sym) st = mb__symm_forces(s->sym, forces);
 cleanup:
   free(fe);
   free(wt);
+  free(tot);
   return st;
 }

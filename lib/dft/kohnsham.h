@@ -26,9 +26,9 @@
  *   - Meta-GGAs use the kinetic-energy density tau = 1/2 sum_n f_n |grad psi_n|^2,
  *     stored like the density (mb__density_add accumulates it; mb__xc_eval takes it and
  *     gives vtau = dE_xc/dtau, NULL for LDA/GGA), and H gets -1/2 div(vtau grad psi)
- *     (mb__ham.vtau). The SCF feeds each step's potential with the last output tau (tau
- *     is not mixed; Thomas-Fermi from the start density at a cold start), as ABINIT's
- *     usekden 1 does with its own mixing.
+ *     (mb__ham.vtau). The SCF mixes tau linearly at the density's rate (a cold start
+ *     takes mb__xc_tau_start of the start density); where the density is not positive
+ *     mb__xc_eval gives no xc energy or potential (a meta-GGA diverges there).
  *
  * Threads: an mb__fft, an mb__xc and the smearing functions are read-only after
  * creation and may be shared; an mb__ham and an mb__mixer own work arrays and belong
@@ -229,6 +229,12 @@ void mb__xc_free(mb__xc *xc);
  * mb__density_add) is required and vtau (nspin blocks out) receives dE_xc/dtau, the
  * potential of the -1/2 div(vtau grad psi) term of the Hamiltonian (mb__ham.vtau);
  * both may be NULL otherwise. */
+/* A kinetic-energy density to start a meta-GGA SCF from a density alone (nspin blocks
+ * in and out): the uniform gas's plus von Weizsaecker's, tau_unif + |grad rho|^2/(8 rho),
+ * so that SCAN's iso-orbital indicator alpha = (tau - tau_W)/tau_unif is 1 everywhere
+ * (Thomas-Fermi alone gives alpha << 0 in density tails, a vacuum, and a v_tau that
+ * makes the kinetic operator negative there). */
+mb_status mb__xc_tau_start(const mb__fft *fft, int nspin, const double *rho, double *tau);
 mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
                       const double *rho_core, const double *tau, double *exc, double *vxc,
                       double *vxc_rho, double *vtau);

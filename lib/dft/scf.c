@@ -33,23 +33,46 @@
 
 #define SYMPREC 1e-5 /* Bohr, spglib's tolerance for the space group */
 
-/* Occupations (occ) and Fermi level from the eigenvalues eig[ik*nband + ib]. */
-static mb_status occupy(const mb__scf_input *in, const mb__kpoints *kp, double nelect,
-                        const double *eig, double *occ, double *fermi, double *entropy) {
+/* Occupations (occ) and Fermi level(s) from the eigenvalues eig[(isp*nk + ik)*nband + ib].
+ * Spin-polarised with a fixed moment M: nelect_up = (N + M)/2, nelect_down = (N - M)/2,
+ * each channel with its own Fermi level (ABINIT spinmagntarget); free: one Fermi level. */
+static mb_status occupy(const mb__scf_input *in, const mb__kpoints *kp, int nsp, double nelect,
+                        const double *eig, double *occ, double fermi[2], double *entropy) {
   *entropy = 0;
+  const size_t nkb = (size_t)kp->nk * in->nband;
+  double nspin_el[2] = {0.5 * (nelect + in->moment), 0.5 * (nelect - in->moment)};
+  const int fixed = nsp == 2 && in->fix_moment;
   if (in->occopt == 1) {
-    mb_status st = mb__occ_fixed(1, kp->nk, in->nband, nelect, NULL, occ);
+    mb_status st = mb__occ_fixed(nsp, kp->nk, in->nband, nelect, fixed ? nspin_el : NULL, occ);
     if (st != MB_OK) return st;
-    *fermi = -INFINITY;
-    for (int i = 0; i < kp->nk * in->nband; i++)
-      if (occ[i] > 0 && eig[i] > *fermi) *fermi = eig[i];
+    for (int sp = 0; sp < nsp; sp++) {
+      fermi[sp] = -INFINITY;
+      for (size_t i = sp * nkb; i < (sp + 1) * nkb; i++)
+        if (occ[i] > 0 && eig[i] > fermi[sp]) fermi[sp] = eig[i];
+    }
+    if (nsp == 1) fermi[1] = fermi[0];
     return MB_OK;
   }
-  double s = 0;
-  mb_status st = mb__occ_smeared((mb__smearing)in->occopt, in->tsmear, 1, kp->nk, in->nband,
-                                 eig, kp->weight, nelect, occ, fermi, &s);
-  *entropy = -in->tsmear * s;
-  return st;
+  if (!fixed) {
+    double s = 0;
+    mb_status st = mb__occ_smeared((mb__smearing)in->occopt, in->tsmear, nsp, kp->nk,
+                                   in->nband, eig, kp->weight, nelect, occ, fermi, &s);
+    *entropy = -in->tsmear * s;
+    fermi[1] = fermi[0];
+    return st;
+  }
+  /* one channel at a time as an unpolarised problem of twice its electrons (maxocc 2),
+   * then halved: the occupations in [0, 1] and the entropy of that channel */
+  for (int sp = 0; sp < 2; sp++) {
+    double s = 0;
+    mb_status st = mb__occ_smeared((mb__smearing)in->occopt, in->tsmear, 1, kp->nk, in->nband,
+                                   eig + sp * nkb, kp->weight, 2 * nspin_el[sp],
+                                   occ + sp * nkb, fermi + sp, &s);
+    if (st != MB_OK) return st;
+    for (size_t i = sp * nkb; i < (sp + 1) * nkb; i++) occ[i] *= 0.5;
+    *entropy += -in->tsmear * 0.5 * s;
+  }
+  return MB_OK;
 }
 
 static mb_status check_input(const char *fn, const mb__scf_input *in) {
@@ -81,6 +104,27 @@ static mb_status check_input(const char *fn, const mb__scf_input *in) {
   if (2 * in->nband < nelect - 1e-9)
     return mb__error(MB_ERR_INVALID_ARG, "%s: %d bands hold fewer than %g electrons", fn,
                      in->nband, nelect);
+  if (in->nspin < 0 || in->nspin > 2)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: nspin %d (1 or 2)", fn, in->nspin);
+  if (in->nspin == 2) {
+    if (in->spinat)
+      for (int a = 0; a < in->natoms; a++)
+        if (!isfinite(in->spinat[a]) || fabs(in->spinat[a]) > in->psp[in->types[a]]->zion)
+          return mb__error(MB_ERR_INVALID_ARG, "%s: starting moment %g of atom %d is not "
+                           "within +-%g (its valence)", fn, in->spinat[a], a,
+                           in->psp[in->types[a]]->zion);
+    if (in->fix_moment) {
+      if (!isfinite(in->moment) || fabs(in->moment) > nelect)
+        return mb__error(MB_ERR_INVALID_ARG, "%s: a total moment of %g for %g electrons", fn,
+                         in->moment, nelect);
+      if (in->nband < 0.5 * (nelect + fabs(in->moment)) - 1e-9)
+        return mb__error(MB_ERR_INVALID_ARG, "%s: %d bands hold fewer than the %g electrons "
+                         "of the majority spin", fn, in->nband, 0.5 * (nelect + fabs(in->moment)));
+    } else if (in->occopt == 1) {
+      return mb__error(MB_ERR_INVALID_ARG, "%s: spin polarisation with fixed occupations "
+                       "needs a fixed total moment (or use smearing)", fn);
+    }
+  }
   return MB_OK;
 }
 
@@ -107,7 +151,7 @@ void mb__scf_free(mb__scf *s) {
   mb__xc_free(s->xc);
   free(s->vion), free(s->core), free(s->rho), free(s->rho_out), free(s->vxc);
   free(s->tau), free(s->tau_out), free(s->vtau);
-  free(s->frac), free(s->types), free(s->zion);
+  free(s->frac), free(s->types), free(s->zion), free(s->spinat), free(s->symtypes);
   mb__fft_free(s->fft);
   free(s);
 }
@@ -138,7 +182,7 @@ static mb_status set_ions(mb__scf *s) {
 
 /* The per-k-point arrays (kp set): kd, eig, occ. */
 static mb_status alloc_kpoints(mb__scf *s) {
-  size_t nkb = (size_t)s->kp->nk * s->in.nband;
+  size_t nkb = (size_t)s->nsp * s->kp->nk * s->in.nband;
   s->eig = mb__calloc(nkb, sizeof(double)), s->occ = mb__calloc(nkb, sizeof(double));
   s->kd = mb__calloc(s->kp->nk, sizeof *s->kd);
   return s->eig && s->occ && s->kd ? MB_OK : MB_ERR_NOMEM;
@@ -149,8 +193,8 @@ static mb_status alloc_kpoints(mb__scf *s) {
 static mb_status make_kpoints(mb__scf *s, const char *fn) {
   const mb__scf_input *in = &s->in;
   mb_status st;
-  if ((st = mb__kpoints_mp(in->lattice, in->natoms, s->frac, s->types, in->ngkpt, in->shiftk,
-                           s->sym != NULL, 1, SYMPREC, &s->kp)) != MB_OK ||
+  if ((st = mb__kpoints_mp(in->lattice, in->natoms, s->frac, s->symtypes, in->ngkpt,
+                           in->shiftk, s->sym != NULL, 1, SYMPREC, &s->kp)) != MB_OK ||
       (st = alloc_kpoints(s)) != MB_OK)
     return st;
   for (int ik = 0; ik < s->kp->nk; ik++) {
@@ -161,7 +205,7 @@ static mb_status make_kpoints(mb__scf *s, const char *fn) {
     if (3 * in->nband > k->basis->npw)
       return mb__error(MB_ERR_INVALID_ARG, "%s: %d bands need more than the %d plane waves "
                        "of k-point %d (raise ecut)", fn, in->nband, k->basis->npw, ik);
-    k->psi = mb__malloc((size_t)k->basis->npw * in->nband, sizeof(double complex));
+    k->psi = mb__malloc((size_t)k->basis->npw * in->nband * s->nsp, sizeof(double complex));
     if (!k->psi) return MB_ERR_NOMEM;
   }
   return MB_OK;
@@ -192,7 +236,7 @@ static mb_status find_symmetry(mb__scf *s, mb__symm **out) {
   *out = NULL;
   mb__symm *sym = NULL;
   mb_status st =
-      mb__symm_find(s->in.lattice, s->in.natoms, s->frac, s->types, SYMPREC, &sym);
+      mb__symm_find(s->in.lattice, s->in.natoms, s->frac, s->symtypes, SYMPREC, &sym);
   if (st != MB_OK) return st;
   if (!grid_symmetric(sym, s->in.ngkpt, s->in.shiftk)) {
     mb__log(&s->log, MB_LOG_INFO, "symmetry: the k-point grid %dx%dx%d (shift %g %g %g) is "
@@ -208,17 +252,17 @@ static mb_status find_symmetry(mb__scf *s, mb__symm **out) {
 
 /* The allocations common to create and copy (fft and in already set). */
 static mb_status alloc_fields(mb__scf *s) {
-  size_t N = s->fft->ntot;
+  size_t N = s->fft->ntot, NS = N * s->nsp;
   s->vion = mb__malloc(N, sizeof(double)), s->core = mb__malloc(N, sizeof(double));
-  s->rho = mb__malloc(N, sizeof(double)), s->rho_out = mb__calloc(N, sizeof(double));
-  s->vxc = mb__calloc(N, sizeof(double));
+  s->rho = mb__malloc(NS, sizeof(double)), s->rho_out = mb__calloc(NS, sizeof(double));
+  s->vxc = mb__calloc(NS, sizeof(double));
   if (!s->vion || !s->core || !s->rho || !s->rho_out || !s->vxc) return MB_ERR_NOMEM;
   int ixc = s->in.ixc ? s->in.ixc : s->in.psp[s->in.types[0]]->pspxc;
   mb__mix_options mo = {.alpha = s->in.mixing > 0 ? s->in.mixing : 0.6, .kerker_q0 = 0.8,
                         .history = 8};
   mb_status st;
-  if ((st = mb__xc_from_ixc(ixc, 1, &s->xc)) != MB_OK ||
-      (st = mb__mixer_create(s->fft, 1, &mo, &s->mixer)) != MB_OK)
+  if ((st = mb__xc_from_ixc(ixc, s->nsp, &s->xc)) != MB_OK ||
+      (st = mb__mixer_create(s->fft, s->nsp, &mo, &s->mixer)) != MB_OK)
     return st;
   if (s->xc->family == XC_FAMILY_MGGA) {
     /* the kinetic-energy density of a model core is not defined: as ABINIT, refuse
@@ -229,8 +273,8 @@ static mb_status alloc_fields(mb__scf *s) {
                          "non-linear core correction (as ABINIT); e.g. the PseudoDojo files "
                          "without it in ../shared/psp/pseudodojo-nc-sr-04-pbe-nocc",
                          s->in.psp[t]->path);
-    s->tau = mb__calloc(N, sizeof(double)), s->tau_out = mb__calloc(N, sizeof(double));
-    s->vtau = mb__calloc(N, sizeof(double));
+    s->tau = mb__calloc(NS, sizeof(double)), s->tau_out = mb__calloc(NS, sizeof(double));
+    s->vtau = mb__calloc(NS, sizeof(double));
     if (!s->tau || !s->tau_out || !s->vtau) return MB_ERR_NOMEM;
   }
   return MB_OK;
@@ -248,7 +292,10 @@ static mb_status new_scf(const mb__scf_input *in, const double *frac, int nthrea
   s->types = mb__malloc(nat, sizeof(int));
   s->zion = mb__malloc(nat, sizeof(double));
   s->psp = mb__malloc(in->ntypes, sizeof *s->psp);
-  if (!s->frac || !s->types || !s->zion || !s->psp) {
+  s->nsp = in->nspin == 2 ? 2 : 1;
+  s->spinat = mb__calloc(nat, sizeof(double));
+  s->symtypes = mb__malloc(nat, sizeof(int));
+  if (!s->frac || !s->types || !s->zion || !s->psp || !s->spinat || !s->symtypes) {
     mb__scf_free(s);
     return MB_ERR_NOMEM;
   }
@@ -256,6 +303,18 @@ static mb_status new_scf(const mb__scf_input *in, const double *frac, int nthrea
   memcpy(s->types, in->types, (size_t)nat * sizeof(int));
   for (int t = 0; t < in->ntypes; t++) s->psp[t] = in->psp[t];
   s->in.frac = s->frac, s->in.types = s->types, s->in.psp = s->psp;
+  if (s->nsp == 2 && in->spinat) memcpy(s->spinat, in->spinat, (size_t)nat * sizeof(double));
+  s->in.spinat = s->spinat;
+  /* the types symmetry sees: atoms of one element with different starting moments are
+   * not equivalent (the group of the magnetic order, as ABINIT's symatm with spinat) */
+  for (int a = 0; a < nat; a++) {
+    s->symtypes[a] = a;
+    for (int b = 0; b < a; b++)
+      if (in->types[b] == in->types[a] && fabs(s->spinat[b] - s->spinat[a]) < 1e-8) {
+        s->symtypes[a] = s->symtypes[b];
+        break;
+      }
+  }
   for (int a = 0; a < nat; a++) s->nelect += s->zion[a] = in->psp[in->types[a]]->zion;
   s->nelect -= in->charge; /* a charged cell: the background compensates */
   s->log.fn = NULL;
@@ -314,16 +373,16 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
           MB_OK ||
       (st = alloc_fields(s)) != MB_OK || (st = alloc_kpoints(s)) != MB_OK)
     goto cleanup;
-  size_t N = s->fft->ntot, nkb = (size_t)kp->nk * s->in.nband;
+  size_t N = s->fft->ntot, NS = N * s->nsp, nkb = (size_t)s->nsp * kp->nk * s->in.nband;
   memcpy(s->vion, src->vion, N * sizeof(double));
   memcpy(s->core, src->core, N * sizeof(double));
-  memcpy(s->rho, src->rho, N * sizeof(double));
-  memcpy(s->rho_out, src->rho_out, N * sizeof(double));
-  memcpy(s->vxc, src->vxc, N * sizeof(double));
+  memcpy(s->rho, src->rho, NS * sizeof(double));
+  memcpy(s->rho_out, src->rho_out, NS * sizeof(double));
+  memcpy(s->vxc, src->vxc, NS * sizeof(double));
   if (s->tau) {
-    memcpy(s->tau, src->tau, N * sizeof(double));
-    memcpy(s->tau_out, src->tau_out, N * sizeof(double));
-    memcpy(s->vtau, src->vtau, N * sizeof(double));
+    memcpy(s->tau, src->tau, NS * sizeof(double));
+    memcpy(s->tau_out, src->tau_out, NS * sizeof(double));
+    memcpy(s->vtau, src->vtau, NS * sizeof(double));
   }
   memcpy(s->eig, src->eig, nkb * sizeof(double));
   memcpy(s->occ, src->occ, nkb * sizeof(double));
@@ -336,7 +395,7 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
         (st = mb__nonlocal_create(k->basis, s->fft->omega, s->in.natoms, s->frac, s->types,
                                   s->in.psp, &k->nl)) != MB_OK)
       goto cleanup;
-    size_t len = (size_t)k->basis->npw * s->in.nband;
+    size_t len = (size_t)k->basis->npw * s->in.nband * s->nsp;
     k->psi = mb__malloc(len, sizeof(double complex));
     if (!k->psi) goto nomem;
     memcpy(k->psi, src->kd[ik].psi, len * sizeof(double complex));
@@ -371,8 +430,9 @@ mb_status mb__scf_set_positions(mb__scf *s, const double *frac) {
               s->fft->n[0], s->fft->n[1], s->fft->n[2]);
     if (!same) { /* another point group: another irreducible wedge? */
       mb__kpoints *kp = NULL;
-      if ((st = mb__kpoints_mp(s->in.lattice, s->in.natoms, s->frac, s->types, s->in.ngkpt,
-                               s->in.shiftk, sym != NULL, 1, SYMPREC, &kp)) != MB_OK)
+      if ((st = mb__kpoints_mp(s->in.lattice, s->in.natoms, s->frac, s->symtypes,
+                               s->in.ngkpt, s->in.shiftk, sym != NULL, 1, SYMPREC, &kp)) !=
+          MB_OK)
         return st;
       same = kp->nk == s->kp->nk &&
              !memcmp(kp->k, s->kp->k, 3 * (size_t)kp->nk * sizeof(double)) &&
@@ -413,22 +473,31 @@ static void *eig_worker(void *arg) {
   eig_job *j = arg;
   mb__scf *s = j->s;
   j->st = MB_OK;
-  for (int ik = j->thread; ik < s->kp->nk; ik += j->nthreads) {
+  const int nk = s->kp->nk;
+  const size_t N = s->fft->ntot;
+  for (int job = j->thread; job < s->nsp * nk; job += j->nthreads) {
+    const int isp = job / nk, ik = job % nk; /* (spin, k-point) pairs */
+    const mb__basis *b = s->kd[ik].basis;
     mb__ham *ham = NULL;
-    mb_status st = mb__ham_create(s->fft, s->kd[ik].basis, j->vtot, &ham);
+    mb_status st = mb__ham_create(s->fft, b, j->vtot + isp * N, &ham);
     if (st == MB_OK) {
-      ham->vtau = s->vtau; /* NULL unless a meta-GGA */
+      ham->vtau = s->vtau ? s->vtau + isp * N : NULL; /* NULL unless a meta-GGA */
       ham->nonlocal = mb__nonlocal_apply;
       ham->nonlocal_data = s->kd[ik].nl;
       mb__eig_result er;
-      st = mb__eig_lobpcg(ham, s->in.nband, &j->eo, s->kd[ik].psi,
-                          s->eig + (size_t)ik * s->in.nband, &er);
+      st = mb__eig_lobpcg(ham, s->in.nband, &j->eo,
+                          s->kd[ik].psi + (size_t)isp * b->npw * s->in.nband,
+                          s->eig + (size_t)job * s->in.nband, &er);
       if (st == MB_ERR_NOT_CONVERGED) st = MB_OK; /* a few iterations per step */
     }
     mb__ham_free(ham);
     if (st != MB_OK) {
       j->st = st;
-      snprintf(j->msg, sizeof j->msg, "k-point %d: %s", ik, mb_last_error());
+      if (s->nsp == 2)
+        snprintf(j->msg, sizeof j->msg, "spin %s, k-point %d: %s", isp ? "down" : "up", ik,
+                 mb_last_error());
+      else
+        snprintf(j->msg, sizeof j->msg, "k-point %d: %s", ik, mb_last_error());
       break;
     }
   }
@@ -436,7 +505,8 @@ static void *eig_worker(void *arg) {
 }
 
 static mb_status solve_bands(mb__scf *s, const double *vtot, const mb__eig_options *eo) {
-  int nt = s->nthreads < s->kp->nk ? s->nthreads : s->kp->nk;
+  int njob = s->nsp * s->kp->nk;
+  int nt = s->nthreads < njob ? s->nthreads : njob;
   eig_job job[64];
   if (nt > 64) nt = 64;
   pthread_t tid[64];
@@ -461,21 +531,52 @@ static mb_status solve_bands(mb__scf *s, const double *vtot, const mb__eig_optio
 
 /* ---- the SCF loop ---------------------------------------------------------------- */
 
+/* The starting magnetisation of a cold start: sum_a spinat_a rho_a / zion_a with rho_a the
+ * pseudo-atomic valence density of atom a (uniform when its psp has none), limited so
+ * that neither spin density is negative. rho holds the total on entry, (up, down) on
+ * exit. */
+static mb_status split_spins(mb__scf *s, double *rho, double *work) {
+  const mb__fft *fft = s->fft;
+  size_t N = fft->ntot;
+  double *m = rho + N; /* the down block holds the magnetisation until the split */
+  memset(m, 0, N * sizeof(double));
+  for (int a = 0; a < s->in.natoms; a++) {
+    if (s->spinat[a] == 0) continue;
+    int has_val = 0;
+    mb_status st = mb__ionic_valence(fft, 1, s->frac + 3 * a, s->types + a, s->in.psp, work,
+                                     &has_val);
+    if (st != MB_OK) return st;
+    double sum = 0;
+    if (has_val)
+      for (size_t i = 0; i < N; i++) sum += work[i] = work[i] > 0 ? work[i] : 0;
+    for (size_t i = 0; i < N; i++)
+      m[i] += has_val && sum > 0 ? s->spinat[a] * work[i] / (sum * fft->omega / N)
+                                 : s->spinat[a] / fft->omega;
+  }
+  for (size_t i = 0; i < N; i++) {
+    double t = rho[i], mi = t > 0 ? fmax(-t, fmin(t, m[i])) : 0; /* ringing: no moment */
+    rho[i] = 0.5 * (t + mi), m[i] = 0.5 * (t - mi);
+  }
+  return MB_OK;
+}
+
 mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   if (!s || !res) return mb__error(MB_ERR_INVALID_ARG, "mb__scf_solve: NULL argument");
   const mb__scf_input *in = &s->in;
-  const int nband = in->nband;
+  const int nband = in->nband, nsp = s->nsp;
   const mb__fft *fft = s->fft;
   const mb__kpoints *kp = s->kp;
-  size_t N = fft->ntot;
+  const int nk = kp->nk;
+  size_t N = fft->ntot, NS = N * nsp;
   mb__scf_result r;
   memset(&r, 0, sizeof r);
-  double *vtot = mb__malloc(N, sizeof(double)), *vh = mb__malloc(N, sizeof(double));
+  double *vtot = mb__malloc(NS, sizeof(double)), *vh = mb__malloc(N, sizeof(double));
+  double *rhot = nsp == 2 ? mb__malloc(N, sizeof(double)) : NULL; /* up + down */
   double *wt = mb__malloc(nband, sizeof(double));
   double complex *work = mb__fft_array(N);
-  double *vtau_out = s->tau ? mb__malloc(N, sizeof(double)) : NULL; /* at rho_out, unused */
+  double *vtau_out = s->tau ? mb__malloc(NS, sizeof(double)) : NULL; /* at rho_out, unused */
   mb_status st = MB_OK;
-  if (!vtot || !vh || !wt || !work || (s->tau && !vtau_out)) {
+  if (!vtot || !vh || !wt || !work || (s->tau && !vtau_out) || (nsp == 2 && !rhot)) {
     st = work ? MB_ERR_NOMEM : mb__error(MB_ERR_NOMEM, "mb__scf_solve: out of memory");
     goto cleanup;
   }
@@ -483,10 +584,13 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   if (!warm) {
     /* cold start: random vectors and, as ABINIT, the superposition of the pseudo-atomic
      * valence densities (negative ringing clipped, rescaled to the electron count), or
-     * the uniform density when no psp carries one */
-    for (int ik = 0; ik < kp->nk; ik++)
-      mb__eig_random_start(s->kd[ik].basis, nband, 1234567ULL + (unsigned long long)ik,
-                           s->kd[ik].psi);
+     * the uniform density when no psp carries one; spin-polarised, split by the
+     * starting moments (split_spins) */
+    for (int ik = 0; ik < nk; ik++)
+      for (int sp = 0; sp < nsp; sp++)
+        mb__eig_random_start(s->kd[ik].basis, nband,
+                             1234567ULL + (unsigned long long)ik + 7919ULL * sp,
+                             s->kd[ik].psi + (size_t)sp * s->kd[ik].basis->npw * nband);
     int has_val = 0;
     if ((st = mb__ionic_valence(fft, in->natoms, s->frac, s->types, in->psp, s->rho,
                                 &has_val)) != MB_OK)
@@ -501,19 +605,20 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     } else {
       for (size_t i = 0; i < N; i++) s->rho[i] = s->nelect / fft->omega;
     }
+    /* (the split is pointwise: it keeps the symmetry of the total and of the moments,
+     * which the group of the magnetic order respects) */
+    if (nsp == 2 && (st = split_spins(s, s->rho, vh)) != MB_OK) goto cleanup;
   } else {
-    memcpy(s->rho, s->rho_out, N * sizeof(double));
+    memcpy(s->rho, s->rho_out, NS * sizeof(double));
     /* the last density has the symmetry of the last positions: project it on the
      * current group */
-    if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho)) != MB_OK) goto cleanup;
+    for (int sp = 0; sp < nsp && s->sym; sp++)
+      if ((st = mb__symm_density(s->sym, fft, s->rho + sp * N)) != MB_OK) goto cleanup;
   }
-  /* meta-GGA: the input tau is the last output one; from a cold start, the Thomas-Fermi
-   * tau of the start density, 3/10 (3 pi^2)^(2/3) rho^(5/3) */
-  if (s->tau && !warm)
-    for (size_t i = 0; i < N; i++)
-      s->tau[i] = 0.3 * pow(3 * M_PI * M_PI, 2.0 / 3) * pow(fmax(s->rho[i], 0), 5.0 / 3);
-  else if (s->tau)
-    memcpy(s->tau, s->tau_out, N * sizeof(double));
+  /* meta-GGA: from a cold start, tau_unif + tau_W of the start density
+   * (mb__xc_tau_start); warm, the last input */
+  if (s->tau && !warm && (st = mb__xc_tau_start(fft, nsp, s->rho, s->tau)) != MB_OK)
+    goto cleanup;
   mb__mixer_reset(s->mixer);
   r.ewald = s->ewald;
   r.pspcore = s->pspcore = mb__ionic_pspcore(fft->omega, in->natoms, s->types, in->psp);
@@ -522,13 +627,19 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   double eprev = 0, resnorm = warm ? 1e-3 : 1;
   int nsmall = 0;
   for (int step = 1; step <= in->maxstep; step++) {
-    /* potential of rho_in */
+    /* potential of rho_in: V_s = V_ion + V_H[rho_up + rho_down] + V_xc,s */
     double eh, exc;
-    if ((st = mb__hartree(fft, s->rho, &eh, vh)) != MB_OK ||
+    const double *rin = s->rho;
+    if (nsp == 2) {
+      for (size_t i = 0; i < N; i++) rhot[i] = s->rho[i] + s->rho[N + i];
+      rin = rhot;
+    }
+    if ((st = mb__hartree(fft, rin, &eh, vh)) != MB_OK ||
         (st = mb__xc_eval(s->xc, fft, s->rho, s->has_core ? s->core : NULL, s->tau, &exc,
                           s->vxc, NULL, s->vtau)) != MB_OK)
       goto cleanup;
-    for (size_t i = 0; i < N; i++) vtot[i] = s->vion[i] + vh[i] + s->vxc[i];
+    for (int sp = 0; sp < nsp; sp++)
+      for (size_t i = 0; i < N; i++) vtot[sp * N + i] = s->vion[i] + vh[i] + s->vxc[sp * N + i];
 
     /* bands: many iterations from a random start, then a few per step */
     mb__eig_options eo = {.tol = fmin(1e-3, fmax(1e-9, 0.01 * resnorm)),
@@ -536,40 +647,57 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     if ((st = solve_bands(s, vtot, &eo)) != MB_OK) goto cleanup;
 
     /* occupations, output density, energies of the output state */
-    double fermi, entropy;
-    if ((st = occupy(in, kp, s->nelect, s->eig, s->occ, &fermi, &entropy)) != MB_OK)
+    double fermi[2], entropy;
+    if ((st = occupy(in, kp, nsp, s->nelect, s->eig, s->occ, fermi, &entropy)) != MB_OK)
       goto cleanup;
     double ekin = 0, enl = 0;
-    memset(s->rho_out, 0, N * sizeof(double));
-    if (s->tau_out) memset(s->tau_out, 0, N * sizeof(double));
-    for (int ik = 0; ik < kp->nk; ik++) {
-      const mb__basis *b = s->kd[ik].basis;
-      for (int ib = 0; ib < nband; ib++) {
-        wt[ib] = s->occ[(size_t)ik * nband + ib] * kp->weight[ik];
-        const double complex *c = s->kd[ik].psi + (size_t)ib * b->npw;
-        double t = 0;
-        for (int g = 0; g < b->npw; g++) t += b->kin[g] * creal(c[g] * conj(c[g]));
-        ekin += wt[ib] * t;
+    memset(s->rho_out, 0, NS * sizeof(double));
+    if (s->tau_out) memset(s->tau_out, 0, NS * sizeof(double));
+    for (int sp = 0; sp < nsp; sp++)
+      for (int ik = 0; ik < nk; ik++) {
+        const mb__basis *b = s->kd[ik].basis;
+        const double complex *psi = s->kd[ik].psi + (size_t)sp * b->npw * nband;
+        const double *occ = s->occ + ((size_t)sp * nk + ik) * nband;
+        for (int ib = 0; ib < nband; ib++) {
+          wt[ib] = occ[ib] * kp->weight[ik];
+          const double complex *c = psi + (size_t)ib * b->npw;
+          double t = 0;
+          for (int g = 0; g < b->npw; g++) t += b->kin[g] * creal(c[g] * conj(c[g]));
+          ekin += wt[ib] * t;
+        }
+        enl += mb__nonlocal_energy(s->kd[ik].nl, nband, psi, wt);
+        if ((st = mb__density_add(fft, b, nband, psi, wt, work, s->rho_out + sp * N,
+                                  s->tau_out ? s->tau_out + sp * N : NULL)) != MB_OK)
+          goto cleanup;
       }
-      enl += mb__nonlocal_energy(s->kd[ik].nl, nband, s->kd[ik].psi, wt);
-      if ((st = mb__density_add(fft, b, nband, s->kd[ik].psi, wt, work, s->rho_out,
-                                s->tau_out)) != MB_OK)
-        goto cleanup;
-    }
     /* the irreducible k-points give a density of the right integral but not of the
      * crystal's symmetry: average it over the space group */
-    if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho_out)) != MB_OK) goto cleanup;
-    if (s->sym && s->tau_out && (st = mb__symm_density(s->sym, fft, s->tau_out)) != MB_OK)
-      goto cleanup;
+    for (int sp = 0; sp < nsp && s->sym; sp++) {
+      if ((st = mb__symm_density(s->sym, fft, s->rho_out + sp * N)) != MB_OK) goto cleanup;
+      if (s->tau_out && (st = mb__symm_density(s->sym, fft, s->tau_out + sp * N)) != MB_OK)
+        goto cleanup;
+    }
+    const double *rout = s->rho_out;
+    if (nsp == 2) {
+      double m = 0, am = 0;
+      for (size_t i = 0; i < N; i++) {
+        rhot[i] = s->rho_out[i] + s->rho_out[N + i];
+        double d = s->rho_out[i] - s->rho_out[N + i];
+        m += d, am += fabs(d);
+      }
+      rout = rhot;
+      r.magnetization = m * fft->omega / (double)N;
+      r.abs_magnetization = am * fft->omega / (double)N;
+    }
     double eloc = 0;
-    for (size_t i = 0; i < N; i++) eloc += s->vion[i] * s->rho_out[i];
+    for (size_t i = 0; i < N; i++) eloc += s->vion[i] * rout[i];
     eloc *= fft->omega / (double)N;
-    if ((st = mb__hartree(fft, s->rho_out, &eh, NULL)) != MB_OK ||
+    if ((st = mb__hartree(fft, rout, &eh, NULL)) != MB_OK ||
         (st = mb__xc_eval(s->xc, fft, s->rho_out, s->has_core ? s->core : NULL, s->tau_out,
                           &exc, s->vxc, NULL, vtau_out)) != MB_OK)
       goto cleanup;
     r.kinetic = ekin, r.nonlocal = enl, r.local = eloc, r.hartree = eh;
-    r.xc = exc, r.entropy = entropy, r.fermi = fermi;
+    r.xc = exc, r.entropy = entropy, r.fermi = fermi[0], r.fermi_down = fermi[1];
     r.internal = ekin + enl + eloc + eh + exc + r.ewald + r.pspcore;
     r.free = r.internal + entropy;
     r.steps = step;
@@ -577,14 +705,23 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
 
     if ((st = mb__mixer_step(s->mixer, s->rho, s->rho_out, s->rho, &resnorm)) != MB_OK)
       goto cleanup;
-    if (s->tau) memcpy(s->tau, s->tau_out, N * sizeof(double)); /* tau is not mixed */
+    /* tau follows by simple linear mixing at the density's rate: taking the output tau
+     * whole lets SCAN's iso-orbital indicator swing in low-density regions */
+    if (s->tau) {
+      double a = in->mixing > 0 ? in->mixing : 0.6;
+      for (size_t i = 0; i < NS; i++) s->tau[i] += a * (s->tau_out[i] - s->tau[i]);
+    }
     r.resnorm = resnorm;
     double de = step > 1 ? r.free - eprev : INFINITY; /* no change to report at step 1 */
     eprev = r.free;
     char dbuf[32] = "-";
     if (step > 1) snprintf(dbuf, sizeof dbuf, "%.3e", de);
-    mb__log(&s->log, MB_LOG_INFO, "scf %d  E = %.10f Ha  dE = %s  res = %.3e", step, r.free,
-            dbuf, resnorm);
+    if (nsp == 2)
+      mb__log(&s->log, MB_LOG_INFO, "scf %d  E = %.10f Ha  dE = %s  res = %.3e  M = %.4f",
+              step, r.free, dbuf, resnorm, r.magnetization);
+    else
+      mb__log(&s->log, MB_LOG_INFO, "scf %d  E = %.10f Ha  dE = %s  res = %.3e", step, r.free,
+              dbuf, resnorm);
     nsmall = step > 1 && fabs(de) < in->toldfe ? nsmall + 1 : 0;
     if (nsmall >= 2 && resnorm < in->tolrho) {
       s->converged = 1;
@@ -598,18 +735,18 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
 cleanup:
   s->last = r;
   *res = r;
-  free(vtot), free(vh), free(wt), free(vtau_out);
+  free(vtot), free(vh), free(wt), free(vtau_out), free(rhot);
   mb__fft_array_free(work);
   return st;
 }
 
-mb_status mb__scf_eigenvalues(const mb__scf *s, int *nk, int *nband, const double **eig,
-                              const double **kpt, const double **wtk) {
-  if (!s || !nk || !nband || !eig || !kpt || !wtk)
+mb_status mb__scf_eigenvalues(const mb__scf *s, int *nspin, int *nk, int *nband,
+                              const double **eig, const double **kpt, const double **wtk) {
+  if (!s || !nspin || !nk || !nband || !eig || !kpt || !wtk)
     return mb__error(MB_ERR_INVALID_ARG, "mb__scf_eigenvalues: NULL argument");
   if (!s->solved)
     return mb__error(MB_ERR_INVALID_ARG, "mb__scf_eigenvalues: not solved yet");
-  *nk = s->kp->nk, *nband = s->in.nband;
+  *nspin = s->nsp, *nk = s->kp->nk, *nband = s->in.nband;
   *eig = s->eig, *kpt = s->kp->k, *wtk = s->kp->weight;
   return MB_OK;
 }

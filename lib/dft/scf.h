@@ -74,6 +74,14 @@ typedef struct mb__scf_input {
   double mixing;           /* Pulay mixing parameter in (0, 1]; 0: the default 0.6 */
   double charge;           /* net charge of the cell (e): nelect = sum zion - charge; the
                               ions' terms (Ewald, E_pspcore) keep sum zion, as ABINIT */
+  /* collinear spin (ABINIT nsppol 2): nspin 0 or 1 unpolarised, 2 polarised */
+  int nspin;
+  const double *spinat;    /* natoms starting moments (electrons up - down), or NULL: the
+                              start density's magnetisation (ABINIT spinat, z only) */
+  int fix_moment;          /* 1: the total moment (up - down electrons) is held at
+                              moment, each spin with its own Fermi level (ABINIT
+                              spinmagntarget); 0: free, one Fermi level */
+  double moment;
 } mb__scf_input;
 
 typedef struct mb__scf_result {
@@ -81,7 +89,11 @@ typedef struct mb__scf_result {
   double entropy;          /* -tsmear S */
   double internal;         /* E */
   double free;             /* F = E + entropy */
-  double fermi;            /* Fermi level (smearing) or highest occupied eigenvalue */
+  double fermi;            /* Fermi level (smearing) or highest occupied eigenvalue; with
+                              a fixed moment the spin-up one */
+  double fermi_down;       /* fixed moment: the spin-down Fermi level; else = fermi */
+  double magnetization;    /* nspin 2: integral of rho_up - rho_down (electrons), else 0 */
+  double abs_magnetization;/* nspin 2: integral of |rho_up - rho_down| */
   double resnorm;          /* last density residual norm */
   int steps;
 } mb__scf_result;
@@ -138,17 +150,17 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res);
  * non-local, core correction, Ewald). */
 mb_status mb__scf_forces(mb__scf *s, double *forces);
 /* Eigenvalues (Hartree) of the irreducible k-points after a solve: *eig is
- * nk*nband values (k-point after k-point), *kpt 3*nk reduced, *wtk nk; borrowed,
- * valid until the next solve or free. */
-mb_status mb__scf_eigenvalues(const mb__scf *s, int *nk, int *nband, const double **eig,
-                              const double **kpt, const double **wtk);
+ * nspin*nk*nband values (spin up's k-points, then spin down's; k-point after k-point),
+ * *kpt 3*nk reduced, *wtk nk; borrowed, valid until the next solve or free. */
+mb_status mb__scf_eigenvalues(const mb__scf *s, int *nspin, int *nk, int *nband,
+                              const double **eig, const double **kpt, const double **wtk);
 
 /* The state behind an mb__scf, shared by scf.c and forces.c only (treat as opaque
  * elsewhere). */
 typedef struct mb__scf_kpoint {
   mb__basis *basis;
   mb__nonlocal *nl;
-  double complex *psi;     /* npw * nband, the last solution */
+  double complex *psi;     /* npw * nband * nsp, the last solution (spin after spin) */
 } mb__scf_kpoint;
 
 struct mb__scf {
@@ -158,6 +170,9 @@ struct mb__scf {
   mb__psp **psp;           /* ntypes, owned array (in.psp points here) */
   mb__symm *sym;           /* space group (use_symmetry), else NULL */
   double *zion;            /* natoms */
+  int nsp;                 /* spin channels: 1, or 2 (in.nspin 2) */
+  double *spinat;          /* natoms, owned (zeros when in.spinat is NULL); nspin 2 only */
+  int *symtypes;           /* natoms: types split by starting moment (symmetry search) */
   int nthreads;
   mb_logger log;
   mb__fft *fft;
@@ -168,13 +183,14 @@ struct mb__scf {
   double nelect, ewald, pspcore;
   int has_core;
   double *vion, *core;     /* ionic local potential, model core density (ntot) */
-  double *rho;             /* next input density (ntot) */
-  double *rho_out;         /* output density of the last step (ntot) */
-  double *vxc;             /* V_xc[rho_out + core] of the last step (ntot) */
+  /* fields per spin: nsp blocks of ntot (up, down), kohnsham.h's convention */
+  double *rho;             /* next input density */
+  double *rho_out;         /* output density of the last step */
+  double *vxc;             /* V_xc[rho_out + core] of the last step */
   double *tau, *tau_out;   /* meta-GGA: the kinetic-energy density of the next input and
-                              of the last output (ntot), else NULL */
-  double *vtau;            /* meta-GGA: dE_xc/dtau of the input (ntot), else NULL */
-  double *eig, *occ;       /* nk * nband */
+                              of the last output, else NULL */
+  double *vtau;            /* meta-GGA: dE_xc/dtau of the input, else NULL */
+  double *eig, *occ;       /* nsp * nk * nband: [(isp * nk + ik) * nband + ib] */
   int solved;              /* wavefunctions and densities hold a solution */
   int converged;           /* ... for the current positions */
   mb__scf_result last;

@@ -131,6 +131,35 @@ static void sub_divergence(const mb__fft *fft, const double *h, double complex *
   for (size_t i = 0; i < n; i++) out[i] -= creal(w[i]);
 }
 
+mb_status mb__xc_tau_start(const mb__fft *fft, int nspin, const double *rho, double *tau) {
+  const size_t n = fft->ntot;
+  double complex *g = mb__fft_array(n), *w = mb__fft_array(n);
+  double *grad = mb__malloc(3 * n, sizeof *grad), *d = mb__malloc(n, sizeof *d);
+  mb_status st = MB_OK;
+  if (!g || !w || !grad || !d) {
+    st = MB_ERR_NOMEM;
+    goto cleanup;
+  }
+  /* per spin: tau_unif(rho_s) = 3/10 (6 pi^2)^(2/3) rho_s^(5/3) (unpolarised
+   * 3/10 (3 pi^2)^(2/3) rho^(5/3)), tau_W = |grad rho_s|^2 / (8 rho_s) */
+  const double cf = 0.3 * pow(3.0 * nspin * M_PI * M_PI, 2.0 / 3);
+  for (int s = 0; s < nspin; s++) {
+    for (size_t i = 0; i < n; i++) d[i] = rho[s * n + i] > 1e-14 ? rho[s * n + i] : 1e-14;
+    gradient(fft, d, g, w, grad);
+    for (size_t i = 0; i < n; i++) {
+      double g2 = grad[i] * grad[i] + grad[n + i] * grad[n + i] + grad[2 * n + i] * grad[2 * n + i];
+      /* no kinetic energy where there is no density (the gradient of the clamped
+       * field means nothing there) */
+      tau[s * n + i] = rho[s * n + i] > 1e-14 ? cf * pow(d[i], 5.0 / 3) + g2 / (8 * d[i]) : 0;
+    }
+  }
+cleanup:
+  mb__fft_array_free(g);
+  mb__fft_array_free(w);
+  free(grad), free(d);
+  return st;
+}
+
 mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
                       const double *rho_core, const double *tau, double *exc, double *vxc,
                       double *vxc_rho, double *vtau) {
@@ -145,18 +174,32 @@ mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
   mb_status st = MB_OK;
   double *dens = mb__malloc(ns * n, sizeof *dens); /* libxc layout: spins interleaved */
   double *zk = mb__malloc(n, sizeof *zk), *vr = mb__malloc(ns * n, sizeof *vr);
+  unsigned char *off = mb__calloc(n, 1); /* points of no density */
   double *grad = NULL, *sigma = NULL, *vs = NULL, *vsig = NULL, *h = NULL;
   double *tt = NULL, *lapl = NULL, *vl = NULL, *vt = NULL;
   double complex *g = NULL, *w = NULL;
-  if (!dens || !zk || !vr) {
+  if (!dens || !zk || !vr || !off) {
     st = MB_ERR_NOMEM;
     goto cleanup;
   }
-  for (int s = 0; s < ns; s++)
-    for (size_t i = 0; i < n; i++) {
+  /* Where a (mixed) density is not positive it is clamped to denpos, and the point gets
+   * no xc energy and no potential: the FFT gradient of a clamped density is not small
+   * there, and meta-GGAs (SCAN) return potentials of 1e10 Ha at such points, which a
+   * Pulay step into negative density (a vacancy, a vacuum) then feeds to the bands. */
+  /* off[i]: bit 1 the point (no density), bits 2, 4 a spin channel that a meta-GGA
+   * leaves without potential (its density clamped: libxc's tau-dependent potential at a
+   * clamped density and an unrelated tau is noise); one empty spin is fine for LDA/GGA
+   * (full polarisation) */
+  for (size_t i = 0; i < n; i++) {
+    double tot = 0;
+    for (int s = 0; s < ns; s++) {
       double d = rho[s * n + i] + (rho_core ? rho_core[i] / ns : 0);
       dens[i * ns + s] = d > xc->denpos ? d : xc->denpos;
+      tot += d;
+      if (mgga && ns == 2 && !(d > xc->denpos)) off[i] |= (unsigned char)(2 << s);
     }
+    if (!(tot > xc->denpos)) off[i] |= 1;
+  }
   if (gga) {
     grad = mb__malloc(3 * ns * n, sizeof *grad);
     sigma = mb__malloc(nsig * n, sizeof *sigma);
@@ -213,6 +256,23 @@ mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
       xc_gga_exc_vxc(fn, n, dens, sigma, zk, vr, vsig);
     else
       xc_lda_exc_vxc(fn, n, dens, zk, vr);
+    for (size_t i = 0; i < n; i++)
+      if (off[i] & 1) {
+        zk[i] = 0;
+        for (int s = 0; s < ns; s++) vr[i * ns + s] = 0;
+        if (fn->info->family != XC_FAMILY_LDA)
+          for (int q = 0; q < nsig; q++) vsig[i * nsig + q] = 0;
+        if (fn->info->family == XC_FAMILY_MGGA)
+          for (int s = 0; s < ns; s++) vt[i * ns + s] = 0;
+      } else if (off[i]) { /* one spin channel of a meta-GGA: sigma_ss' = 0, 1, 2 */
+        for (int s = 0; s < 2; s++)
+          if (off[i] & (2 << s)) {
+            vr[i * 2 + s] = 0;
+            if (fn->info->family != XC_FAMILY_LDA)
+              vsig[i * 3 + 2 * s] = vsig[i * 3 + 1] = 0;
+            if (fn->info->family == XC_FAMILY_MGGA) vt[i * 2 + s] = 0;
+          }
+      }
     if (fn->info->family == XC_FAMILY_MGGA)
       for (int s = 0; s < ns; s++)
         for (size_t i = 0; i < n; i++) vtau[s * n + i] += vt[i * ns + s];
@@ -246,6 +306,7 @@ mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
     *vxc_rho = sum * fft->omega / (double)n;
   }
 cleanup:
+  free(off);
   free(dens);
   free(zk);
   free(vr);

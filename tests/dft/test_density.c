@@ -242,6 +242,93 @@ START_TEST(test_xc_finite_differences) {
 }
 END_TEST
 
+/* A mixed density can dip below zero (a Pulay step into a vacancy or a vacuum): the xc
+ * potential must stay bounded there. SCAN returned potentials of 1e10 Ha at such points
+ * before they were switched off, and the bcc-Li vacancy SCF of examples/dft-neb then
+ * jumped to +44 Ha. */
+START_TEST(test_xc_negative_density) {
+  mb__fft *f = cubic_box(7, 24);
+  size_t n = f->ntot;
+  double *rho = malloc(sizeof(double) * n), *tau = malloc(sizeof(double) * n);
+  double *v = malloc(sizeof(double) * n), *vtau = malloc(sizeof(double) * n);
+  const int ixcs[3] = {-263267, -497498, 11}; /* SCAN, r2SCAN (libxc ids), PBE */
+  for (int t = 0; t < 3; t++) {
+    mb__xc *xc = NULL;
+    MB_OK_OR_FAIL(mb__xc_from_ixc(ixcs[t], 1, &xc));
+    size_t nneg = 0;
+    for (size_t i = 0; i < n; i++) {
+      double x[3];
+      box_point(f, i, x);
+      double r2 = 0;
+      for (int a = 0; a < 3; a++) r2 += (x[a] - 3.5) * (x[a] - 3.5);
+      rho[i] = 0.05 * exp(-r2 / 4) - 0.002; /* negative beyond ~3 Bohr from the centre */
+      nneg += rho[i] <= 0;
+      double d = fmax(rho[i], 0);
+      tau[i] = 0.3 * pow(3 * M_PI * M_PI, 2.0 / 3) * pow(d, 5.0 / 3);
+    }
+    ck_assert(nneg > n / 4);
+    double exc;
+    MB_OK_OR_FAIL(mb__xc_eval(xc, f, rho, NULL, tau, &exc, v, NULL, ixcs[t] < 0 ? vtau : NULL));
+    double vmax = 0;
+    for (size_t i = 0; i < n; i++) {
+      ck_assert(isfinite(v[i]));
+      vmax = fmax(vmax, fabs(v[i]));
+    }
+    fprintf(stderr, "xc ixc %d on a density negative at %zu of %zu points: E_xc %.6f Ha, "
+            "max |v_xc| %.3f Ha\n", ixcs[t], nneg, n, exc, vmax);
+    ck_assert(isfinite(exc) && exc < 0);
+    ck_assert_msg(vmax < 10, "ixc %d: |v_xc| up to %g Ha", ixcs[t], vmax);
+    mb__xc_free(xc);
+  }
+  free(rho), free(tau), free(v), free(vtau);
+  mb__fft_free(f);
+}
+END_TEST
+
+/* Meta-GGAs spin-polarised: equal spin densities (rho/2, tau/2 each) give the unpolarised
+ * energy and potentials (libxc's two code paths), as the LDA/GGA check above. */
+START_TEST(test_xc_mgga_spin_compensated) {
+  mb__fft *f = cubic_box(7, 20);
+  size_t n = f->ntot;
+  double *rho = malloc(sizeof(double) * n), *tau = malloc(sizeof(double) * n);
+  double *r2 = malloc(sizeof(double) * 2 * n), *t2 = malloc(sizeof(double) * 2 * n);
+  double *v1 = malloc(sizeof(double) * n), *vt1 = malloc(sizeof(double) * n);
+  double *v2 = malloc(sizeof(double) * 2 * n), *vt2 = malloc(sizeof(double) * 2 * n);
+  const int ixcs[2] = {-263267, -497498};
+  for (int t = 0; t < 2; t++) {
+    mb__xc *x1 = NULL, *x2 = NULL;
+    MB_OK_OR_FAIL(mb__xc_from_ixc(ixcs[t], 1, &x1));
+    MB_OK_OR_FAIL(mb__xc_from_ixc(ixcs[t], 2, &x2));
+    for (size_t i = 0; i < n; i++) {
+      double x[3];
+      box_point(f, i, x);
+      double q = 0;
+      for (int a = 0; a < 3; a++) q += (x[a] - 3.5) * (x[a] - 3.5);
+      rho[i] = 0.2 * exp(-q / 3) + 0.01;
+    }
+    MB_OK_OR_FAIL(mb__xc_tau_start(f, 1, rho, tau));
+    for (size_t i = 0; i < n; i++) tau[i] *= 1.3; /* alpha away from 1 */
+    for (size_t i = 0; i < n; i++) r2[i] = r2[n + i] = 0.5 * rho[i], t2[i] = t2[n + i] = 0.5 * tau[i];
+    double e1, e2;
+    MB_OK_OR_FAIL(mb__xc_eval(x1, f, rho, NULL, tau, &e1, v1, NULL, vt1));
+    MB_OK_OR_FAIL(mb__xc_eval(x2, f, r2, NULL, t2, &e2, v2, NULL, vt2));
+    double dv = 0, dvt = 0;
+    for (size_t i = 0; i < n; i++)
+      for (int s = 0; s < 2; s++) {
+        dv = fmax(dv, fabs(v2[s * n + i] - v1[i]));
+        dvt = fmax(dvt, fabs(vt2[s * n + i] - vt1[i]));
+      }
+    fprintf(stderr, "xc ixc %d spin-compensated: E %.12f vs %.12f, max |dv| %.1e, "
+            "max |dv_tau| %.1e\n", ixcs[t], e2, e1, dv, dvt);
+    ck_assert_msg(fabs(e1 - e2) < 1e-10 * fabs(e1), "%.14g vs %.14g", e2, e1);
+    ck_assert(dv < 1e-8 && dvt < 1e-8);
+    mb__xc_free(x1), mb__xc_free(x2);
+  }
+  free(rho), free(tau), free(r2), free(t2), free(v1), free(vt1), free(v2), free(vt2);
+  mb__fft_free(f);
+}
+END_TEST
+
 /* ---- occupations ------------------------------------------------------------------------ */
 
 static const mb__smearing KINDS[4] = {MB__SMEAR_FERMI_DIRAC, MB__SMEAR_COLD,
@@ -413,6 +500,8 @@ int main(void) {
   tcase_add_test(tc, test_hartree_gaussian);
   tcase_add_test(tc, test_xc_uniform);
   tcase_add_test(tc, test_xc_finite_differences);
+  tcase_add_test(tc, test_xc_negative_density);
+  tcase_add_test(tc, test_xc_mgga_spin_compensated);
   tcase_add_test(tc, test_smearing_functions);
   tcase_add_test(tc, test_occupations);
   tcase_add_test(tc, test_mixing);

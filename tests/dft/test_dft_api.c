@@ -277,6 +277,81 @@ START_TEST(test_li_smeared) {
 }
 END_TEST
 
+/* Spin (MB_DFT_SPIN): bcc Li is not magnetic. From a starting moment the free-moment
+ * run must lose it and give the unpolarised free energy (both computed here: the
+ * polarised route through libxc's spin-polarised PW92 and the two channels' occupations
+ * against the unpolarised one); a moment held at 0.3 mu_B costs energy; the spin
+ * eigenvalues, the magnetisation and the argument checks. ABINIT parity of the spin
+ * path (O2, nsppol 2) is in tests/tools/test_cli_dft.sh. */
+START_TEST(test_li_spin) {
+  const double h = 6.6 / 2 * BOHR;
+  const double lat[9] = {-h, h, h, h, -h, h, h, h, -h}, frac[3] = {0, 0, 0};
+  const int z[1] = {3}, grid[3] = {4, 4, 4};
+  const double shift[3] = {0.5, 0.5, 0.5};
+  char buf[1024];
+  mb_structure *s = NULL;
+  mb_dft *d = NULL, *c = NULL;
+  MB_OK_OR_FAIL(mb_structure_create(lat, 1, frac, MB_COORDS_FRACTIONAL, z, &s));
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 8 * HA));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SCF_TOL, 1e-9));
+  MB_OK_OR_FAIL(mb_dft_set_kpoints(d, grid, shift));
+  MB_OK_OR_FAIL(mb_dft_set_smearing(d, MB_SMEARING_FERMI_DIRAC, 0.01 * HA));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Li", psp_path(LI_PSP, buf, sizeof buf)));
+  double e0, f0, m, am, f1, f2, v;
+  MB_OK_OR_FAIL(mb_dft_compute(d, &e0, &f0, NULL));
+  MB_OK_OR_FAIL(mb_dft_magnetization(d, &m, &am));
+  ck_assert(m == 0 && am == 0);
+  /* polarised, free moment, starting from 1 mu_B */
+  const double mom[1] = {1.0};
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SPIN, 1));
+  MB_OK_OR_FAIL(mb_dft_set_magnetic_moments(d, mom));
+  MB_OK_OR_FAIL(mb_dft_get_option(d, MB_DFT_SPIN, &v));
+  ck_assert(v == 1);
+  MB_OK_OR_FAIL(mb_dft_copy(d, &c)); /* settings and moments travel with a copy */
+  MB_OK_OR_FAIL(mb_dft_compute(c, NULL, &f1, NULL));
+  MB_OK_OR_FAIL(mb_dft_magnetization(c, &m, &am));
+  fprintf(stderr, "Li spin: F unpolarised %.8f eV, polarised from 1 mu_B %.8f eV, M %.2e\n",
+          f0, f1, m);
+  ck_assert_msg(fabs(m) < 1e-4 && am < 1e-3, "M = %g, |M| = %g", m, am);
+  ck_assert_msg(fabs(f1 - f0) < 2e-6, "%.8f vs %.8f eV", f1, f0);
+  int nk, nb, nk2, nb2;
+  ck_assert_int_eq(mb_dft_eigenvalues(c, &nk, &nb, NULL, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(mb_last_error(), "mb_dft_eigenvalues_spin"));
+  MB_OK_OR_FAIL(mb_dft_eigenvalues_spin(c, 0, &nk, &nb, NULL, NULL, NULL));
+  MB_OK_OR_FAIL(mb_dft_eigenvalues_spin(c, 1, &nk2, &nb2, NULL, NULL, NULL));
+  ck_assert(nk == nk2 && nb == nb2);
+  double *up = malloc(sizeof(double) * nk * nb), *dn = malloc(sizeof(double) * nk * nb);
+  MB_OK_OR_FAIL(mb_dft_eigenvalues_spin(c, 0, &nk, &nb, up, NULL, NULL));
+  MB_OK_OR_FAIL(mb_dft_eigenvalues_spin(c, 1, &nk, &nb, dn, NULL, NULL));
+  for (int i = 0; i < nk * nb; i++) ck_assert_msg(fabs(up[i] - dn[i]) < 1e-3, "%g %g", up[i], dn[i]);
+  ck_assert_int_eq(mb_dft_eigenvalues_spin(c, 2, &nk, &nb, NULL, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_eigenvalues_spin(d, 0, &nk, &nb, NULL, NULL, NULL), MB_ERR_INVALID_ARG);
+  free(up), free(dn);
+  /* a moment held at 0.3 mu_B: exactly that moment, a higher free energy */
+  MB_OK_OR_FAIL(mb_dft_set_option(c, MB_DFT_FIX_MOMENT, 1));
+  MB_OK_OR_FAIL(mb_dft_set_option(c, MB_DFT_MOMENT, 0.3));
+  MB_OK_OR_FAIL(mb_dft_compute(c, NULL, &f2, NULL));
+  MB_OK_OR_FAIL(mb_dft_magnetization(c, &m, &am));
+  fprintf(stderr, "Li spin: held at 0.3 mu_B: F %.8f eV (+%.2f meV), M %.6f\n", f2,
+          1000 * (f2 - f0), m);
+  ck_assert_msg(fabs(m - 0.3) < 1e-6, "M = %.8f", m);
+  ck_assert(f2 > f0 + 1e-3);
+  /* argument checks */
+  const double bad[1] = {NAN};
+  ck_assert_int_eq(mb_dft_set_magnetic_moments(c, bad), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(c, MB_DFT_SPIN, 2), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(c, MB_DFT_MOMENT, 1e4), MB_ERR_INVALID_ARG);
+  MB_OK_OR_FAIL(mb_dft_set_option(c, MB_DFT_MOMENT, 5)); /* 3 electrons: not possible */
+  ck_assert_int_eq(mb_dft_compute(c, NULL, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(mb_last_error(), "moment of 5"));
+  MB_OK_OR_FAIL(mb_dft_set_magnetic_moments(c, NULL));
+  mb_dft_free(c);
+  mb_dft_free(d);
+  mb_structure_free(s);
+}
+END_TEST
+
 int main(void) {
   char buf[1024];
   struct stat sb;
@@ -294,6 +369,7 @@ int main(void) {
   tcase_add_test(tc, test_set_structure);
   tcase_add_test(tc, test_not_converged);
   tcase_add_test(tc, test_li_smeared);
+  tcase_add_test(tc, test_li_spin);
   suite_add_tcase(s, tc);
   return mb_run_suite(s);
 }

@@ -176,7 +176,8 @@ START_TEST(test_warm_start) {
   mb__scf_free(t2);
   int nk, nb;
   const double *eig, *kpt, *wtk;
-  MB_OK_OR_FAIL(mb__scf_eigenvalues(s, &nk, &nb, &eig, &kpt, &wtk));
+  int nsp_ = 0;
+  MB_OK_OR_FAIL(mb__scf_eigenvalues(s, &nsp_, &nk, &nb, &eig, &kpt, &wtk));
   ck_assert_int_eq(nb, 4);
   ck_assert_int_eq(nk, 4); /* 2x2x2 shifted grid, time reversal only */
   double wsum = 0;
@@ -233,7 +234,8 @@ static void compare_symmetry(const char *name, mb__scf_input *in, int with_force
     e[sym] = r.free;
     const double *eig, *kpt, *wtk;
     int nb;
-    MB_OK_OR_FAIL(mb__scf_eigenvalues(s, &nk[sym], &nb, &eig, &kpt, &wtk));
+    int nsp_ = 0;
+    MB_OK_OR_FAIL(mb__scf_eigenvalues(s, &nsp_, &nk[sym], &nb, &eig, &kpt, &wtk));
     mb__scf_free(s);
   }
   double dfmax = 0;

@@ -183,6 +183,88 @@ assert abs(d["free_energy"] - ref) < 1e-4, (d["free_energy"], ref)
     show
   fi
 fi
+# SCAN on a low-density cell: the bcc-Li vacancy of examples/dft-neb (HGH 3li.1.hgh, no
+# core correction). The Pulay-mixed density dips below zero in the vacancy, where SCAN's
+# potential used to reach 1e10 Ha and the SCF jump to +44 Ha. Reference:
+# tests/data/dft/parity/li_vacancy_scan.abi (ABINIT 9.6.2, usekden 1, ixc -263267, Gamma,
+# Fermi-Dirac 0.1 eV, 12 bands): F = -3.87883433986144 Ha
+if [ -f "$PSP/3li.1.hgh" ]; then
+  run "$MB_SRCDIR/examples/dft-neb/POSCAR_final" --ecut 150 --kpts 1 --functional SCAN \
+    --smearing fermi-dirac:0.1 --scf-tol 1e-8 --pseudo Li="$PSP/3li.1.hgh" --json -q
+  expect_rc 0
+  checks=$((checks + 1))
+  if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ref = -3.87883433986144 * 27.211386245988
+assert abs(d["free_energy"] - ref) < 1e-5, (d["free_energy"], ref)
+assert d["scf_steps"] <= 40, d["scf_steps"]
+'; then
+    fail "'$last': SCAN on the Li vacancy cell does not match ABINIT"
+    show
+  fi
+fi
+# Collinear spin: O2 in a box (tests/data/dft/O2_box.vasp), PBE, the PseudoDojo O without
+# core correction, 15 Ha, Gamma, Gaussian 0.01 Ha, 10 bands per spin, starting moments 1
+# and 1. References tests/data/dft/parity/o2_spin.abi (free moment) and o2_spin_fixed.abi
+# (spinmagntarget 2), ABINIT 9.6.2 nsppol 2: F = -31.2347673952870 Ha and
+# -31.2347673957373 Ha, M = 2, force on atom 0 (-3.55445259e-3, 4.32193534e-3,
+# -8.97489021e-2) Ha/Bohr.
+O2="$MB_SRCDIR/tests/data/dft/O2_box.vasp"
+OPSP="${MB_SHARED_PSP:-$MB_SRCDIR/../shared/psp}/pseudodojo-nc-sr-04-pbe-nocc/O.psp8"
+if [ -f "$OPSP" ]; then
+  for spin in "--magmom 1,1" "--magmom 2*1 --moment 2"; do
+    run "$O2" --ecut 408.17079368982 --kpts 1 --functional PBE --smearing gaussian:0.27211386245988 \
+      --extra-bands 4 --scf-tol 1e-8 --pseudo O="$OPSP" $spin --json -q
+    expect_rc 0
+    checks=$((checks + 1))
+    if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ha, bohr = 27.211386245988, 0.529177210903
+ref = (-31.2347673957373 if "moment" in sys.argv[1] else -31.2347673952870) * ha
+assert abs(d["free_energy"] - ref) < 2e-5, (d["free_energy"], ref)
+assert abs(d["magnetization"] - 2) < 1e-4, d["magnetization"]
+fref = [-3.55445259e-3, 4.32193534e-3, -8.97489021e-2]
+for k in range(3):
+    assert abs(d["forces"][0][k] - fref[k] * ha / bohr) < 1e-3, (d["forces"][0], fref)
+' "$spin"; then
+      fail "'$last': spin-polarised O2 does not match ABINIT"
+      show
+    fi
+  done
+  # a meta-GGA with spin: r2SCAN, o2_spin_r2scan.abi: F = -31.2401097416242 Ha, |M| = 2,
+  # force on atom 0 (-4.53815241e-3, 4.67481453e-3, -7.05763862e-2) Ha/Bohr
+  run "$O2" --ecut 408.17079368982 --kpts 1 --functional r2SCAN \
+    --smearing gaussian:0.27211386245988 --extra-bands 4 --scf-tol 1e-9 --pseudo O="$OPSP" \
+    --magmom 1,1 --json -q
+  expect_rc 0
+  checks=$((checks + 1))
+  if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ha, bohr = 27.211386245988, 0.529177210903
+ref = -31.2401097416242 * ha
+assert abs(d["free_energy"] - ref) < 1.5e-4, (d["free_energy"], ref)
+assert abs(abs(d["magnetization"]) - 2) < 1e-4, d["magnetization"]
+fref = [-4.53815241e-3, 4.67481453e-3, -7.05763862e-2]
+for k in range(3):
+    assert abs(d["forces"][0][k] - fref[k] * ha / bohr) < 1e-3, (d["forces"][0], fref)
+'; then
+    fail "'$last': spin-polarised r2SCAN O2 does not match ABINIT"
+    show
+  fi
+  # starting moments must match the atoms; fixed occupations need a fixed moment
+  run "$O2" --ecut 300 --kpts 1 --functional PBE --pseudo O="$OPSP" --magmom 1,1,1
+  expect_rc 2
+  expect_in err "--magmom gives 3 moments for 2 atoms"
+  run "$O2" --ecut 300 --kpts 1 --functional PBE --pseudo O="$OPSP" --magmom 1,x
+  expect_rc 2
+  expect_in err "--magmom expects moments"
+  run "$O2" --ecut 300 --kpts 1 --functional PBE --pseudo O="$OPSP" --spin
+  expect_rc 1
+  expect_in err "needs a fixed total moment"
+fi
 # a charged cell: the si_charged_test reference (ABINIT "charge 2", Gaussian 0.01 Ha, 6
 # bands): F = -8.66228396732604 Ha
 run "$SID" --ecut $ECUT --kpts 2x2x2 --kshift 0.5,0.5,0.5 --functional PBE --charge 2 \

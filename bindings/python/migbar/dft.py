@@ -5,6 +5,9 @@
     >>> energy, free_energy, forces = dft.compute()     # eV, eV, (natoms, 3) eV/A
     >>> dft.report        # {"steps", "residual", "fermi", "converged"}
     >>> eig, kpts, weights = dft.eigenvalues()          # (nk, nbands) eV
+    >>> o2 = migbar.Dft(molecule, ecut=400, kpts=1, functional="PBE",
+    ...                 smearing=("gaussian", 0.1), magmoms=[1, 1])   # spin on
+    >>> o2.compute(); o2.magnetization                  # (total, absolute) mu_B
     >>> atoms.calc = migbar.DftCalculator(ecut=300, kpts=(2, 2, 2), functional="LDA")
 
 Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), scf_tol
@@ -12,7 +15,9 @@ Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), sc
 (3 of 0 or 0.5), functional ("auto", "LDA", "PBE", or any LDA or GGA by name,
 "PBEsol", or a migbar.Functional), smearing (None, a kind
 "fermi-dirac", "gaussian", "mv"/"cold", or (kind, width_eV)), pseudo ({element: file}),
-pseudo_dir. An SCF that does not converge raises MigbarError with status
+pseudo_dir; spin: spin (1 = collinear spin polarisation), magmoms (starting moments
+per atom, mu_B; turns spin on), fix_moment and moment (the total moment held, mu_B;
+moment= alone holds it). An SCF that does not converge raises MigbarError with status
 MB_ERR_NOT_CONVERGED (9) and the residual in its message. A Dft handle belongs to one
 thread at a time.
 
@@ -41,7 +46,7 @@ SMEARINGS = dict(describe.names("smearing"), **{"fermi_dirac": 1, "fd": 1, "cold
                                                 "marzari-vanderbilt": 3})
 SMEARINGS[None] = SMEARINGS["none"]
 _SETTINGS = tuple(OPTIONS) + ("kpts", "kshift", "functional", "smearing", "pseudo",
-                              "pseudo_dir")
+                              "pseudo_dir", "magmoms")
 DEFAULT_SMEARING_WIDTH = 0.1  # eV
 
 
@@ -88,6 +93,9 @@ class Dft(Handle):
             self._check_idle("set()")
         for name, value in settings.items():
             key = name.lower()
+            if key == "moment" and value is not None:  # holding a moment means spin
+                check(lib.mb_dft_set_option(self._h, OPTIONS["spin"], 1.0))
+                check(lib.mb_dft_set_option(self._h, OPTIONS["fix_moment"], 1.0))
             if key in OPTIONS:
                 if value is not None:
                     check(lib.mb_dft_set_option(self._h, OPTIONS[key], float(value)))
@@ -133,6 +141,16 @@ class Dft(Handle):
                 for element, path in dict(value or {}).items():
                     check(lib.mb_dft_set_pseudo(self._h, c_string(str(element), "element"),
                                                 _lib.fspath(path, "pseudo path")))
+            elif key == "magmoms":
+                if value is None:
+                    check(lib.mb_dft_set_magnetic_moments(self._h, None))
+                    continue
+                m = np.ascontiguousarray(value, dtype=float).reshape(-1)
+                if m.size != self.natoms:
+                    raise ValueError("Dft: magmoms has %d values for %d atoms"
+                                     % (m.size, self.natoms))
+                check(lib.mb_dft_set_option(self._h, OPTIONS["spin"], 1.0))
+                check(lib.mb_dft_set_magnetic_moments(self._h, m.ctypes.data_as(_dp)))
             elif key == "pseudo_dir":
                 if value is not None:
                     check(lib.mb_dft_set_pseudo_dir(self._h, _lib.fspath(value, "pseudo_dir")))
@@ -198,15 +216,29 @@ class Dft(Handle):
         return {"steps": steps.value, "residual": res.value, "fermi": fermi.value,
                 "converged": bool(conv.value)}
 
-    def eigenvalues(self):
-        """(eigenvalues (nk, nbands) eV, k-points (nk, 3) reduced, weights (nk,))."""
+    @property
+    def magnetization(self):
+        """The last compute's (total, absolute) moment, mu_B (0, 0 without spin)."""
+        m, am = c_double(), c_double()
+        check(lib.mb_dft_magnetization(self._h, byref(m), byref(am)))
+        return m.value, am.value
+
+    def eigenvalues(self, spin=None):
+        """(eigenvalues (nk, nbands) eV, k-points (nk, 3) reduced, weights (nk,)); spin 0
+        (up) or 1 (down) for a spin-polarised run, which has both."""
         nk, nb = c_int(), c_int()
-        check(lib.mb_dft_eigenvalues(self._h, byref(nk), byref(nb), None, None, None))
+        if spin is None:
+            def call(*out):
+                return lib.mb_dft_eigenvalues(self._h, byref(nk), byref(nb), *out)
+        else:
+            def call(*out):
+                return lib.mb_dft_eigenvalues_spin(self._h, int(spin), byref(nk), byref(nb),
+                                                   *out)
+        check(call(None, None, None))
         eig = np.zeros((nk.value, nb.value))
         kpt = np.zeros((nk.value, 3))
         wt = np.zeros(nk.value)
-        check(lib.mb_dft_eigenvalues(self._h, byref(nk), byref(nb), eig.ctypes.data_as(_dp),
-                                     kpt.ctypes.data_as(_dp), wt.ctypes.data_as(_dp)))
+        check(call(eig.ctypes.data_as(_dp), kpt.ctypes.data_as(_dp), wt.ctypes.data_as(_dp)))
         return eig, kpt, wt
 
 

@@ -114,3 +114,36 @@ def test_band_set_dft():
     assert np.all(np.isfinite(e)) and e[0] < e[1] < e[2]
     ref = Dft(si_structure(0.05), **GAMMA).compute()[1]
     assert e[1] == pytest.approx(ref, abs=1e-5)
+
+
+def test_spin_o2():
+    """Spin-polarised O2 in a box against ABINIT 9.6.2 (nsppol 2; references in
+    tests/data/dft/parity/o2_spin.abi and o2_spin_fixed.abi): F = -31.2347673952870 Ha
+    (free moment, converging to 2 mu_B) and -31.2347673957373 Ha (held at 2)."""
+    shared = os.environ.get("MB_SHARED_PSP") or os.path.join(
+        os.path.dirname(__file__), "..", "..", "..", "..", "shared", "psp")
+    o_psp = os.path.join(shared, "pseudodojo-nc-sr-04-pbe-nocc", "O.psp8")
+    if not os.path.exists(o_psp):
+        pytest.skip("no ../shared/psp PseudoDojo O without core correction")
+    here = os.path.dirname(os.path.abspath(__file__))
+    o2 = migbar.Structure.read(os.path.join(here, "..", "..", "..", "tests", "data", "dft",
+                                            "O2_box.vasp"))
+    common = dict(ecut=15 * HA, kpts=1, functional="PBE", smearing=("gaussian", 0.01 * HA),
+                  extra_bands=4, scf_tol=1e-8, pseudo={"O": o_psp})
+    with Dft(o2, magmoms=[1, 1], **common) as dft:
+        assert dft["spin"] == 1
+        _, f, _ = dft.compute()
+        assert f == pytest.approx(-31.2347673952870 * HA, abs=2e-5)
+        m, am = dft.magnetization
+        assert m == pytest.approx(2.0, abs=1e-4) and am > m
+        up, _, _ = dft.eigenvalues(spin=0)
+        dn, _, _ = dft.eigenvalues(spin=1)
+        assert up.shape == dn.shape and up[0, 0] < dn[0, 0]  # majority deeper
+        with pytest.raises(migbar.MigbarError):
+            dft.eigenvalues()  # two sets: say which
+        dft.set(moment=2.0)
+        assert dft["fix_moment"] == 1
+        _, f2, _ = dft.compute()
+        assert f2 == pytest.approx(-31.2347673957373 * HA, abs=2e-5)
+    with pytest.raises(ValueError):
+        Dft(o2, magmoms=[1, 1, 1], **common)
