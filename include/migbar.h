@@ -893,6 +893,13 @@ MB_API mb_status mb_dft_set_magnetic_moments(mb_dft *d, const double *moments);
 /* After a compute: the total moment (integral of rho_up - rho_down, mu_B) and the
  * absolute one (integral of |rho_up - rho_down|); both 0 without spin. */
 MB_API mb_status mb_dft_magnetization(const mb_dft *d, double *total, double *absolute);
+/* After a compute: the electrons (up + down) and the moment (up - down, mu_B; 0 without
+ * spin) within a sphere of radius (A) around each atom (natoms values each; either may
+ * be NULL), integrated on the FFT grid as ABINIT's "atomic spheres" table (ratsph;
+ * ABINIT's default radius is 2 Bohr = 1.0584 A). Spheres that overlap count the
+ * overlap twice; the sum of the moments is not the cell's moment. */
+MB_API mb_status mb_dft_atomic_spheres(const mb_dft *d, double radius, double *charge,
+                                       double *moment);
 /* Eigenvalues of one spin channel (0 up, 1 down) of a spin-polarised run, laid out as
  * mb_dft_eigenvalues (which refuses spin-polarised runs, whose values per k-point
  * are twice as many). */

@@ -46,12 +46,15 @@ const char cmd_dft_help[] =
     "                         (in 'migbar neb': --dft-threads)\n"
     "Output:\n"
     "      --format F         read STRUCTURE as F: poscar, xyz, cif or json\n"
+    "      --sphere-radius R  with spin, the moment of each atom is integrated within R\n"
+    "                         A (default 1.0584 = 2 Bohr, ABINIT's ratsph)\n"
     "  -q, --quiet            no SCF lines\n"
     "  -j, --json             one JSON object on the last line of stdout:\n"
     "                         {\"energy\": eV, \"free_energy\": eV, \"forces\": [[eV/A,\n"
     "                         ...], ...], \"converged\": bool, \"scf_steps\": n,\n"
     "                         \"residual\": r, \"fermi_level\": eV; with spin also\n"
-    "                         \"magnetization\": mu_B, \"abs_magnetization\": mu_B}\n"
+    "                         \"magnetization\": mu_B, \"abs_magnetization\": mu_B,\n"
+    "                         \"atomic_moments\": [mu_B, ...]}\n"
     "  -h, --help             show this help and exit\n"
     "\n"
     "Example:\n"
@@ -285,10 +288,11 @@ mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft *
 
 /* ---- migbar dft ------------------------------------------------------------- */
 
-enum { OPT_FORMAT = 1, OPT_QUIET, OPT_JSON, OPT_HELP, OPT_DFT };
+enum { OPT_FORMAT = 1, OPT_QUIET, OPT_JSON, OPT_HELP, OPT_SPHERE, OPT_DFT };
 static const cli_option options[] = {
     {"format", 0, 1, OPT_FORMAT},       {"quiet", 'q', 0, OPT_QUIET},
     {"json", 'j', 0, OPT_JSON},         {"help", 'h', 0, OPT_HELP},
+    {"sphere-radius", 0, 1, OPT_SPHERE},
     {"ecut", 0, 1, OPT_DFT + 0},        {"kpts", 'k', 1, OPT_DFT + 1},
     {"kshift", 0, 1, OPT_DFT + 2},      {"functional", 0, 1, OPT_DFT + 3},
     {"smearing", 0, 1, OPT_DFT + 4},    {"pseudo", 0, 1, OPT_DFT + 5},
@@ -305,7 +309,7 @@ static void log_line(mb_log_level level, const char *message, void *user) {
 
 static void print_json(int natoms, const double *e, const double *f, const double *forces,
                        int converged, int steps, double residual, double fermi,
-                       const double *mag) {
+                       const double *mag, const double *moments) {
   fputs("{\"energy\": ", stdout);
   cli_json_number(stdout, e ? *e : NAN);
   fputs(", \"free_energy\": ", stdout);
@@ -336,6 +340,14 @@ static void print_json(int natoms, const double *e, const double *f, const doubl
     fputs(", \"abs_magnetization\": ", stdout);
     cli_json_number(stdout, mag[1]);
   }
+  if (moments) {
+    fputs(", \"atomic_moments\": [", stdout);
+    for (int a = 0; a < natoms; a++) {
+      if (a) fputs(", ", stdout);
+      cli_json_number(stdout, moments[a]);
+    }
+    putchar(']');
+  }
   fputs("}\n", stdout);
 }
 
@@ -346,6 +358,7 @@ int cmd_dft(int argc, char **argv) {
   const char *value, *path = NULL;
   mb_format format = MB_FORMAT_AUTO;
   int id, quiet = 0, json = 0, rc;
+  double sphere = 2 * 0.529177210903; /* ABINIT's default ratsph, 2 Bohr (CODATA 2018) */
   cli_dft_init(&req);
   cli_parser_init(&p, cmd, options, argc, argv);
   while ((id = cli_next(&p, &value)) != CLI_DONE) {
@@ -357,6 +370,10 @@ int cmd_dft(int argc, char **argv) {
       break;
     case OPT_QUIET: quiet = 1; break;
     case OPT_JSON: json = 1; break;
+    case OPT_SPHERE:
+      if (cli_parse_positive(cmd, "--sphere-radius", value, &sphere)) return CLI_EXIT_USAGE;
+      if (sphere > 10) return cli_usage_error(cmd, "--sphere-radius %g A is beyond 10 A", sphere);
+      break;
     case CLI_POSITIONAL:
       if (path) return cli_usage_error(cmd, "one structure only ('%s' and '%s')", path, value);
       path = value;
@@ -399,15 +416,22 @@ int cmd_dft(int argc, char **argv) {
   if (st == MB_ERR_NOT_CONVERGED) {
     fprintf(stderr, "migbar %s: not converged: %s\n", cmd, mb_last_error());
     mb_dft_scf_report(d, &steps, &residual, &fermi, &converged);
-    if (json) print_json(natoms, NULL, NULL, NULL, 0, steps, residual, fermi, NULL);
+    if (json) print_json(natoms, NULL, NULL, NULL, 0, steps, residual, fermi, NULL, NULL);
     rc = CLI_EXIT_NOT_CONVERGED;
     goto cleanup;
   }
   mb_dft_scf_report(d, &steps, &residual, &fermi, &converged);
   double mag[2] = {0, 0};
   mb_dft_magnetization(d, mag, mag + 1);
+  double *moments = req.spin ? calloc((size_t)natoms, sizeof *moments) : NULL;
+  if (moments && (st = mb_dft_atomic_spheres(d, sphere, NULL, moments))) {
+    cli_fail(cmd, st);
+    free(moments);
+    goto cleanup;
+  }
   if (json) {
-    print_json(natoms, &e, &f, forces, 1, steps, residual, fermi, req.spin ? mag : NULL);
+    print_json(natoms, &e, &f, forces, 1, steps, residual, fermi, req.spin ? mag : NULL,
+               moments);
   } else {
     printf("energy:       %.8f eV\n", e);
     printf("free energy:  %.8f eV\n", f);
@@ -422,7 +446,16 @@ int cmd_dft(int argc, char **argv) {
       printf("  %4d %-3s %14.8f %14.8f %14.8f\n", a, sym, forces[3 * a], forces[3 * a + 1],
              forces[3 * a + 2]);
     }
+    if (moments) {
+      printf("atomic moments (mu_B, spheres of %.4f A):\n", sphere);
+      for (int a = 0; a < natoms; a++) {
+        const char *sym = "?";
+        mb_structure_symbol(s, a, &sym);
+        printf("  %4d %-3s %10.6f\n", a, sym, moments[a]);
+      }
+    }
   }
+  free(moments);
   rc = CLI_EXIT_OK;
 cleanup:
   free(forces);

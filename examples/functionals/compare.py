@@ -5,6 +5,7 @@ hop with `migbar neb --potential dft`.
 
     python3 compare.py [INITIAL FINAL] [--functionals LDA,PBE,PBEsol,SCAN,r2SCAN]
         [--pseudo EL=FILE ...] [--ecut EV] [--kpts N] [--smearing KIND:EV]
+        [--charge Q] [--magmom LIST]
         [--images N] [--fmax EV_A] [--migbar PATH] [-o OUT]
 
 Defaults: the Li vacancy hop of examples/dft-neb (15-atom bcc Li, the HGH Li without core
@@ -48,6 +49,10 @@ def run_one(args, migbar, name, out):
            "--kpts", str(args.kpts), "--functional", name, "-o", out, "--quiet"]
     if args.smearing:
         cmd += ["--smearing", args.smearing]
+    if args.charge:
+        cmd += ["--charge", repr(args.charge)]
+    if args.magmom:
+        cmd += ["--magmom", args.magmom]
     for p in args.pseudo:
         cmd += ["--pseudo", p]
     t0 = time.perf_counter()
@@ -137,6 +142,9 @@ def main(argv=None):
     ap.add_argument("--ecut", type=float, default=150)
     ap.add_argument("--kpts", default="1")
     ap.add_argument("--smearing", default="fermi-dirac:0.1")
+    ap.add_argument("--charge", type=float, default=0.0,
+                    help="net charge of the cell, e (a charged vacancy: -1)")
+    ap.add_argument("--magmom", help="starting moments per atom (migbar --magmom)")
     ap.add_argument("--images", type=int, default=3)
     ap.add_argument("--fmax", type=float, default=0.05)
     ap.add_argument("--migbar")

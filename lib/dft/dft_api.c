@@ -714,3 +714,17 @@ MB_API mb_status mb_dft_eigenvalues_spin(const mb_dft *d, int spin, int *nkpoint
   if (weights) memcpy(weights, wtk, (size_t)nk * sizeof(double));
   return MB_OK;
 }
+
+MB_API mb_status mb_dft_atomic_spheres(const mb_dft *d, double radius, double *charge,
+                                       double *moment) {
+  CHECK_DFT(d, "mb_dft_atomic_spheres");
+  if (!d->solved || !d->scf)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_atomic_spheres: nothing computed yet (call "
+                     "mb_dft_compute first)");
+  if (!(radius > 0 && radius <= 10))
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_atomic_spheres: radius %g A not in (0, 10]",
+                     radius);
+  mb_status st = mb__scf_spheres(d->scf, radius / BOHR, charge, moment);
+  if (st) mb__error_prefix("mb_dft_atomic_spheres");
+  return st;
+}

@@ -751,6 +751,55 @@ mb_status mb__scf_eigenvalues(const mb__scf *s, int *nspin, int *nk, int *nband,
   return MB_OK;
 }
 
+mb_status mb__scf_spheres(const mb__scf *s, double radius, double *charge, double *moment) {
+  if (!s) return mb__error(MB_ERR_INVALID_ARG, "mb__scf_spheres: NULL argument");
+  if (!s->solved)
+    return mb__error(MB_ERR_INVALID_ARG, "mb__scf_spheres: not solved yet");
+  if (!(radius > 0))
+    return mb__error(MB_ERR_INVALID_ARG, "mb__scf_spheres: radius %g", radius);
+  const mb__fft *f = s->fft;
+  const int nat = s->in.natoms;
+  const size_t N = f->ntot;
+  const double dv = f->omega / (double)N, r2max = radius * radius;
+  /* periodic images within reach: the number of cells a sphere can span along each
+   * lattice vector (the distance between the planes of the other two is omega/|b x c|) */
+  int reach[3];
+  for (int j = 0; j < 3; j++) {
+    const double *b = f->lattice + 3 * ((j + 1) % 3), *c = f->lattice + 3 * ((j + 2) % 3);
+    double x[3] = {b[1] * c[2] - b[2] * c[1], b[2] * c[0] - b[0] * c[2], b[0] * c[1] - b[1] * c[0]};
+    double h = f->omega / sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
+    reach[j] = 1 + (int)ceil(radius / h);
+  }
+  for (int a = 0; a < nat; a++) {
+    double up = 0, dn = 0;
+    for (size_t i = 0; i < N; i++) {
+      double fr[3] = {(double)(i % f->n[0]) / f->n[0], (double)(i / f->n[0] % f->n[1]) / f->n[1],
+                      (double)(i / f->n[0] / f->n[1]) / f->n[2]};
+      for (int j = 0; j < 3; j++) {
+        fr[j] -= s->frac[3 * a + j];
+        fr[j] -= nearbyint(fr[j]);
+      }
+      int in = 0;
+      for (int p = -reach[0]; p <= reach[0] && !in; p++)
+        for (int q = -reach[1]; q <= reach[1] && !in; q++)
+          for (int t = -reach[2]; t <= reach[2] && !in; t++) {
+            double u[3] = {fr[0] + p, fr[1] + q, fr[2] + t}, d2 = 0;
+            for (int c = 0; c < 3; c++) {
+              double x = u[0] * f->lattice[c] + u[1] * f->lattice[3 + c] + u[2] * f->lattice[6 + c];
+              d2 += x * x;
+            }
+            in = d2 <= r2max;
+          }
+      if (!in) continue;
+      up += s->rho_out[i];
+      if (s->nsp == 2) dn += s->rho_out[N + i];
+    }
+    if (charge) charge[a] = (up + dn) * dv;
+    if (moment) moment[a] = s->nsp == 2 ? (up - dn) * dv : 0;
+  }
+  return MB_OK;
+}
+
 mb_status mb__scf_run(const mb__scf_input *in, mb__scf_result *res) {
   if (!in || !res) return mb__error(MB_ERR_INVALID_ARG, "mb__scf_run: NULL argument");
   memset(res, 0, sizeof *res);

@@ -208,6 +208,12 @@ mb_status mb__ionic_forces(const mb__fft *fft, int natoms, const double *frac,
                            const int *types, mb__psp *const *psp, int what,
                            const double *field, double *forces);
 
+/* The output density integrated in a sphere of radius (Bohr) around each atom, as
+ * ABINIT's "Integrated electronic and magnetization densities in atomic spheres"
+ * (ratsph, ratsm 0): the FFT points within radius of the atom or a periodic image;
+ * charge[a] = up + down, moment[a] = up - down (0 unpolarised). Either may be NULL. */
+mb_status mb__scf_spheres(const mb__scf *s, double radius, double *charge, double *moment);
+
 /* Ground state by density mixing (one-shot: create, solve, free); MB_ERR_NOT_CONVERGED (result filled with the last
  * step) when maxstep is reached. */
 mb_status mb__scf_run(const mb__scf_input *in, mb__scf_result *res);

@@ -337,6 +337,15 @@ START_TEST(test_li_spin) {
           1000 * (f2 - f0), m);
   ck_assert_msg(fabs(m - 0.3) < 1e-6, "M = %.8f", m);
   ck_assert(f2 > f0 + 1e-3);
+  /* atomic spheres: the electrons within 2 Bohr and the moment there (the held 0.3
+   * mu_B spreads over the cell: a fraction of it in the sphere) */
+  double q, ms;
+  MB_OK_OR_FAIL(mb_dft_atomic_spheres(c, 2 * BOHR, &q, &ms));
+  fprintf(stderr, "Li spin: sphere of 2 Bohr: %.4f electrons, %.4f mu_B\n", q, ms);
+  ck_assert(q > 0.1 && q < 3 && ms > 0 && ms < 0.3);
+  ck_assert_int_eq(mb_dft_atomic_spheres(c, 0, &q, &ms), MB_ERR_INVALID_ARG);
+  /* d's settings changed after its compute: no solution to integrate */
+  ck_assert_int_eq(mb_dft_atomic_spheres(d, 2 * BOHR, &q, &ms), MB_ERR_INVALID_ARG);
   /* argument checks */
   const double bad[1] = {NAN};
   ck_assert_int_eq(mb_dft_set_magnetic_moments(c, bad), MB_ERR_INVALID_ARG);

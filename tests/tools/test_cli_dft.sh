@@ -209,7 +209,7 @@ fi
 # and 1. References tests/data/dft/parity/o2_spin.abi (free moment) and o2_spin_fixed.abi
 # (spinmagntarget 2), ABINIT 9.6.2 nsppol 2: F = -31.2347673952870 Ha and
 # -31.2347673957373 Ha, M = 2, force on atom 0 (-3.55445259e-3, 4.32193534e-3,
-# -8.97489021e-2) Ha/Bohr.
+# -8.97489021e-2) Ha/Bohr, moments in spheres of 2 Bohr 0.967561 and 0.966267.
 O2="$MB_SRCDIR/tests/data/dft/O2_box.vasp"
 OPSP="${MB_SHARED_PSP:-$MB_SRCDIR/../shared/psp}/pseudodojo-nc-sr-04-pbe-nocc/O.psp8"
 if [ -f "$OPSP" ]; then
@@ -228,6 +228,9 @@ assert abs(d["magnetization"] - 2) < 1e-4, d["magnetization"]
 fref = [-3.55445259e-3, 4.32193534e-3, -8.97489021e-2]
 for k in range(3):
     assert abs(d["forces"][0][k] - fref[k] * ha / bohr) < 1e-3, (d["forces"][0], fref)
+# ABINIT'"'"'s atomic spheres (ratsph 2 Bohr, the default radius of --sphere-radius)
+for m, r in zip(d["atomic_moments"], [0.967561, 0.966267]):
+    assert abs(m - r) < 5e-4, (d["atomic_moments"], r)
 ' "$spin"; then
       fail "'$last': spin-polarised O2 does not match ABINIT"
       show

@@ -208,6 +208,7 @@ SIGNATURES = {
     "mb_dft_eigenvalues_spin": (_status, [c_void_p, c_int, _ip, _ip, _dp, _dp, _dp]),
     "mb_dft_set_magnetic_moments": (_status, [c_void_p, _dp]),
     "mb_dft_magnetization": (_status, [c_void_p, _dp, _dp]),
+    "mb_dft_atomic_spheres": (_status, [c_void_p, c_double, _dp, _dp]),
     "mb_band_set_dft": (_status, [c_void_p, c_void_p]),
 }
 

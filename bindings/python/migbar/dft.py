@@ -8,6 +8,7 @@
     >>> o2 = migbar.Dft(molecule, ecut=400, kpts=1, functional="PBE",
     ...                 smearing=("gaussian", 0.1), magmoms=[1, 1])   # spin on
     >>> o2.compute(); o2.magnetization                  # (total, absolute) mu_B
+    >>> charges, moments = o2.atomic_spheres()          # per atom, 2 Bohr spheres
     >>> atoms.calc = migbar.DftCalculator(ecut=300, kpts=(2, 2, 2), functional="LDA")
 
 Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), scf_tol
@@ -222,6 +223,14 @@ class Dft(Handle):
         m, am = c_double(), c_double()
         check(lib.mb_dft_magnetization(self._h, byref(m), byref(am)))
         return m.value, am.value
+
+    def atomic_spheres(self, radius=2 * 0.529177210903):
+        """(electrons, moments mu_B) within radius (A; default 2 Bohr, ABINIT's ratsph)
+        of each atom, arrays of natoms."""
+        q, m = np.zeros(self.natoms), np.zeros(self.natoms)
+        check(lib.mb_dft_atomic_spheres(self._h, float(radius), q.ctypes.data_as(_dp),
+                                        m.ctypes.data_as(_dp)))
+        return q, m
 
     def eigenvalues(self, spin=None):
         """(eigenvalues (nk, nbands) eV, k-points (nk, 3) reduced, weights (nk,)); spin 0

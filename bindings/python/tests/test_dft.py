@@ -141,6 +141,8 @@ def test_spin_o2():
         assert up.shape == dn.shape and up[0, 0] < dn[0, 0]  # majority deeper
         with pytest.raises(migbar.MigbarError):
             dft.eigenvalues()  # two sets: say which
+        q, mom = dft.atomic_spheres()  # ABINIT's spheres of 2 Bohr: 0.967561, 0.966267
+        assert mom == pytest.approx([0.967561, 0.966267], abs=5e-4) and (q > 6).all()
         dft.set(moment=2.0)
         assert dft["fix_moment"] == 1
         _, f2, _ = dft.compute()
