@@ -257,6 +257,53 @@ for k in range(3):
     fail "'$last': spin-polarised r2SCAN O2 does not match ABINIT"
     show
   fi
+  :
+fi
+# A ferromagnetic metal: bcc Fe (tests/data/dft/Fe_bcc.vasp, a = 2.83 A), PBE, PseudoDojo
+# Fe-sp without core correction, 25 Ha, 4x4x4 with symmetry, Fermi-Dirac 0.01 Ha, 12 bands,
+# start 3 mu_B; tests/data/dft/parity/fe_spin.abi: F = -121.116035155177 Ha, M = 2.250647,
+# 2.258435 mu_B in the sphere of 2 Bohr
+FEPSP="${MB_SHARED_PSP:-$MB_SRCDIR/../shared/psp}/pseudodojo-nc-sr-04-pbe-nocc/Fe-sp.psp8"
+if [ -f "$FEPSP" ]; then
+  run "$MB_SRCDIR/tests/data/dft/Fe_bcc.vasp" --ecut 680.28465614970 --kpts 4x4x4 \
+    --functional PBE --smearing fermi-dirac:0.27211386245988 --extra-bands 4 --scf-tol 1e-8 \
+    --pseudo Fe="$FEPSP" --magmom 3 --json -q
+  expect_rc 0
+  checks=$((checks + 1))
+  if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ref = -121.116035155177 * 27.211386245988
+assert abs(d["free_energy"] - ref) < 1e-4, (d["free_energy"], ref)
+assert abs(d["magnetization"] - 2.250647) < 1e-4, d["magnetization"]
+assert abs(d["atomic_moments"][0] - 2.258435) < 1e-4, d["atomic_moments"]
+'; then
+    fail "'$last': bcc Fe does not match ABINIT"
+    show
+  fi
+  # an antiferromagnet: the two Fe of the CsCl setting started at +3 and -3 mu_B are not
+  # equivalent to the symmetry search, so the order survives symmetrisation;
+  # tests/data/dft/parity/fe_afm.abi: F = -242.209375772995 Ha, M = 0.001741, spheres
+  # 1.641698 and -1.637678 mu_B
+  run "$MB_SRCDIR/tests/data/dft/Fe_afm.vasp" --ecut 680.28465614970 --kpts 4x4x4 \
+    --functional PBE --smearing fermi-dirac:0.27211386245988 --extra-bands 4 --scf-tol 1e-8 \
+    --pseudo Fe="$FEPSP" --magmom 3,-3 --json -q
+  expect_rc 0
+  checks=$((checks + 1))
+  if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ref = -242.209375772995 * 27.211386245988
+assert abs(d["free_energy"] - ref) < 2e-4, (d["free_energy"], ref)
+assert abs(d["magnetization"] - 0.001741) < 1e-4, d["magnetization"]
+for m, r in zip(d["atomic_moments"], [1.641698, -1.637678]):
+    assert abs(m - r) < 1e-4, (d["atomic_moments"], r)
+'; then
+    fail "'$last': antiferromagnetic Fe does not match ABINIT"
+    show
+  fi
+fi
+if [ -f "$OPSP" ]; then
   # starting moments must match the atoms; fixed occupations need a fixed moment
   run "$O2" --ecut 300 --kpts 1 --functional PBE --pseudo O="$OPSP" --magmom 1,1,1
   expect_rc 2
