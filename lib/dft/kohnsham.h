@@ -26,8 +26,9 @@
  *   - Meta-GGAs use the kinetic-energy density tau = 1/2 sum_n f_n |grad psi_n|^2,
  *     stored like the density (mb__density_add accumulates it; mb__xc_eval takes it and
  *     gives vtau = dE_xc/dtau, NULL for LDA/GGA), and H gets -1/2 div(vtau grad psi)
- *     (mb__ham.vtau). The SCF mixes tau linearly at the density's rate (a cold start
- *     takes mb__xc_tau_start of the start density); where the density is not positive
+ *     (mb__ham.vtau). The SCF mixes the iso-orbital indicator alpha linearly and
+ *     builds tau on the mixed density from it (mb__xc_alpha, mb__xc_tau_of_alpha; a
+ *     cold start has alpha = 1); where the density is not positive
  *     mb__xc_eval gives no xc energy or potential (a meta-GGA diverges there).
  *
  * Threads: an mb__fft, an mb__xc and the smearing functions are read-only after
@@ -235,6 +236,16 @@ void mb__xc_free(mb__xc *xc);
  * (Thomas-Fermi alone gives alpha << 0 in density tails, a vacuum, and a v_tau that
  * makes the kinetic operator negative there). */
 mb_status mb__xc_tau_start(const mb__fft *fft, int nspin, const double *rho, double *tau);
+/* The iso-orbital indicator alpha = (tau - tau_W)/tau_unif of (rho, tau) per spin
+ * block (1 where rho has no density), and back: tau = tau_W[rho] + alpha tau_unif[rho]
+ * (0 where rho has none). The SCF mixes alpha, not tau, and builds the next input tau
+ * on the mixed density from it: a tau mixed on its own drifts away from its density
+ * (tau ~ 1e-5 where a spin density is 1e-10 in a vacuum), where SCAN's v_xc reaches
+ * 1e4 Ha. At self-consistency tau is the output tau. */
+mb_status mb__xc_alpha(const mb__fft *fft, int nspin, const double *rho, const double *tau,
+                       double *alpha);
+mb_status mb__xc_tau_of_alpha(const mb__fft *fft, int nspin, const double *rho,
+                              const double *alpha, double *tau);
 mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
                       const double *rho_core, const double *tau, double *exc, double *vxc,
                       double *vxc_rho, double *vtau);

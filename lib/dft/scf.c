@@ -575,8 +575,11 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   double *wt = mb__malloc(nband, sizeof(double));
   double complex *work = mb__fft_array(N);
   double *vtau_out = s->tau ? mb__malloc(NS, sizeof(double)) : NULL; /* at rho_out, unused */
+  double *alpha_in = s->tau ? mb__malloc(NS, sizeof(double)) : NULL;
+  double *alpha_out = s->tau ? mb__malloc(NS, sizeof(double)) : NULL;
   mb_status st = MB_OK;
-  if (!vtot || !vh || !wt || !work || (s->tau && !vtau_out) || (nsp == 2 && !rhot)) {
+  if (!vtot || !vh || !wt || !work || (s->tau && (!vtau_out || !alpha_in || !alpha_out)) ||
+      (nsp == 2 && !rhot)) {
     st = work ? MB_ERR_NOMEM : mb__error(MB_ERR_NOMEM, "mb__scf_solve: out of memory");
     goto cleanup;
   }
@@ -703,13 +706,18 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     r.steps = step;
     s->solved = 1;
 
+    if (s->tau && ((st = mb__xc_alpha(fft, nsp, s->rho, s->tau, alpha_in)) != MB_OK ||
+                   (st = mb__xc_alpha(fft, nsp, s->rho_out, s->tau_out, alpha_out)) != MB_OK))
+      goto cleanup;
     if ((st = mb__mixer_step(s->mixer, s->rho, s->rho_out, s->rho, &resnorm)) != MB_OK)
       goto cleanup;
-    /* tau follows by simple linear mixing at the density's rate: taking the output tau
-     * whole lets SCAN's iso-orbital indicator swing in low-density regions */
+
+    /* tau of the next input: the iso-orbital indicator mixed linearly at the density's
+     * rate, on the mixed density (kohnsham.h) */
     if (s->tau) {
       double a = in->mixing > 0 ? in->mixing : 0.6;
-      for (size_t i = 0; i < NS; i++) s->tau[i] += a * (s->tau_out[i] - s->tau[i]);
+      for (size_t i = 0; i < NS; i++) alpha_in[i] += a * (alpha_out[i] - alpha_in[i]);
+      if ((st = mb__xc_tau_of_alpha(fft, nsp, s->rho, alpha_in, s->tau)) != MB_OK) goto cleanup;
     }
     r.resnorm = resnorm;
     double de = step > 1 ? r.free - eprev : INFINITY; /* no change to report at step 1 */
@@ -735,7 +743,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
 cleanup:
   s->last = r;
   *res = r;
-  free(vtot), free(vh), free(wt), free(vtau_out), free(rhot);
+  free(vtot), free(vh), free(wt), free(vtau_out), free(rhot), free(alpha_in), free(alpha_out);
   mb__fft_array_free(work);
   return st;
 }

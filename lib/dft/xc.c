@@ -131,33 +131,67 @@ static void sub_divergence(const mb__fft *fft, const double *h, double complex *
   for (size_t i = 0; i < n; i++) out[i] -= creal(w[i]);
 }
 
-mb_status mb__xc_tau_start(const mb__fft *fft, int nspin, const double *rho, double *tau) {
+/* tau_W = |grad rho_s|^2 / (8 rho_s) and tau_unif = 3/10 (6 pi^2)^(2/3) rho_s^(5/3) per spin
+ * (unpolarised 3/10 (3 pi^2)^(2/3) rho^(5/3)) of one spin block rho (n values, clamped
+ * at DENPOS; d, g, w work arrays). */
+#define TAU_DENPOS 1e-14
+static void tau_bounds(const mb__fft *fft, int nspin, const double *rho, double *d,
+                       double complex *g, double complex *w, double *grad, double *tw,
+                       double *tu) {
+  const size_t n = fft->ntot;
+  const double cf = 0.3 * pow(3.0 * nspin * M_PI * M_PI, 2.0 / 3);
+  for (size_t i = 0; i < n; i++) d[i] = rho[i] > TAU_DENPOS ? rho[i] : TAU_DENPOS;
+  gradient(fft, d, g, w, grad);
+  for (size_t i = 0; i < n; i++) {
+    double g2 = grad[i] * grad[i] + grad[n + i] * grad[n + i] + grad[2 * n + i] * grad[2 * n + i];
+    tw[i] = g2 / (8 * d[i]);
+    tu[i] = cf * pow(d[i], 5.0 / 3);
+  }
+}
+
+/* alpha (out) of (rho, tau), or tau (out) of (rho, alpha): one routine, the direction by
+ * which of alpha_out and tau_out is given. */
+static mb_status alpha_tau(const mb__fft *fft, int nspin, const double *rho, const double *tau,
+                           double *alpha_out, const double *alpha, double *tau_out) {
   const size_t n = fft->ntot;
   double complex *g = mb__fft_array(n), *w = mb__fft_array(n);
   double *grad = mb__malloc(3 * n, sizeof *grad), *d = mb__malloc(n, sizeof *d);
+  double *tw = mb__malloc(n, sizeof *tw), *tu = mb__malloc(n, sizeof *tu);
   mb_status st = MB_OK;
-  if (!g || !w || !grad || !d) {
+  if (!g || !w || !grad || !d || !tw || !tu) {
     st = MB_ERR_NOMEM;
     goto cleanup;
   }
-  /* per spin: tau_unif(rho_s) = 3/10 (6 pi^2)^(2/3) rho_s^(5/3) (unpolarised
-   * 3/10 (3 pi^2)^(2/3) rho^(5/3)), tau_W = |grad rho_s|^2 / (8 rho_s) */
-  const double cf = 0.3 * pow(3.0 * nspin * M_PI * M_PI, 2.0 / 3);
   for (int s = 0; s < nspin; s++) {
-    for (size_t i = 0; i < n; i++) d[i] = rho[s * n + i] > 1e-14 ? rho[s * n + i] : 1e-14;
-    gradient(fft, d, g, w, grad);
-    for (size_t i = 0; i < n; i++) {
-      double g2 = grad[i] * grad[i] + grad[n + i] * grad[n + i] + grad[2 * n + i] * grad[2 * n + i];
-      /* no kinetic energy where there is no density (the gradient of the clamped
-       * field means nothing there) */
-      tau[s * n + i] = rho[s * n + i] > 1e-14 ? cf * pow(d[i], 5.0 / 3) + g2 / (8 * d[i]) : 0;
-    }
+    tau_bounds(fft, nspin, rho + s * n, d, g, w, grad, tw, tu);
+    const double *r = rho + s * n;
+    if (alpha_out) /* 1 where there is no density */
+      for (size_t i = 0; i < n; i++)
+        alpha_out[s * n + i] = r[i] > TAU_DENPOS ? (tau[s * n + i] - tw[i]) / tu[i] : 1;
+    else /* no kinetic energy where there is no density (the gradient of the clamped
+          * field means nothing there) */
+      for (size_t i = 0; i < n; i++)
+        tau_out[s * n + i] = r[i] > TAU_DENPOS ? tw[i] + (alpha ? alpha[s * n + i] : 1) * tu[i] : 0;
   }
 cleanup:
   mb__fft_array_free(g);
   mb__fft_array_free(w);
-  free(grad), free(d);
+  free(grad), free(d), free(tw), free(tu);
   return st;
+}
+
+mb_status mb__xc_alpha(const mb__fft *fft, int nspin, const double *rho, const double *tau,
+                       double *alpha) {
+  return alpha_tau(fft, nspin, rho, tau, alpha, NULL, NULL);
+}
+
+mb_status mb__xc_tau_of_alpha(const mb__fft *fft, int nspin, const double *rho,
+                              const double *alpha, double *tau) {
+  return alpha_tau(fft, nspin, rho, NULL, NULL, alpha, tau);
+}
+
+mb_status mb__xc_tau_start(const mb__fft *fft, int nspin, const double *rho, double *tau) {
+  return alpha_tau(fft, nspin, rho, NULL, NULL, NULL, tau);
 }
 
 mb_status mb__xc_eval(const mb__xc *xc, const mb__fft *fft, const double *rho,
