@@ -334,6 +334,36 @@ assert abs(d["magnetization"] - 2) < 1e-4, d["magnetization"]
   expect_rc 1
   expect_in err "needs a fixed total moment"
 fi
+# migbar neb --potential dft takes the same options (charge, spin) and records them in
+# neb.json; a --magmom of the wrong length is a usage error before any DFT
+if [ -f "$PSP/3li.1.hgh" ]; then
+  EX="$MB_SRCDIR/examples/dft-neb"
+  "$MIGBAR" neb -i "$EX/POSCAR_initial" -f "$EX/POSCAR_final" -n 1 -p dft --ecut 150 --kpts 1 \
+    --functional LDA --smearing fermi-dirac:0.1 --pseudo Li="$PSP/3li.1.hgh" --magmom "15*0.2" \
+    --charge 0.5 --max-steps 1 -o "$TMP/nebspin" --quiet >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  last="migbar neb ... --magmom 15*0.2 --charge 0.5"
+  checks=$((checks + 1))
+  if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
+    fail "'$last' exited $rc"
+    show
+  elif ! "$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["run"]["potential"] if "run" in d and "potential" in d["run"] else d["potential"]
+assert p["spin"] is True and p["charge"] == 0.5 and p["magmom"] == [0.2] * 15, p
+' "$TMP/nebspin/neb.json"; then
+    fail "'$last': neb.json does not record charge and spin"
+    show
+  fi
+  "$MIGBAR" neb -i "$EX/POSCAR_initial" -f "$EX/POSCAR_final" -n 1 -p dft --ecut 150 --kpts 1 \
+    --functional LDA --pseudo Li="$PSP/3li.1.hgh" --magmom "14*0.2" -o "$TMP/nebspin2" \
+    --quiet >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  last="migbar neb ... --magmom 14*0.2"
+  expect_rc 2
+  expect_in err "--magmom gives 14 moments for 15 atoms"
+fi
 # a charged cell: the si_charged_test reference (ABINIT "charge 2", Gaussian 0.01 Ha, 6
 # bands): F = -8.66228396732604 Ha
 run "$SID" --ecut $ECUT --kpts 2x2x2 --kshift 0.5,0.5,0.5 --functional PBE --charge 2 \
