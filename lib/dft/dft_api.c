@@ -632,29 +632,42 @@ MB_API mb_status mb_dft_scf_report(const mb_dft *d, int *steps, double *residual
   return MB_OK;
 }
 
-MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
-                                    double *eigenvalues, double *kpoints, double *weights) {
-  CHECK_DFT(d, "mb_dft_eigenvalues");
+/* The eigenvalues of spin channel spin (-1: the only one of an unpolarised run) for
+ * mb_dft_eigenvalues and mb_dft_eigenvalues_spin (fn names the caller). */
+static mb_status spin_eigenvalues(const mb_dft *d, const char *fn, int spin, int *nkpoints,
+                                  int *nbands, double *eigenvalues, double *kpoints,
+                                  double *weights) {
   if (!nkpoints || !nbands)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues: nkpoints and nbands may not "
-                     "be NULL");
+    return mb__error(MB_ERR_INVALID_ARG, "%s: nkpoints and nbands may not be NULL", fn);
   if (!d->solved || !d->scf)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues: nothing computed yet (call "
-                     "mb_dft_compute first)");
+    return mb__error(MB_ERR_INVALID_ARG, "%s: nothing computed yet (call mb_dft_compute "
+                     "first)", fn);
   int nk = 0, nb = 0, ns = 1;
   const double *eig = NULL, *kpt = NULL, *wtk = NULL;
   mb_status st = mb__scf_eigenvalues(d->scf, &ns, &nk, &nb, &eig, &kpt, &wtk);
   if (st) return st;
-  if (ns != 1)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues: a spin-polarised run has two "
-                     "sets of eigenvalues: use mb_dft_eigenvalues_spin");
+  if (spin < 0 && ns != 1)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: a spin-polarised run has two sets of "
+                     "eigenvalues: use mb_dft_eigenvalues_spin", fn);
+  if (spin >= ns)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: spin %d of a run with %d channel%s", fn, spin,
+                     ns, ns == 1 ? "" : "s");
+  if (spin < 0) spin = 0;
   *nkpoints = nk;
   *nbands = nb;
   if (eigenvalues)
-    for (size_t i = 0; i < (size_t)nk * nb; i++) eigenvalues[i] = eig[i] * HA;
+    for (size_t i = 0; i < (size_t)nk * nb; i++)
+      eigenvalues[i] = eig[(size_t)spin * nk * nb + i] * HA;
   if (kpoints) memcpy(kpoints, kpt, 3 * (size_t)nk * sizeof(double));
   if (weights) memcpy(weights, wtk, (size_t)nk * sizeof(double));
   return MB_OK;
+}
+
+MB_API mb_status mb_dft_eigenvalues(const mb_dft *d, int *nkpoints, int *nbands,
+                                    double *eigenvalues, double *kpoints, double *weights) {
+  CHECK_DFT(d, "mb_dft_eigenvalues");
+  return spin_eigenvalues(d, "mb_dft_eigenvalues", -1, nkpoints, nbands, eigenvalues, kpoints,
+                     weights);
 }
 
 /* ---- spin --------------------------------------------------------------------- */
@@ -692,27 +705,11 @@ MB_API mb_status mb_dft_eigenvalues_spin(const mb_dft *d, int spin, int *nkpoint
                                          int *nbands, double *eigenvalues, double *kpoints,
                                          double *weights) {
   CHECK_DFT(d, "mb_dft_eigenvalues_spin");
-  if (!nkpoints || !nbands)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues_spin: nkpoints and nbands may "
-                     "not be NULL");
-  if (!d->solved || !d->scf)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues_spin: nothing computed yet "
-                     "(call mb_dft_compute first)");
-  int nk = 0, nb = 0, ns = 1;
-  const double *eig = NULL, *kpt = NULL, *wtk = NULL;
-  mb_status st = mb__scf_eigenvalues(d->scf, &ns, &nk, &nb, &eig, &kpt, &wtk);
-  if (st) return st;
-  if (spin < 0 || spin >= ns)
-    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues_spin: spin %d of a run with %d "
-                     "channel%s", spin, ns, ns == 1 ? "" : "s");
-  *nkpoints = nk;
-  *nbands = nb;
-  if (eigenvalues)
-    for (size_t i = 0; i < (size_t)nk * nb; i++)
-      eigenvalues[i] = eig[(size_t)spin * nk * nb + i] * HA;
-  if (kpoints) memcpy(kpoints, kpt, 3 * (size_t)nk * sizeof(double));
-  if (weights) memcpy(weights, wtk, (size_t)nk * sizeof(double));
-  return MB_OK;
+  if (spin < 0)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_eigenvalues_spin: spin %d (0 up, 1 down)",
+                     spin);
+  return spin_eigenvalues(d, "mb_dft_eigenvalues_spin", spin, nkpoints, nbands, eigenvalues,
+                     kpoints, weights);
 }
 
 MB_API mb_status mb_dft_atomic_spheres(const mb_dft *d, double radius, double *charge,
