@@ -88,10 +88,10 @@ double mb__psp_vloc_short(const mb__psp *p, double q);
  * so that <k+G|beta_lim> = f_li(|k+G|) Y_lm(k+G^) (-i)^l / sqrt(omega) with real
  * spherical harmonics. */
 double mb__psp_projector(const mb__psp *p, int l, int i, double q);
-/* Form factor of orbital i (0..norb-1): chi_i(q) = 4 pi int_0^inf r^2 chi_i(r) j_l(qr) dr
+/* Form factor of orbital i (0..norb-1): chi_i(q) = 4 pi int_0^R r^2 chi_i(r) j_l(qr) dr
  * = 4 pi int r u(r) j_l(qr) dr, so that <k+G|phi_lm> = chi_i(|k+G|) Y_lm(k+G^) (-i)^l /
  * sqrt(omega) as for the projectors; 0 for i out of range. Integrated by Simpson's rule
- * on the file's whole mesh, tabulated in q (psp_orbital.c). */
+ * up to R = 10 Bohr as Quantum ESPRESSO does, tabulated in q (psp_orbital.c). */
 double mb__psp_orbital_ff(const mb__psp *p, int i, double q);
 /* int_0^inf |u_i(r)|^2 dr on the mesh (1 for a bound orbital whose tail the mesh holds). */
 double mb__psp_orbital_norm(const mb__psp *p, int i);

@@ -2,11 +2,14 @@
  * factors, the projectors of DFT+U (hubbard.c).
  *
  * chi(q) = 4 pi int_0^R r u(r) j_l(qr) dr with u = r chi(r) as UPF stores it, by
- * Simpson's rule on the file's uniform mesh (Quantum ESPRESSO's init_at_1 does the same
- * on r <= 10 Bohr; the whole mesh is kept here: for the 3d orbitals of the PseudoDojo
- * transition metals the part beyond 10 Bohr holds 1e-7 of the norm). The values are
- * tabulated on 0 <= q <= QMAX every DQ and read back by 6-point Lagrange interpolation
- * (as psp_psp8.c's tables); above QMAX they are integrated directly. */
+ * Simpson's rule on the file's uniform mesh up to R = 10 Bohr, as Quantum ESPRESSO's
+ * init_at_1 (its rcut: the points up to the first beyond 10 Bohr, made an odd number).
+ * The cut matters more than the norm beyond it suggests (1e-7 of a 3d orbital's): at
+ * small q the integrand is r^2 chi, and the slowly decaying tail moves chi(0.5 Bohr^-1)
+ * of Co 3d by 1e-3 and the d occupations of NaCoO2 by 1e-4; with the same cut the
+ * projectors are QE's (tests/dft/test_hubbard.c). The values are tabulated on
+ * 0 <= q <= QMAX every DQ and read back by 6-point Lagrange interpolation (as
+ * psp_psp8.c's tables); above QMAX they are integrated directly. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +26,24 @@ static double simpson_w(int j, int m, double h) {
   return (j % 2 ? 4.0 : 2.0) * h / 3;
 }
 
+#define RCUT 10.0 /* Bohr, QE's rcut */
+
 /* The number of points Simpson's rule uses: n made odd (the last point of an even mesh,
  * at the end of the tail, is left out). */
 static int simpson_points(int n) { return n % 2 ? n : n - 1; }
 
+/* The points of the form factor's integral: up to the first beyond RCUT (QE's msh),
+ * an odd number. */
+static int transform_points(const mb__psp_orbital *o) {
+  int m = 0;
+  while (m < o->n && m * o->h <= RCUT + 1e-9 * o->h) m++;
+  return simpson_points(m < o->n ? m + 1 : o->n);
+}
+
 /* 4 pi int r u(r) j_l(qr) dr. sin and cos of q r_j by a rotation of q h (recomputed every
  * 64 points). */
 static double transform(const mb__psp_orbital *o, double q) {
-  int m = simpson_points(o->n);
+  int m = transform_points(o);
   double h = o->h, cq = cos(q * h), sq = sin(q * h), s = 0, c = 1, sum = 0;
   for (int j = 0; j < m; j++) {
     if (j % 64 == 0) s = sin(q * j * h), c = cos(q * j * h);

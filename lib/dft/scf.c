@@ -29,9 +29,12 @@
 
 #include <xc.h>
 
-#include "scf.h"
+#include "hubbard.h"
 
 #define SYMPREC 1e-5 /* Bohr, spglib's tolerance for the space group */
+/* DFT+U: the occupation matrices ride on the density's Pulay steps, preconditioned by
+ * the density's mixing fraction (hubbard.c) */
+#define HUBBARD_BETA(s) ((s)->in.mixing > 0 ? (s)->in.mixing : 0.6)
 
 /* Occupations (occ) and Fermi level from the eigenvalues eig[ik*nband + ib]. */
 static mb_status occupy(const mb__scf_input *in, const mb__kpoints *kp, double nelect,
@@ -105,6 +108,7 @@ void mb__scf_free(mb__scf *s) {
   mb__symm_free(s->sym);
   mb__mixer_free(s->mixer);
   mb__xc_free(s->xc);
+  mb__hubbard_free(s->hub);
   free(s->vion), free(s->core), free(s->rho), free(s->rho_out), free(s->vxc);
   free(s->tau), free(s->tau_out), free(s->vtau);
   free(s->frac), free(s->types), free(s->zion);
@@ -132,6 +136,7 @@ static mb_status set_ions(mb__scf *s) {
     mb__nonlocal_free(s->kd[ik].nl);
     s->kd[ik].nl = nl;
   }
+  if (s->hub && (st = mb__hubbard_set_ions(s->hub, s)) != MB_OK) return st; /* DFT+U */
   s->converged = 0;
   return MB_OK;
 }
@@ -256,6 +261,7 @@ static mb_status new_scf(const mb__scf_input *in, const double *frac, int nthrea
   memcpy(s->types, in->types, (size_t)nat * sizeof(int));
   for (int t = 0; t < in->ntypes; t++) s->psp[t] = in->psp[t];
   s->in.frac = s->frac, s->in.types = s->types, s->in.psp = s->psp;
+  s->in.hubbard_u = NULL; /* borrowed; what it says is in s->hub */
   for (int a = 0; a < nat; a++) s->nelect += s->zion[a] = in->psp[in->types[a]]->zion;
   s->nelect -= in->charge; /* a charged cell: the background compensates */
   s->log.fn = NULL;
@@ -283,7 +289,8 @@ mb_status mb__scf_create(const mb__scf_input *in, int nthreads, mb__scf **out) {
   if ((st = mb__fft_size(in->lattice, in->ecut, n)) != MB_OK) goto cleanup;
   if (s->sym) mb__symm_box(s->sym, n);
   if ((st = mb__fft_create(in->lattice, n, MB__FFT_MEASURE, 1, &s->fft)) != MB_OK ||
-      (st = alloc_fields(s)) != MB_OK || (st = make_kpoints(s, "mb__scf_create")) != MB_OK ||
+      (st = alloc_fields(s)) != MB_OK || (st = mb__hubbard_create(in, 1, &s->hub)) != MB_OK ||
+      (st = make_kpoints(s, "mb__scf_create")) != MB_OK ||
       (st = set_ions(s)) != MB_OK)
     goto cleanup;
   *out = s;
@@ -341,6 +348,9 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
     if (!k->psi) goto nomem;
     memcpy(k->psi, src->kd[ik].psi, len * sizeof(double complex));
   }
+  if ((st = mb__hubbard_copy(src->hub, &s->hub)) != MB_OK ||
+      (s->hub && (st = mb__hubbard_set_ions(s->hub, s)) != MB_OK)) /* DFT+U */
+    goto cleanup;
   *out = s;
   return MB_OK;
 nomem:
@@ -420,6 +430,8 @@ static void *eig_worker(void *arg) {
       ham->vtau = s->vtau; /* NULL unless a meta-GGA */
       ham->nonlocal = mb__nonlocal_apply;
       ham->nonlocal_data = s->kd[ik].nl;
+      if (s->hub) /* DFT+U */
+        ham->hubbard = mb__hubbard_apply, ham->hubbard_data = mb__hubbard_kdata(s->hub, ik, 0);
       mb__eig_result er;
       st = mb__eig_lobpcg(ham, s->in.nband, &j->eo, s->kd[ik].psi,
                           s->eig + (size_t)ik * s->in.nband, &er);
@@ -515,6 +527,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   else if (s->tau)
     memcpy(s->tau, s->tau_out, N * sizeof(double));
   mb__mixer_reset(s->mixer);
+  mb__hubbard_start(s->hub, warm); /* DFT+U: V_U of the start occupations */
   r.ewald = s->ewald;
   r.pspcore = s->pspcore = mb__ionic_pspcore(fft->omega, in->natoms, s->types, in->psp);
   s->converged = 0;
@@ -542,6 +555,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     double ekin = 0, enl = 0;
     memset(s->rho_out, 0, N * sizeof(double));
     if (s->tau_out) memset(s->tau_out, 0, N * sizeof(double));
+    mb__hubbard_occ_begin(s->hub);
     for (int ik = 0; ik < kp->nk; ik++) {
       const mb__basis *b = s->kd[ik].basis;
       for (int ib = 0; ib < nband; ib++) {
@@ -552,6 +566,8 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
         ekin += wt[ib] * t;
       }
       enl += mb__nonlocal_energy(s->kd[ik].nl, nband, s->kd[ik].psi, wt);
+      if (s->hub && (st = mb__hubbard_occ_add(s->hub, ik, 0, nband, s->kd[ik].psi, wt)))
+        goto cleanup; /* DFT+U */
       if ((st = mb__density_add(fft, b, nband, s->kd[ik].psi, wt, work, s->rho_out,
                                 s->tau_out)) != MB_OK)
         goto cleanup;
@@ -561,6 +577,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     if (s->sym && (st = mb__symm_density(s->sym, fft, s->rho_out)) != MB_OK) goto cleanup;
     if (s->sym && s->tau_out && (st = mb__symm_density(s->sym, fft, s->tau_out)) != MB_OK)
       goto cleanup;
+    if ((st = mb__hubbard_occ_end(s->hub, s->sym)) != MB_OK) goto cleanup; /* DFT+U */
     double eloc = 0;
     for (size_t i = 0; i < N; i++) eloc += s->vion[i] * s->rho_out[i];
     eloc *= fft->omega / (double)N;
@@ -570,7 +587,8 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
       goto cleanup;
     r.kinetic = ekin, r.nonlocal = enl, r.local = eloc, r.hartree = eh;
     r.xc = exc, r.entropy = entropy, r.fermi = fermi;
-    r.internal = ekin + enl + eloc + eh + exc + r.ewald + r.pspcore;
+    r.hubbard = mb__hubbard_energy(s->hub);
+    r.internal = ekin + enl + eloc + eh + exc + r.ewald + r.pspcore + r.hubbard;
     r.free = r.internal + entropy;
     r.steps = step;
     s->solved = 1;
@@ -578,6 +596,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     if ((st = mb__mixer_step(s->mixer, s->rho, s->rho_out, s->rho, &resnorm)) != MB_OK)
       goto cleanup;
     if (s->tau) memcpy(s->tau, s->tau_out, N * sizeof(double)); /* tau is not mixed */
+    if ((st = mb__hubbard_mix(s->hub, s->mixer, HUBBARD_BETA(s))) != MB_OK) goto cleanup;
     r.resnorm = resnorm;
     double de = step > 1 ? r.free - eprev : INFINITY; /* no change to report at step 1 */
     eprev = r.free;
