@@ -504,6 +504,93 @@ START_TEST(qe_k2) {
 }
 END_TEST
 
+/* ---- the public API --------------------------------------------------------------- */
+
+/* NaCoO2 of case name as a POSCAR (the QE input's cell and positions). */
+static mb_structure *case_structure(const char *name) {
+  qe_case c;
+  read_qe(name, &c);
+  char text[2048];
+  int n = snprintf(text, sizeof text, "NaCoO2\n1.0\n");
+  for (int r = 0; r < 3; r++)
+    n += snprintf(text + n, sizeof text - n, "%.15f %.15f %.15f\n",
+                  c.lattice[3 * r] * MB_BOHR_ANGSTROM, c.lattice[3 * r + 1] * MB_BOHR_ANGSTROM,
+                  c.lattice[3 * r + 2] * MB_BOHR_ANGSTROM);
+  n += snprintf(text + n, sizeof text - n, "Co Na O\n1 1 2\nDirect\n");
+  for (int a = 0; a < c.nat; a++)
+    n += snprintf(text + n, sizeof text - n, "%.15f %.15f %.15f\n", c.frac[3 * a],
+                  c.frac[3 * a + 1], c.frac[3 * a + 2]);
+  mb_structure *s = NULL;
+  MB_OK_OR_FAIL(mb_structure_read_buffer(text, strlen(text), MB_FORMAT_POSCAR, name, 0, &s));
+  return s;
+}
+
+/* mb_dft with a functional carrying U = 4 eV on Co d: the QE case gamma_u4 through the
+ * API (eV, the functional handle, the UPF files named), E_U and the occupations reported;
+ * a psp8 Co refused naming the file; mb_dft_set_functional drops the U. */
+START_TEST(api) {
+  mb_structure *st = case_structure("gamma_u4");
+  mb_dft *d = NULL;
+  mb_functional *f = NULL;
+  MB_OK_OR_FAIL(mb_dft_create(st, &d));
+  MB_OK_OR_FAIL(mb_functional_create("PBE", &f));
+  MB_OK_OR_FAIL(mb_functional_set_hubbard(f, "Co", 2, 4.0));
+  MB_OK_OR_FAIL(mb_dft_set_xc_functional(d, f));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Co", psp("Co-sp.psp8")));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Na", psp("Na-sp.upf")));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "O", psp("O.upf")));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 25 * MB_HARTREE_EV));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SCF_TOL, 1e-9));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_THREADS, 2));
+  MB_OK_OR_FAIL(mb_dft_set_smearing(d, MB_SMEARING_GAUSSIAN, 0.01 * MB_HARTREE_EV));
+  double e, fe, forces[12], eu;
+  ck_assert_int_eq(mb_dft_compute(d, &e, &fe, forces), MB_ERR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(mb_last_error(), "Co-sp.psp8"));
+  ck_assert_int_eq(mb_dft_hubbard_energy(d, &eu), MB_ERR_INVALID_ARG);
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Co", psp("Co-sp.upf")));
+  MB_OK_OR_FAIL(mb_dft_compute(d, &e, &fe, forces));
+  MB_OK_OR_FAIL(mb_dft_hubbard_energy(d, &eu));
+  qe_ref q;
+  read_ref("gamma_u4", &q);
+  int nspin = -1;
+  double n[25];
+  MB_OK_OR_FAIL(mb_dft_hubbard_occupation(d, 0, 2, &nspin, n));
+  ck_assert_int_eq(nspin, 1);
+  double tr = 2 * (n[0] + n[6] + n[12] + n[18] + n[24]);
+  fprintf(stderr, "api: F %.8f eV (QE %.8f), E_U %.10f eV (QE %.10f), trace %.8f (QE %.8f)\n",
+          fe, q.free * MB_HARTREE_EV, eu, q.hubbard * MB_HARTREE_EV, tr, q.trace);
+  ck_assert_double_eq_tol(eu, q.hubbard * MB_HARTREE_EV, 1e-6);
+  ck_assert_double_eq_tol(tr, q.trace, 2e-5);
+  ck_assert_double_eq_tol(fe, q.free * MB_HARTREE_EV, 5e-3); /* 9e-5 Ha: see qe_gamma */
+  MB_OK_OR_FAIL(mb_dft_hubbard_occupation(d, 1, 2, &nspin, n)); /* Na: no U */
+  ck_assert_int_eq(nspin, 0);
+  MB_OK_OR_FAIL(mb_dft_hubbard_occupation(d, 0, 1, &nspin, NULL)); /* Co p: no U */
+  ck_assert_int_eq(nspin, 0);
+  ck_assert_int_eq(mb_dft_hubbard_occupation(d, 4, 2, &nspin, n), MB_ERR_RANGE);
+  ck_assert_int_eq(mb_dft_hubbard_occupation(d, 0, 4, &nspin, n), MB_ERR_RANGE);
+  /* a copy keeps the U (and the solution: a warm start of the same geometry) */
+  mb_dft *c = NULL;
+  double ec;
+  MB_OK_OR_FAIL(mb_dft_copy(d, &c));
+  MB_OK_OR_FAIL(mb_dft_compute(c, NULL, &ec, NULL));
+  MB_OK_OR_FAIL(mb_dft_hubbard_energy(c, &eu));
+  ck_assert_double_eq_tol(ec, fe, 1e-6);
+  ck_assert_double_eq_tol(eu, q.hubbard * MB_HARTREE_EV, 1e-6);
+  mb_dft_free(c);
+  /* mb_dft_set_functional: no U any more (a cheap cutoff: only E_U = 0 is looked at) */
+  MB_OK_OR_FAIL(mb_dft_set_functional(d, MB_XC_PBE));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 150));
+  MB_OK_OR_FAIL(mb_dft_compute(d, &e, NULL, NULL));
+  MB_OK_OR_FAIL(mb_dft_hubbard_energy(d, &eu));
+  ck_assert(eu == 0);
+  MB_OK_OR_FAIL(mb_dft_hubbard_occupation(d, 0, 2, &nspin, n));
+  ck_assert_int_eq(nspin, 0);
+  mb_functional_free(f);
+  mb_dft_free(d);
+  mb_structure_free(st);
+}
+END_TEST
+
 /* ---- the engine by itself ------------------------------------------------------------- */
 
 /* A cheaper NaCoO2 (the displaced gamma case at 12 Ha) with U scaled by uscale. */
@@ -675,6 +762,7 @@ int main(void) {
   tcase_set_timeout(tq, 600);
   tcase_add_test(tq, qe_gamma);
   tcase_add_test(tq, qe_gamma_symmetric);
+  tcase_add_test(tq, api);
   tcase_add_test(tq, qe_k2);
   suite_add_tcase(s, tq);
   return mb_run_suite(s);

@@ -205,6 +205,8 @@ SIGNATURES = {
     "mb_dft_compute": (_status, [c_void_p, _dp, _dp, _dp]),
     "mb_dft_scf_report": (_status, [c_void_p, _ip, _dp, _dp, _ip]),
     "mb_dft_eigenvalues": (_status, [c_void_p, _ip, _ip, _dp, _dp, _dp]),
+    "mb_dft_hubbard_energy": (_status, [c_void_p, _dp]),
+    "mb_dft_hubbard_occupation": (_status, [c_void_p, c_int, c_int, _ip, _dp]),
     "mb_band_set_dft": (_status, [c_void_p, c_void_p]),
 }
 
