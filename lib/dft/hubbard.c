@@ -52,6 +52,9 @@ typedef struct hub_site {
   int off;          /* offset of its (2l+1)^2 block in one spin's matrices */
 } hub_site;
 
+/* One (spin, k-point): the Hamiltonian hook's data. The eigensolver may run the two spins
+ * of a k-point on two threads at once, so each pair has its own scratch; the projectors
+ * are the k-point's (owned by its spin-0 entry). */
 typedef struct hub_kpoint {
   const mb__hubbard *h;
   int npw, spin;
@@ -71,15 +74,15 @@ struct mb__hubbard {
   double *dn, *dr;      /* HUB_HISTORY x len: n_in(i+1) - n_in(i), R(i+1) - R(i) */
   double *n_prev, *r_prev, *r;
   int nk;
-  hub_kpoint *k;
+  hub_kpoint *k;        /* nspin * nk: [spin * nk + ik] */
   double *start;        /* nsite: the orbital's atomic occupation per spin and m */
 };
 
 static void free_kpoints(mb__hubbard *h) {
-  for (int ik = 0; ik < h->nk; ik++) {
-    free(h->k[ik].phi);
-    free(h->k[ik].c);
-    free(h->k[ik].w);
+  for (int i = 0; h->k && i < h->nspin * h->nk; i++) {
+    if (i < h->nk) free(h->k[i].phi); /* spin 0 owns the projectors */
+    free(h->k[i].c);
+    free(h->k[i].w);
   }
   free(h->k);
   h->k = NULL;
@@ -210,20 +213,24 @@ mb_status mb__hubbard_set_ions(mb__hubbard *h, const mb__scf *s) {
   if (!h || !s) return mb__error(MB_ERR_INVALID_ARG, "mb__hubbard_set_ions: NULL argument");
   free_kpoints(h);
   int nk = s->kp->nk;
-  h->k = mb__calloc((size_t)nk, sizeof *h->k);
+  h->k = mb__calloc((size_t)nk * h->nspin, sizeof *h->k);
   if (!h->k) return MB_ERR_NOMEM;
   h->nk = nk;
+  for (int i = 0; i < nk * h->nspin; i++) { /* scratch per (spin, k-point) */
+    hub_kpoint *k = h->k + i;
+    k->h = h, k->npw = s->kd[i % nk].basis->npw, k->spin = i / nk;
+    k->c = mb__malloc((size_t)h->nphi * HUB_BLOCK, sizeof(double complex));
+    k->w = mb__malloc((size_t)h->nphi * HUB_BLOCK, sizeof(double complex));
+    if (!k->c || !k->w) return MB_ERR_NOMEM;
+  }
   const double complex mil[4] = {1, -I, -1, I}; /* (-i)^l */
   double norm = 1 / sqrt(s->fft->omega);
   for (int ik = 0; ik < nk; ik++) {
     const mb__basis *b = s->kd[ik].basis;
     hub_kpoint *k = h->k + ik;
     int npw = b->npw;
-    k->h = h, k->npw = npw, k->spin = 0;
     k->phi = mb__malloc((size_t)npw * h->nphi, sizeof(double complex));
-    k->c = mb__malloc((size_t)h->nphi * HUB_BLOCK, sizeof(double complex));
-    k->w = mb__malloc((size_t)h->nphi * HUB_BLOCK, sizeof(double complex));
-    if (!k->phi || !k->c || !k->w) return MB_ERR_NOMEM;
+    if (!k->phi) return MB_ERR_NOMEM;
     for (int is = 0; is < h->nsite; is++) {
       const hub_site *st = h->site + is;
       const mb__psp *p = s->in.psp[s->types[st->atom]];
@@ -242,6 +249,7 @@ mb_status mb__hubbard_set_ions(mb__hubbard *h, const mb__scf *s) {
           k->phi[(size_t)(st->col + mm) * npw + g] = f * ylm[mm];
       }
     }
+    for (int sp = 1; sp < h->nspin; sp++) h->k[sp * nk + ik].phi = k->phi;
   }
   return MB_OK;
 }
@@ -320,7 +328,7 @@ mb_status mb__hubbard_occ_add(mb__hubbard *h, int ik, int spin, int nband,
                               const double complex *psi, const double *weight) {
   mb_status st = check_k(h, ik, spin, -1, "mb__hubbard_occ_add");
   if (st != MB_OK) return st;
-  const hub_kpoint *k = h->k + ik;
+  const hub_kpoint *k = h->k + (size_t)spin * h->nk + ik; /* its own scratch */
   /* with nspin = 1 each spin holds half of the bands' occupation */
   double fac = h->nspin == 1 ? 0.5 : 1.0;
   double *n = h->n_out + (size_t)spin * h->nmat;
@@ -520,8 +528,7 @@ mb_status mb__hubbard_mix(mb__hubbard *h, const mb__mixer *mixer, double beta) {
 
 void *mb__hubbard_kdata(mb__hubbard *h, int ik, int spin) {
   if (!h || ik < 0 || ik >= h->nk || spin < 0 || spin >= h->nspin) return NULL;
-  h->k[ik].spin = spin;
-  return h->k + ik;
+  return h->k + (size_t)spin * h->nk + ik;
 }
 
 mb_status mb__hubbard_apply(void *data, const mb__basis *basis, int nvec,

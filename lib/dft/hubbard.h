@@ -15,9 +15,9 @@
  *
  * Units: Hartree atomic units; U_eff in Hartree.
  *
- * Threads: during mb__scf_solve the projectors of k-point ik are used by one thread at a
- * time (mb__hubbard_apply on mb__hubbard_kdata(h, ik, spin)); the occupations are added
- * up serially. */
+ * Threads: during mb__scf_solve each (k-point, spin) is used by one thread at a time
+ * (mb__hubbard_apply on mb__hubbard_kdata(h, ik, spin), which has its own scratch: the
+ * two spins of a k-point may run at once); the occupations are added up serially. */
 #ifndef MB_DFT_HUBBARD_H
 #define MB_DFT_HUBBARD_H
 
