@@ -798,7 +798,7 @@ MB_API mb_status mb_band_set_mpi(mb_band *b, int fortran_comm);
  * cutoff, norm-conserving pseudopotentials (psp8, HGH and UPF 2, found by element in
  * Debian's abinit-data when none is named), a Monkhorst-Pack k-point grid reduced
  * by symmetry, LDA, GGA and meta-GGA functionals through libxc (mb_xc, or any
- * mb_functional), fixed or smeared occupations. Its
+ * mb_functional), DFT+U (the functional's Hubbard values), fixed or smeared occupations. Its
  * numbers match ABINIT 9.6 on the same inputs (tests/dft). Energies in eV,
  * forces in eV/A at the API; Hartree atomic units inside. A new geometry (the
  * same atoms and lattice) starts from the previous wavefunctions and density.
@@ -911,10 +911,34 @@ MB_API mb_status mb_dft_eigenvalues_spin(const mb_dft *d, int spin, int *nkpoint
  * one or two components ("PBEsol", "SCAN", "r2SCAN", "gga_x_rpbe+gga_c_pbe"). For a
  * meta-GGA the kinetic-energy density enters the Hamiltonian (-1/2 div(v_tau grad
  * psi)); it needs pseudopotentials without non-linear core correction (as ABINIT):
- * mb_dft_compute refuses core-corrected ones with MB_ERR_UNSUPPORTED. Hubbard U is
- * refused (MB_ERR_UNSUPPORTED) until the engine has it. The handle is read at once
- * (its libxc ids kept); mb_dft_set_functional replaces it. */
+ * mb_dft_compute refuses core-corrected ones with MB_ERR_UNSUPPORTED. The handle is
+ * read at once (its libxc ids and Hubbard values kept); mb_dft_set_functional replaces
+ * it, Hubbard values included.
+ *
+ * DFT+U: the functional's Hubbard U_eff (mb_functional_set_hubbard, eV) of the elements
+ * present, in Dudarev's simplified rotationally invariant form (PRB 57, 1505 (1998)),
+ *   E_U = U_eff/2 sum_sigma sum_I Tr[n^{I sigma} (1 - n^{I sigma})],
+ * with occupation matrices n^{I sigma}_mm' projected on the pseudo-atomic orbitals of
+ * the UPF files (PP_CHI, with real spherical harmonics), not orthogonalised: Quantum
+ * ESPRESSO's U_projection_type 'atomic' (docs/dft_plus_u.md has the details and the
+ * parity figures). E_U is part of the energies and forces of mb_dft_compute. The
+ * elements with a U need UPF pseudopotentials that have an orbital of that l:
+ * mb_dft_compute refuses psp8 and HGH files (they carry no orbitals) with
+ * MB_ERR_UNSUPPORTED naming the file. Without spin polarisation each spin holds half
+ * of the occupations; with MB_DFT_SPIN each spin has its own. */
 MB_API mb_status mb_dft_set_xc_functional(mb_dft *d, const mb_functional *f);
+/* DFT+U after a compute: E_U (eV; included in the energies mb_dft_compute returned; 0
+ * without U). */
+MB_API mb_status mb_dft_hubbard_energy(const mb_dft *d, double *energy);
+/* The occupation matrix of the l shell (0 s .. 3 f) of atom (0-based) after a compute:
+ * *nspin = 0 when the atom has no U on l; else nspin (1 without spin polarisation, 2
+ * with MB_DFT_SPIN: up, down) matrices of (2l+1)^2 values into matrix (may be NULL), row-major, one per spin channel
+ * (unpolarised: each spin's, half the total, so the shell holds 2 Tr n electrons), with
+ * m in the order of the real harmonics y, z, x (l = 1); xy, yz, 3z^2-r^2, xz, x^2-y^2
+ * (l = 2); y(3x^2-y^2), xyz, y(5z^2-r^2), z(5z^2-3r^2), x(5z^2-r^2), z(x^2-y^2),
+ * x(x^2-3y^2) (l = 3). MB_ERR_RANGE for atom or l out of range. */
+MB_API mb_status mb_dft_hubbard_occupation(const mb_dft *d, int atom, int l, int *nspin,
+                                           double *matrix);
 
 /* The DFT engine as the force provider of a band: each moving image gets its own
  * copy of d (mb_dft_copy), so that every image warm-starts from its own last
@@ -993,8 +1017,9 @@ MB_API mb_status mb_name_find(mb_name_set set, const char *name, int *value);
  * What it is comes from libxc's own metadata. Hybrids and meta-GGAs that need the
  * Laplacian of the density are refused (MB_ERR_UNSUPPORTED). Once made, a functional
  * may be shared read-only by any number of threads (set the Hubbard values first).
- * The DFT engine takes any LDA, GGA or meta-GGA of them (mb_dft_set_xc_functional,
- * section 10), spin-polarised or not (MB_DFT_SPIN); +U in the engine comes next.
+ * The DFT engine takes any LDA, GGA or meta-GGA of them with their Hubbard values
+ * (mb_dft_set_xc_functional, section 10: DFT+U on UPF pseudopotentials), spin-polarised
+ * or not (MB_DFT_SPIN).
  * ------------------------------------------------------------------------- */
 
 typedef enum mb_xc_family {
@@ -1017,7 +1042,8 @@ MB_API mb_status mb_functional_component(const mb_functional *f, int i, int *lib
                                          const char **libxc_name, const char **description);
 MB_API mb_status mb_functional_references(const mb_functional *f, char **text);
 /* Hubbard U_eff (eV, 0..20) of an element's l channel (0 s, 1 p, 2 d, 3 f); 0 when
- * not set. */
+ * not set (0 is no U). Dudarev's U_eff = U - J, used by the DFT engine
+ * (mb_dft_set_xc_functional). */
 MB_API mb_status mb_functional_set_hubbard(mb_functional *f, const char *element, int l,
                                            double u_eV);
 MB_API mb_status mb_functional_hubbard(const mb_functional *f, const char *element, int l,

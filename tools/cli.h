@@ -123,6 +123,7 @@ int cmd_hops(int argc, char **argv);
 /* ---- DFT options (cmd_dft.c), shared by dft and neb --potential dft ------- */
 #define CLI_DFT_MAX_PSEUDO 16
 #define CLI_DFT_MAX_MAGMOM 4096
+#define CLI_DFT_MAX_HUBBARD 16
 typedef struct cli_dft_request {
   int has_ecut, has_kpts;
   double ecut;           /* eV */
@@ -143,11 +144,13 @@ typedef struct cli_dft_request {
   double magmom[CLI_DFT_MAX_MAGMOM];
   int fix_moment;        /* --moment M given */
   double moment;         /* mu_B */
+  const char *hubbard[CLI_DFT_MAX_HUBBARD]; /* "EL:L:U_EV" arguments (DFT+U) */
+  int nhubbard;
 } cli_dft_request;
 void cli_dft_init(cli_dft_request *r);
 /* The DFT option of long name name ("ecut", "kpts", "kshift", "functional",
- * "smearing", "pseudo", "pseudo-dir", "scf-tol", "max-scf", "extra-bands", "threads"
- * or "dft-threads") into r: 0, CLI_EXIT_USAGE after a message, or -1 when name is
+ * "smearing", "pseudo", "pseudo-dir", "scf-tol", "max-scf", "extra-bands", "threads",
+ * "dft-threads", "charge" or "hubbard") into r: 0, CLI_EXIT_USAGE after a message, or -1 when name is
  * not a DFT option. */
 int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r);
 /* The required options are there (--ecut, --kpts, --functional): 0 or CLI_EXIT_USAGE. */
@@ -156,6 +159,12 @@ int cli_dft_check(const char *cmd, const cli_dft_request *r);
 int cli_dft_check_atoms(const char *cmd, const cli_dft_request *r, int natoms);
 /* An mb_dft of s with the options of r (cli_dft_check_atoms first). */
 mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft **out);
+/* DFT+U results of a computed d (r's --hubbard shells): E_U and each shell's electrons,
+ * as text lines or as the JSON members "hubbard_energy" and "hubbard" (an array of
+ * {"atom", "element", "shell", "electrons", "occupations"}), with a leading ", ".
+ * Nothing without --hubbard. */
+void cli_dft_print_hubbard(FILE *out, const cli_dft_request *r, const mb_dft *d,
+                           const mb_structure *s, int json);
 
 extern const char cmd_info_help[];
 extern const char cmd_convert_help[];

@@ -34,6 +34,10 @@ const char cmd_dft_help[] =
     "                         N atoms of V (as VASP's MAGMOM: 2*3,4*0); implies --spin\n"
     "      --moment M         hold the total moment at M mu_B, a Fermi level per spin\n"
     "                         (ABINIT spinmagntarget); implies --spin\n"
+    "      --hubbard EL:L:U   DFT+U (Dudarev) on element EL's shell L (s, p, d or f),\n"
+    "                         U_eff in eV, e.g. Co:d:3.3; repeatable. Projected on the\n"
+    "                         pseudo-atomic orbitals of UPF files (QE's 'atomic'), so\n"
+    "                         EL needs a UPF --pseudo; not with --functional auto\n"
     "      --pseudo EL=FILE   pseudopotential file (psp8, HGH or UPF) of element EL;\n"
     "                         repeatable\n"
     "      --pseudo-dir DIR   where to look for the others by element (default\n"
@@ -54,7 +58,10 @@ const char cmd_dft_help[] =
     "                         ...], ...], \"converged\": bool, \"scf_steps\": n,\n"
     "                         \"residual\": r, \"fermi_level\": eV; with spin also\n"
     "                         \"magnetization\": mu_B, \"abs_magnetization\": mu_B,\n"
-    "                         \"atomic_moments\": [mu_B, ...]}\n"
+    "                         \"atomic_moments\": [mu_B, ...]; with --hubbard\n"
+    "                         \"hubbard_energy\": eV and \"hubbard\": [{\"atom\": i,\n"
+    "                         \"element\", \"shell\", \"electrons\", \"occupations\":\n"
+    "                         per spin channel the (2l+1)^2 matrix}, ...]}\n"
     "  -h, --help             show this help and exit\n"
     "\n"
     "Example:\n"
@@ -158,6 +165,20 @@ int cli_dft_check_atoms(const char *cmd, const cli_dft_request *r, int natoms) {
   return 0;
 }
 
+/* EL:L:U (a chemical symbol, s/p/d/f, U_eff in [0, 20] eV): 0, or -1 when malformed. */
+static int parse_hubbard(const char *text, char el[8], char *l, double *u) {
+  const char *c1 = strchr(text, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  int z;
+  if (!c1 || !c2 || c1 == text || (size_t)(c1 - text) >= 8 || c2 != c1 + 2) return -1;
+  memcpy(el, text, (size_t)(c1 - text));
+  el[c1 - text] = '\0';
+  *l = c1[1];
+  if (mb_element_number(el, &z) != MB_OK || !strchr("spdf", *l) || !*l) return -1;
+  char *end;
+  *u = strtod(c2 + 1, &end);
+  return end == c2 + 1 || *end || !(*u >= 0 && *u <= 20) ? -1 : 0;
+}
+
 int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r) {
   double x;
   if (strcmp(name, "ecut") == 0) {
@@ -230,6 +251,17 @@ int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_r
     r->spin = r->fix_moment = 1;
     return 0;
   }
+  if (strcmp(name, "hubbard") == 0) {
+    char el[8], l;
+    double u;
+    if (parse_hubbard(value, el, &l, &u))
+      return cli_usage_error(cmd, "--hubbard expects EL:L:U_EV with L one of s, p, d, f and "
+                             "U_EV in [0, 20] (e.g. Co:d:3.3), not '%s'", value);
+    if (r->nhubbard == CLI_DFT_MAX_HUBBARD)
+      return cli_usage_error(cmd, "--hubbard: at most %d shells", CLI_DFT_MAX_HUBBARD);
+    r->hubbard[r->nhubbard++] = value;
+    return 0;
+  }
   if (strcmp(name, "charge") == 0) {
     char *end;
     r->charge = strtod(value, &end);
@@ -245,6 +277,9 @@ int cli_dft_check(const char *cmd, const cli_dft_request *r) {
   if (!r->has_ecut) return cli_usage_error(cmd, "give the plane-wave cutoff with --ecut EV");
   if (!r->has_kpts) return cli_usage_error(cmd, "give the k-point grid with --kpts AxBxC");
   if (r->xc == -1) return cli_usage_error(cmd, "give --functional LDA, PBE, PBEsol, ... or auto");
+  if (r->nhubbard && r->xc == MB_XC_AUTO)
+    return cli_usage_error(cmd, "--hubbard goes with a named functional (--functional PBE, "
+                           "LDA, PBEsol, ...), not auto");
   return 0;
 }
 
@@ -253,9 +288,16 @@ mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft *
   mb_status st = mb_dft_create(s, &d);
   if (!st) st = mb_dft_set_option(d, MB_DFT_ECUT, r->ecut);
   if (!st) st = mb_dft_set_kpoints(d, r->kpts, r->kshift);
-  if (!st && r->xc_name) {
+  if (!st && (r->xc_name || r->nhubbard)) { /* a functional handle, with the U values */
     mb_functional *f = NULL;
-    if (!(st = mb_functional_create(r->xc_name, &f))) st = mb_dft_set_xc_functional(d, f);
+    st = mb_functional_create(r->xc_name ? r->xc_name : r->xc == MB_XC_LDA ? "LDA" : "PBE", &f);
+    for (int k = 0; k < r->nhubbard && !st; k++) {
+      char el[8], l;
+      double u;
+      parse_hubbard(r->hubbard[k], el, &l, &u);
+      st = mb_functional_set_hubbard(f, el, (int)(strchr("spdf", l) - "spdf"), u);
+    }
+    if (!st) st = mb_dft_set_xc_functional(d, f);
     mb_functional_free(f);
   } else if (!st) {
     st = mb_dft_set_functional(d, (mb_xc)r->xc);
@@ -286,6 +328,59 @@ mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft *
   return MB_OK;
 }
 
+void cli_dft_print_hubbard(FILE *out, const cli_dft_request *r, const mb_dft *d,
+                           const mb_structure *s, int json) {
+  double eu = NAN, n[2 * 49];
+  int natoms = 0, first = 1;
+  if (!r->nhubbard) return;
+  mb_dft_hubbard_energy(d, &eu);
+  mb_structure_natoms(s, &natoms);
+  if (json) {
+    fputs(", \"hubbard_energy\": ", out);
+    cli_json_number(out, eu);
+    fputs(", \"hubbard\": [", out);
+  } else {
+    fprintf(out, "hubbard energy: %.8f eV\n", eu);
+  }
+  for (int a = 0; a < natoms; a++)
+    for (int l = 0; l <= 3; l++) {
+      int nspin = 0, dim = 2 * l + 1;
+      if (mb_dft_hubbard_occupation(d, a, l, &nspin, n) || !nspin) continue;
+      const char *sym = "?";
+      mb_structure_symbol(s, a, &sym);
+      double tr = 0;
+      for (int sp = 0; sp < nspin; sp++)
+        for (int i = 0; i < dim; i++) tr += n[sp * dim * dim + i * (dim + 1)];
+      if (nspin == 1) tr *= 2; /* each spin holds the matrix */
+      if (!json) {
+        if (first) fputs("hubbard shells (electrons in the projected shell):\n", out);
+        fprintf(out, "  %4d %-3s %c %12.8f\n", a, sym, "spdf"[l], tr);
+        first = 0;
+        continue;
+      }
+      fprintf(out, "%s{\"atom\": %d, \"element\": ", first ? "" : ", ", a);
+      cli_json_string(out, sym);
+      fprintf(out, ", \"shell\": \"%c\", \"electrons\": ", "spdf"[l]);
+      cli_json_number(out, tr);
+      fputs(", \"occupations\": [", out);
+      for (int sp = 0; sp < nspin; sp++) {
+        fputs(sp ? ", [" : "[", out);
+        for (int i = 0; i < dim; i++) {
+          fputs(i ? ", [" : "[", out);
+          for (int j = 0; j < dim; j++) {
+            if (j) fputs(", ", out);
+            cli_json_number(out, n[sp * dim * dim + i * dim + j]);
+          }
+          fputc(']', out);
+        }
+        fputc(']', out);
+      }
+      fputs("]}", out);
+      first = 0;
+    }
+  if (json) fputc(']', out);
+}
+
 /* ---- migbar dft ------------------------------------------------------------- */
 
 enum { OPT_FORMAT = 1, OPT_QUIET, OPT_JSON, OPT_HELP, OPT_SPHERE, OPT_DFT };
@@ -300,7 +395,8 @@ static const cli_option options[] = {
     {"max-scf", 0, 1, OPT_DFT + 8},     {"extra-bands", 0, 1, OPT_DFT + 9},
     {"threads", 0, 1, OPT_DFT + 10},    {"charge", 0, 1, OPT_DFT + 11},
     {"spin", 0, 0, OPT_DFT + 12},       {"magmom", 0, 1, OPT_DFT + 13},
-    {"moment", 0, 1, OPT_DFT + 14},     {NULL, 0, 0, 0}};
+    {"moment", 0, 1, OPT_DFT + 14},     {"hubbard", 0, 1, OPT_DFT + 15},
+    {NULL, 0, 0, 0}};
 
 static void log_line(mb_log_level level, const char *message, void *user) {
   (void)level, (void)user;
@@ -309,7 +405,8 @@ static void log_line(mb_log_level level, const char *message, void *user) {
 
 static void print_json(int natoms, const double *e, const double *f, const double *forces,
                        int converged, int steps, double residual, double fermi,
-                       const double *mag, const double *moments) {
+                       const double *mag, const double *moments, const cli_dft_request *req,
+                       const mb_dft *d, const mb_structure *s) {
   fputs("{\"energy\": ", stdout);
   cli_json_number(stdout, e ? *e : NAN);
   fputs(", \"free_energy\": ", stdout);
@@ -348,6 +445,7 @@ static void print_json(int natoms, const double *e, const double *f, const doubl
     }
     putchar(']');
   }
+  if (e) cli_dft_print_hubbard(stdout, req, d, s, 1);
   fputs("}\n", stdout);
 }
 
@@ -416,7 +514,8 @@ int cmd_dft(int argc, char **argv) {
   if (st == MB_ERR_NOT_CONVERGED) {
     fprintf(stderr, "migbar %s: not converged: %s\n", cmd, mb_last_error());
     mb_dft_scf_report(d, &steps, &residual, &fermi, &converged);
-    if (json) print_json(natoms, NULL, NULL, NULL, 0, steps, residual, fermi, NULL, NULL);
+    if (json) print_json(natoms, NULL, NULL, NULL, 0, steps, residual, fermi, NULL, NULL, &req,
+                         d, s);
     rc = CLI_EXIT_NOT_CONVERGED;
     goto cleanup;
   }
@@ -431,7 +530,7 @@ int cmd_dft(int argc, char **argv) {
   }
   if (json) {
     print_json(natoms, &e, &f, forces, 1, steps, residual, fermi, req.spin ? mag : NULL,
-               moments);
+               moments, &req, d, s);
   } else {
     printf("energy:       %.8f eV\n", e);
     printf("free energy:  %.8f eV\n", f);
@@ -439,6 +538,7 @@ int cmd_dft(int argc, char **argv) {
     if (req.spin)
       printf("magnetization: %.6f mu_B (absolute %.6f)\n", mag[0], mag[1]);
     printf("scf steps:    %d (density residual %.2e)\n", steps, residual);
+    cli_dft_print_hubbard(stdout, &req, d, s, 0);
     printf("forces (eV/A):\n");
     for (int a = 0; a < natoms; a++) {
       const char *sym = "?";

@@ -69,8 +69,9 @@ const char cmd_neb_help[] =
     "DFT (--potential dft; the options of 'migbar dft', see 'migbar dft --help'):\n"
     "      --ecut EV --kpts AxBxC --functional LDA|PBE|auto (required), --kshift SX,SY,SZ,\n"
     "      --smearing KIND[:WIDTH_EV], --pseudo EL=FILE, --pseudo-dir DIR, --scf-tol EV,\n"
-    "      --max-scf N, --extra-bands N, --dft-threads N (threads over k-points per\n"
-    "      image; --threads is images at once). A restart of a DFT run needs them again.\n"
+    "      --max-scf N, --extra-bands N, --charge Q, --hubbard EL:L:U (DFT+U),\n"
+    "      --dft-threads N (threads over k-points per image; --threads is images at\n"
+    "      once). A restart of a DFT run needs them again.\n"
     "Optimisation:\n"
     "      --climb            climbing image (from the start, or see --climb-fmax)\n"
     "      --climb-fmax F     climb once the largest force is below F eV/A (implies\n"
@@ -133,7 +134,7 @@ static const cli_option options[] = {
     {"max-scf", 0, 1, OPT_DFT_FIRST + 8}, {"extra-bands", 0, 1, OPT_DFT_FIRST + 9},
     {"dft-threads", 0, 1, OPT_DFT_FIRST + 10}, {"charge", 0, 1, OPT_DFT_FIRST + 11},
     {"spin", 0, 0, OPT_DFT_FIRST + 12}, {"magmom", 0, 1, OPT_DFT_FIRST + 13},
-    {"moment", 0, 1, OPT_DFT_FIRST + 14},
+    {"moment", 0, 1, OPT_DFT_FIRST + 14}, {"hubbard", 0, 1, OPT_DFT_FIRST + 15},
     {NULL, 0, 0, 0}};
 
 /* Names come from the library's tables (migbar.h section 11): the potential
@@ -426,6 +427,14 @@ static void put_run_object(FILE *f, const request *req, const mb_band *b, const 
       cli_json_string(f, r->pseudo[k]);
     }
     fputc(']', f);
+    if (r->nhubbard) { /* DFT+U */
+      fputs(", \"hubbard\": [", f);
+      for (int k = 0; k < r->nhubbard; k++) {
+        if (k) fputs(", ", f);
+        cli_json_string(f, r->hubbard[k]);
+      }
+      fputc(']', f);
+    }
   }
   fputs("},\n", f);
   if (req->initial) {

@@ -52,7 +52,21 @@ typedef struct mb__psp {
   int has_core;               /* model core charge present */
   /* private to psp*.c: radial grids / analytic parameters and q tables */
   void *impl;
+  int norb;                   /* pseudo-atomic orbitals (UPF PP_CHI; 0 for psp8 and HGH) */
+  struct mb__psp_orbital *orb;/* norb of them (psp_orbital.c), NULL when none */
 } mb__psp;
+
+/* A pseudo-atomic orbital of a UPF file (PP_PSWFC/PP_CHI.i), chi(r) Y_lm(r^): the
+ * projector of DFT+U (hubbard.c). UPF stores u(r) = r chi(r) on the file's mesh. */
+typedef struct mb__psp_orbital {
+  char label[8];              /* "3D" */
+  int l;
+  double occupation;          /* electrons in the file's atomic configuration */
+  int n;                      /* mesh points of u */
+  double h;                   /* the uniform mesh step (Bohr), r_j = j h */
+  double *u;                  /* n values r chi(r) */
+  double *table;              /* form factor on a q grid (psp_orbital.c) */
+} mb__psp_orbital;
 
 /* Read a psp8 or HGH file (format from its pspcod line); errors are
  * MB_ERR_PARSE "path:line: ..." or MB_ERR_UNSUPPORTED (e.g. a PAW file). */
@@ -74,6 +88,17 @@ double mb__psp_vloc_short(const mb__psp *p, double q);
  * so that <k+G|beta_lim> = f_li(|k+G|) Y_lm(k+G^) (-i)^l / sqrt(omega) with real
  * spherical harmonics. */
 double mb__psp_projector(const mb__psp *p, int l, int i, double q);
+/* Form factor of orbital i (0..norb-1): chi_i(q) = 4 pi int_0^R r^2 chi_i(r) j_l(qr) dr
+ * = 4 pi int r u(r) j_l(qr) dr, so that <k+G|phi_lm> = chi_i(|k+G|) Y_lm(k+G^) (-i)^l /
+ * sqrt(omega) as for the projectors; 0 for i out of range. Integrated by Simpson's rule
+ * up to R = 10 Bohr as Quantum ESPRESSO does, tabulated in q (psp_orbital.c). */
+double mb__psp_orbital_ff(const mb__psp *p, int i, double q);
+/* int_0^inf |u_i(r)|^2 dr on the mesh (1 for a bound orbital whose tail the mesh holds). */
+double mb__psp_orbital_norm(const mb__psp *p, int i);
+/* The orbital of angular momentum l used for DFT+U: the last one of that l in the file
+ * (the valence shell: 4S rather than the semicore 3S, as Quantum ESPRESSO's
+ * offset_atom_wfc picks it), or -1 when the file has none. */
+int mb__psp_orbital_of_l(const mb__psp *p, int l);
 /* Model core charge: rho_core(G) = core(q) / omega, core(q) = 4 pi int r^2
  * rho_core(r) j_0(qr) dr (0 when there is no core charge). */
 double mb__psp_core(const mb__psp *p, double q);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scf.h"
+#include "hubbard.h"
 #include "../functional/functional.h"
 #include "../core/options.h"
 #include "../structure/structure.h"
@@ -56,6 +56,9 @@ struct mb_dft {
   int xc_ixc;          /* nonzero: a functional handle's libxc ids as ABINIT's ixc */
   int xc_lda;          /* ... and whether it is an LDA (pseudopotentials found by it) */
   char xc_name[64];
+  /* DFT+U: the functional's Hubbard U_eff (eV) per element and l (U > 0 only) */
+  int nhub, hub_z[MB__XC_MAX_HUBBARD], hub_l[MB__XC_MAX_HUBBARD];
+  double hub_u[MB__XC_MAX_HUBBARD];
   mb_logger log;
   /* the engine and the last result */
   mb__scf *scf;
@@ -230,6 +233,10 @@ MB_API mb_status mb_dft_copy(const mb_dft *d, mb_dft **out) {
     memcpy(c->spinat, d->spinat, (size_t)d->s->natoms * sizeof(double));
   }
   memcpy(c->xc_name, d->xc_name, sizeof c->xc_name);
+  c->nhub = d->nhub; /* DFT+U */
+  memcpy(c->hub_z, d->hub_z, sizeof c->hub_z);
+  memcpy(c->hub_l, d->hub_l, sizeof c->hub_l);
+  memcpy(c->hub_u, d->hub_u, sizeof c->hub_u);
   memcpy(c->grid, d->grid, sizeof c->grid);
   memcpy(c->shift, d->shift, sizeof c->shift);
   if (d->scf) {
@@ -350,6 +357,7 @@ MB_API mb_status mb_dft_set_functional(mb_dft *d, mb_xc xc) {
   }
   d->xc = xc;
   d->xc_ixc = 0;
+  d->nhub = 0; /* a functional without Hubbard values */
   drop_engine(d);
   return MB_OK;
 }
@@ -384,14 +392,6 @@ MB_API mb_status mb_dft_set_xc_functional(mb_dft *d, const mb_functional *f) {
   if (id[0] >= 1000 || id[1] >= 1000)
     return mb__error(MB_ERR_UNSUPPORTED, "%s: libxc ids %d and %d do not fit ABINIT's ixc "
                      "encoding (below 1000 each)", fn, id[0], id[1]);
-  for (int k = 0; k < f->nhub; k++)
-    if (f->hub_u[k] > 0) {
-      const char *sym = "?";
-      mb_element_symbol(f->hub_z[k], &sym);
-      return mb__error(MB_ERR_UNSUPPORTED, "%s: %s carries Hubbard U (%s %c: %g eV); DFT+U "
-                       "in the engine is issue 13's next part", fn, name, sym,
-                       "spdf"[f->hub_l[k]], f->hub_u[k]);
-    }
   int lda = fam == MB_XC_FAMILY_LDA;
   if (lda != (d->xc_ixc ? d->xc_lda : d->xc == MB_XC_LDA) && (st = forget_found_psps(d)))
     return st;
@@ -399,6 +399,13 @@ MB_API mb_status mb_dft_set_xc_functional(mb_dft *d, const mb_functional *f) {
   d->xc_ixc = n == 2 ? -(id[0] * 1000 + id[1]) : -id[0];
   d->xc_lda = lda;
   snprintf(d->xc_name, sizeof d->xc_name, "%s", name);
+  d->nhub = 0; /* DFT+U: the functional's U_eff > 0, checked against the pseudopotentials'
+                * orbitals when the engine is made */
+  for (int k = 0; k < f->nhub; k++)
+    if (f->hub_u[k] > 0) {
+      d->hub_z[d->nhub] = f->hub_z[k], d->hub_l[d->nhub] = f->hub_l[k];
+      d->hub_u[d->nhub++] = f->hub_u[k];
+    }
   drop_engine(d);
   return MB_OK;
 }
@@ -564,7 +571,15 @@ static mb_status make_engine(mb_dft *d) {
   long nthreads = d->threads;
   if (nthreads == 0) nthreads = sysconf(_SC_NPROCESSORS_ONLN);
   if (nthreads < 1) nthreads = 1;
+  /* DFT+U: U_eff per type and l in Hartree (elements absent from the structure ignored) */
+  double *hub = d->nhub ? mb__calloc((size_t)d->ntypes * (MB_PSP_LMAX + 1), sizeof *hub) : NULL;
+  if (d->nhub && !hub) return MB_ERR_NOMEM;
+  for (int k = 0; k < d->nhub; k++)
+    for (int t = 0; t < d->ntypes; t++)
+      if (d->type_z[t] == d->hub_z[k]) hub[t * (MB_PSP_LMAX + 1) + d->hub_l[k]] = d->hub_u[k] / HA;
+  in.hubbard_u = hub;
   st = mb__scf_create(&in, (int)nthreads, &d->scf);
+  free(hub);
   if (!st) mb__scf_set_logger(d->scf, d->log.fn ? &d->log : NULL);
   return st;
 }
@@ -724,4 +739,41 @@ MB_API mb_status mb_dft_atomic_spheres(const mb_dft *d, double radius, double *c
   mb_status st = mb__scf_spheres(d->scf, radius / BOHR, charge, moment);
   if (st) mb__error_prefix("mb_dft_atomic_spheres");
   return st;
+}
+
+/* ---- DFT+U results -------------------------------------------------------- */
+
+MB_API mb_status mb_dft_hubbard_energy(const mb_dft *d, double *energy) {
+  CHECK_DFT(d, "mb_dft_hubbard_energy");
+  if (!energy) return mb__error(MB_ERR_INVALID_ARG, "mb_dft_hubbard_energy: energy is NULL");
+  if (!d->solved || !d->scf)
+    return mb__error(MB_ERR_INVALID_ARG, "mb_dft_hubbard_energy: nothing computed yet (call "
+                     "mb_dft_compute first)");
+  *energy = d->res.hubbard * HA;
+  return MB_OK;
+}
+
+MB_API mb_status mb_dft_hubbard_occupation(const mb_dft *d, int atom, int l, int *nspin,
+                                           double *matrix) {
+  static const char fn[] = "mb_dft_hubbard_occupation";
+  CHECK_DFT(d, "mb_dft_hubbard_occupation");
+  if (!nspin) return mb__error(MB_ERR_INVALID_ARG, "%s: nspin is NULL", fn);
+  if (atom < 0 || atom >= d->s->natoms || l < 0 || l > MB_PSP_LMAX)
+    return mb__error(MB_ERR_RANGE, "%s: atom %d (0..%d) or l %d (0..%d) out of range", fn,
+                     atom, d->s->natoms - 1, l, MB_PSP_LMAX);
+  if (!d->solved || !d->scf)
+    return mb__error(MB_ERR_INVALID_ARG, "%s: nothing computed yet (call mb_dft_compute "
+                     "first)", fn);
+  const mb__hubbard *h = d->scf->hub;
+  *nspin = 0;
+  for (int i = 0; i < mb__hubbard_nsite(h); i++) {
+    int a, li;
+    mb__hubbard_site(h, i, &a, &li, NULL);
+    if (a != atom || li != l) continue;
+    *nspin = mb__hubbard_nspin(h);
+    size_t dim2 = (size_t)(2 * l + 1) * (2 * l + 1);
+    for (int sp = 0; matrix && sp < *nspin; sp++)
+      memcpy(matrix + sp * dim2, mb__hubbard_occupation(h, i, sp), dim2 * sizeof(double));
+  }
+  return MB_OK;
 }

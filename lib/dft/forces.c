@@ -4,6 +4,7 @@
  *   non-local  -d/dR_a sum_nk w f <psi|V_nl|psi> through the projector phases (nonlocal.c)
  *   core       -d/dR_a E_xc[rho + rho_core] = -omega sum_G conj(V_xc(G)) d rho_core(G)/dR_a
  *   Ewald      mb__ewald's forces
+ *   DFT+U      -d/dR_a E_U through the phases of the orbital projectors (hubbard.c)
  * The wavefunctions and the density are those of the last SCF step (stationary at
  * self-consistency, so no Pulay terms in a fixed plane-wave basis). With smearing the
  * occupations minimise the free energy, so these are the derivatives of F = E - TS.
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scf.h"
+#include "hubbard.h"
 
 mb_status mb__scf_forces(mb__scf *s, double *forces) {
   if (!s || !forces) return mb__error(MB_ERR_INVALID_ARG, "mb__scf_forces: NULL argument");
@@ -53,12 +54,15 @@ mb_status mb__scf_forces(mb__scf *s, double *forces) {
   for (int sp = 0; sp < nsp; sp++)
     for (int ik = 0; ik < nk; ik++) {
       const mb__basis *b = s->kd[ik].basis;
+      const double complex *psi = s->kd[ik].psi + (size_t)sp * b->npw * nband;
       for (int ib = 0; ib < nband; ib++)
         wt[ib] = s->occ[((size_t)sp * nk + ik) * nband + ib] * s->kp->weight[ik];
-      if ((st = mb__nonlocal_forces(s->kd[ik].nl, b, s->fft->recip, nband,
-                                    s->kd[ik].psi + (size_t)sp * b->npw * nband, wt,
+      if ((st = mb__nonlocal_forces(s->kd[ik].nl, b, s->fft->recip, nband, psi, wt,
                                     forces)) != MB_OK)
         goto cleanup;
+      if (s->hub && (st = mb__hubbard_forces(s->hub, ik, sp, b, s->fft->recip, nband, psi, wt,
+                                             forces)) != MB_OK)
+        goto cleanup; /* DFT+U */
     }
   for (int i = 0; i < 3 * nat; i++) forces[i] += fe[i];
   if (s->sym) st = mb__symm_forces(s->sym, forces);

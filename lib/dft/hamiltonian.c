@@ -74,6 +74,10 @@ mb_status mb__ham_apply(mb__ham *h, int nvec, const double complex *psi,
     mb_status st = h->nonlocal(h->nonlocal_data, b, nvec, psi, hpsi);
     if (st != MB_OK) return st;
   }
+  if (h->hubbard && nvec > 0) { /* DFT+U */
+    mb_status st = h->hubbard(h->hubbard_data, b, nvec, psi, hpsi);
+    if (st != MB_OK) return st;
+  }
   h->napply += nvec;
   return MB_OK;
 }

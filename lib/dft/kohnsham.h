@@ -108,6 +108,8 @@ typedef struct mb__ham {
   const double *vtau;       /* meta-GGA: dE_xc/dtau on the box, or NULL */
   mb__nonlocal_fn nonlocal; /* NULL: none */
   void *nonlocal_data;
+  mb__nonlocal_fn hubbard;  /* DFT+U's V_U (hubbard.c), added as nonlocal; NULL: none */
+  void *hubbard_data;
   double complex *work;     /* ntot, owned */
   long napply;              /* vectors H was applied to since creation */
 } mb__ham;
@@ -282,5 +284,11 @@ mb_status mb__mixer_step(mb__mixer *m, const double *rho_in, const double *rho_o
                          double *rho_next, double *resnorm);
 /* Forget the history (e.g. after the ions moved). */
 void mb__mixer_reset(mb__mixer *m);
+/* For quantities mixed along with the density (DFT+U's occupation matrices, hubbard.c):
+ * the differences stored after the last step (returned, 0 .. opt.history; they sit in a
+ * ring of *size = opt.history slots, the next to be written at *next) and the
+ * coefficients gamma[slot] of the last step, whose next input was
+ * x_in + P R - sum_slot gamma[slot] (dx[slot] + P dR[slot]). Outputs may be NULL. */
+int mb__mixer_history(const mb__mixer *m, int *size, int *next, const double **gamma);
 
 #endif

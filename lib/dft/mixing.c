@@ -18,6 +18,7 @@ struct mb__mixer {
   int have_prev;
   double complex *work;
   double *a, *b, *ev; /* history^2, history, history */
+  double gamma[64];   /* the last step's coefficients, by ring position (riders) */
 };
 
 mb_status mb__mixer_create(const mb__fft *fft, int nspin, const mb__mix_options *opt,
@@ -153,7 +154,8 @@ mb_status mb__mixer_step(mb__mixer *m, const double *rho_in, const double *rho_o
     if (LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', k, m->a, k, m->ev) != 0)
       return mb__error(MB_ERR_INTERNAL, "mb__mixer_step: dsyev failed on the %dx%d Pulay "
                        "matrix", k, k);
-    double gamma[64] = {0};
+    double *gamma = m->gamma;
+    memset(gamma, 0, sizeof m->gamma);
     for (int e = 0; e < k; e++) {
       if (m->ev[e] <= 1e-12 * m->ev[k - 1]) continue;
       const double *u = m->a + (size_t)e * k;
@@ -173,4 +175,12 @@ mb_status mb__mixer_step(mb__mixer *m, const double *rho_in, const double *rho_o
   precondition(m, r);
   for (size_t i = 0; i < n; i++) rho_next[i] = x[i] + r[i];
   return MB_OK;
+}
+
+int mb__mixer_history(const mb__mixer *m, int *size, int *next, const double **gamma) {
+  if (!m) return 0;
+  if (size) *size = m->opt.history;
+  if (next) *next = m->next;
+  if (gamma) *gamma = m->gamma;
+  return m->nhist;
 }

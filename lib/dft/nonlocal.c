@@ -38,9 +38,7 @@ struct mb__nonlocal {
   double complex *c, *w; /* scratch: C = P^H Psi, W = D C */
 };
 
-/* Real spherical harmonics, orthonormal on the sphere, of the unit vector u, l <= 3;
- * y gets 2l+1 values. */
-static void real_ylm(int l, const double u[3], double *y) {
+void mb__real_ylm(int l, const double u[3], double *y) {
   double x = u[0], yy = u[1], z = u[2];
   switch (l) {
     case 0:
@@ -128,7 +126,7 @@ mb_status mb__nonlocal_create(const mb__basis *basis, double omega, int natoms,
         double u[3] = {0, 0, 1};
         if (q > 1e-12)
           for (int c = 0; c < 3; c++) u[c] = kg[c] / q;
-        real_ylm(l, u, ylm + 7 * g);
+        mb__real_ylm(l, u, ylm + 7 * g);
       }
       int first_of_l = ip;
       for (int i = 0; i < p->nproj[l]; i++) {

@@ -63,6 +63,7 @@ int mb__psp_numbers(const char *line, size_t len, double *out, int max) {
 
 void mb__psp_free(mb__psp *p) {
   if (!p) return;
+  mb__psp_orbitals_free(p);
   if (p->format == MB__PSP_PSP8)
     mb__psp8_free(p->impl);
   else
@@ -98,6 +99,11 @@ mb_status mb__psp_read_buffer(const char *data, size_t size, const char *name,
     st = mb__psp_read_buffer(text, tlen, name, out);
     free(text);
     if (!st) (*out)->from_upf = 1;
+    /* the pseudo-atomic orbitals (DFT+U projectors), which psp8 has no place for */
+    if (!st && (st = mb__upf_orbitals(data, size, name, *out)) != MB_OK) {
+      mb__psp_free(*out);
+      *out = NULL;
+    }
     return st;
   }
   /* Line 1 is the title; line 2 zatom, zion, pspdat; line 3 pspcod, pspxc, ... */

@@ -25,6 +25,16 @@ void mb__psp8_free(void *impl);
 mb_status mb__upf_to_psp8(const char *data, size_t size, const char *name, char **text,
                           size_t *len);
 
+/* The pseudo-atomic orbitals (PP_PSWFC) of a UPF file into p->orb, p->norb (none when
+ * the file has no PP_PSWFC), with their form-factor tables (psp_orbital.c). */
+mb_status mb__upf_orbitals(const char *data, size_t size, const char *name, mb__psp *p);
+/* psp_orbital.c: the q table of o (o->u, n, h, l set); free p's orbitals. */
+mb_status mb__psp_orbital_tabulate(mb__psp_orbital *o);
+void mb__psp_orbitals_free(mb__psp *p);
+
+/* Spherical Bessel function j_l(x), l <= 3, given s = sin x and c = cos x (psp_psp8.c). */
+double mb__psp_bessel(int l, double x, double s, double c);
+
 /* HGH (psp_hgh.c), analytic in q (what 3: a model Gaussian valence density). */
 mb_status mb__hgh_parse(const char *data, size_t size, mb__psp *p);
 double mb__hgh_eval(const mb__psp *p, int what, int l, int i, double q);

@@ -76,7 +76,7 @@ void mb__psp8_free(void *impl) {
 
 /* ---- spherical Bessel functions from sin x, cos x ---------------------------------- */
 
-static double bessel(int l, double x, double s, double c) {
+double mb__psp_bessel(int l, double x, double s, double c) {
   double lim = l == 3 ? 2.0 : 1.0;
   if (x < lim) { /* x^l/(2l+1)!! sum_k (-x^2/2)^k / (k! (2l+3)(2l+5)..(2l+2k+1)) */
     double pre = 1.0;
@@ -125,7 +125,7 @@ static void transform(const psp8_impl *m, double q, double *out) {
       double r = (i + gx[k]) * h, x = q * r;
       kern[0][k] = q > 0 ? s[k] / q : r;
       if (i < nker)
-        for (int l = 1; l <= lker; l++) kern[l + 1][k] = bessel(l, x, s[k], c[k]);
+        for (int l = 1; l <= lker; l++) kern[l + 1][k] = mb__psp_bessel(l, x, s[k], c[k]);
     }
     for (int f = 0; f < m->nfun; f++) {
       const psp8_fun *fn = &m->fun[f];

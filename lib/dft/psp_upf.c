@@ -14,7 +14,11 @@
  *   the mesh up to ONCVPSP's rlmax (its input echoed in PP_INFO), the points its psp8
  *   file has, when the file says it.
  * Refused with a message: ultrasoft and PAW files, spin-orbit, non-uniform meshes,
- * non-diagonal D_ij, a local part that is one of the channels. */
+ * non-diagonal D_ij, a local part that is one of the channels.
+ *
+ * psp8 has no place for the pseudo-atomic orbitals (PP_PSWFC: PP_CHI.i = r chi(r)), the
+ * projectors of DFT+U: mb__upf_orbitals reads them from the UPF text beside the
+ * translation, on the file's whole mesh, into mb__psp.orb (psp_orbital.c). */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -315,5 +319,64 @@ done:
   if (st) mb__sb_free(&sb);
   free(r), free(vloc), free(d), free(rhoat), free(core);
   for (int i = 0; i < MAXBETA; i++) free(beta[i]);
+  return st;
+}
+
+/* ---- pseudo-atomic orbitals (DFT+U) ---------------------------------------------- */
+
+/* PP_PSWFC: PP_CHI.i (i = 1..number_of_wfc) with attributes l, label and occupation and
+ * mesh_size values r chi(r) on the mesh of PP_R (uniform from 0, checked by the
+ * translation above). */
+mb_status mb__upf_orbitals(const char *data, size_t size, const char *name, mb__psp *p) {
+  const char *end = data + size;
+  upf_elem hdr, mesh, r_el, wfc;
+  char v[128];
+  double *r = NULL;
+  mb_status st = MB_OK;
+  if (!find_elem(data, end, "PP_HEADER", &hdr)) return MB_OK; /* checked before */
+  int nwfc = attr(&hdr, "number_of_wfc", v, sizeof v) ? atoi(v) : 0;
+  int mmax = attr(&hdr, "mesh_size", v, sizeof v) ? atoi(v) : 0;
+  if (nwfc <= 0 || !find_elem(data, end, "PP_PSWFC", &wfc)) return MB_OK;
+  if (nwfc > 32) return mb__parse_error(name, line_of(data, hdr.attr), "UPF: number_of_wfc "
+                                        "%d out of range (at most 32)", nwfc);
+  if (!find_elem(data, end, "PP_MESH", &mesh) ||
+      !find_elem(mesh.body, mesh.body_end, "PP_R", &r_el) || !numbers(&r_el, mmax, &r))
+    return mb__parse_error(name, 1, "UPF: no PP_R of mesh_size %d numbers", mmax);
+  p->orb = mb__calloc((size_t)nwfc, sizeof *p->orb);
+  if (!p->orb) {
+    st = MB_ERR_NOMEM;
+    goto done;
+  }
+  p->norb = nwfc; /* zeroed entries: freed whatever happens below */
+  for (int i = 0; i < nwfc; i++) {
+    char tag[32];
+    upf_elem ch;
+    mb__psp_orbital *o = p->orb + i;
+    snprintf(tag, sizeof tag, "PP_CHI.%d", i + 1);
+    if (!find_elem(wfc.body, wfc.body_end, tag, &ch)) {
+      st = mb__parse_error(name, line_of(data, wfc.body), "UPF: number_of_wfc is %d but "
+                           "PP_PSWFC has no %s", nwfc, tag);
+      goto done;
+    }
+    if (!attr(&ch, "l", v, sizeof v) || (o->l = atoi(v)) < 0 || o->l > MB_PSP_LMAX) {
+      st = mb__parse_error(name, line_of(data, ch.attr), "UPF: %s: no l in 0..%d", tag,
+                           MB_PSP_LMAX);
+      goto done;
+    }
+    if (!attr(&ch, "label", o->label, sizeof o->label))
+      snprintf(o->label, sizeof o->label, "%c", "SPDF"[o->l]);
+    o->occupation = attr(&ch, "occupation", v, sizeof v) ? strtod(v, NULL) : 0;
+    if (!numbers(&ch, mmax, &o->u)) {
+      st = mb__parse_error(name, line_of(data, ch.body), "UPF: %s must hold mesh_size (%d) "
+                           "numbers", tag, mmax);
+      goto done;
+    }
+    o->n = mmax;
+    o->h = r[1] - r[0];
+    if ((st = mb__psp_orbital_tabulate(o)) != MB_OK) goto done;
+  }
+done:
+  if (st) mb__psp_orbitals_free(p);
+  free(r);
   return st;
 }

@@ -29,9 +29,12 @@
 
 #include <xc.h>
 
-#include "scf.h"
+#include "hubbard.h"
 
 #define SYMPREC 1e-5 /* Bohr, spglib's tolerance for the space group */
+/* DFT+U: the occupation matrices ride on the density's Pulay steps, preconditioned by
+ * the density's mixing fraction (hubbard.c) */
+#define HUBBARD_BETA(s) ((s)->in.mixing > 0 ? (s)->in.mixing : 0.6)
 
 /* Occupations (occ) and Fermi level(s) from the eigenvalues eig[(isp*nk + ik)*nband + ib].
  * Spin-polarised with a fixed moment M: nelect_up = (N + M)/2, nelect_down = (N - M)/2,
@@ -149,6 +152,7 @@ void mb__scf_free(mb__scf *s) {
   mb__symm_free(s->sym);
   mb__mixer_free(s->mixer);
   mb__xc_free(s->xc);
+  mb__hubbard_free(s->hub);
   free(s->vion), free(s->core), free(s->rho), free(s->rho_out), free(s->vxc);
   free(s->tau), free(s->tau_out), free(s->vtau);
   free(s->frac), free(s->types), free(s->zion), free(s->spinat), free(s->symtypes);
@@ -176,6 +180,7 @@ static mb_status set_ions(mb__scf *s) {
     mb__nonlocal_free(s->kd[ik].nl);
     s->kd[ik].nl = nl;
   }
+  if (s->hub && (st = mb__hubbard_set_ions(s->hub, s)) != MB_OK) return st; /* DFT+U */
   s->converged = 0;
   return MB_OK;
 }
@@ -315,6 +320,7 @@ static mb_status new_scf(const mb__scf_input *in, const double *frac, int nthrea
         break;
       }
   }
+  s->in.hubbard_u = NULL; /* borrowed; what it says is in s->hub */
   for (int a = 0; a < nat; a++) s->nelect += s->zion[a] = in->psp[in->types[a]]->zion;
   s->nelect -= in->charge; /* a charged cell: the background compensates */
   s->log.fn = NULL;
@@ -342,7 +348,9 @@ mb_status mb__scf_create(const mb__scf_input *in, int nthreads, mb__scf **out) {
   if ((st = mb__fft_size(in->lattice, in->ecut, n)) != MB_OK) goto cleanup;
   if (s->sym) mb__symm_box(s->sym, n);
   if ((st = mb__fft_create(in->lattice, n, MB__FFT_MEASURE, 1, &s->fft)) != MB_OK ||
-      (st = alloc_fields(s)) != MB_OK || (st = make_kpoints(s, "mb__scf_create")) != MB_OK ||
+      (st = alloc_fields(s)) != MB_OK ||
+      (st = mb__hubbard_create(in, s->nsp, &s->hub)) != MB_OK ||
+      (st = make_kpoints(s, "mb__scf_create")) != MB_OK ||
       (st = set_ions(s)) != MB_OK)
     goto cleanup;
   *out = s;
@@ -400,6 +408,9 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
     if (!k->psi) goto nomem;
     memcpy(k->psi, src->kd[ik].psi, len * sizeof(double complex));
   }
+  if ((st = mb__hubbard_copy(src->hub, &s->hub)) != MB_OK ||
+      (s->hub && (st = mb__hubbard_set_ions(s->hub, s)) != MB_OK)) /* DFT+U */
+    goto cleanup;
   *out = s;
   return MB_OK;
 nomem:
@@ -484,6 +495,9 @@ static void *eig_worker(void *arg) {
       ham->vtau = s->vtau ? s->vtau + isp * N : NULL; /* NULL unless a meta-GGA */
       ham->nonlocal = mb__nonlocal_apply;
       ham->nonlocal_data = s->kd[ik].nl;
+      if (s->hub) /* DFT+U */
+        ham->hubbard = mb__hubbard_apply,
+        ham->hubbard_data = mb__hubbard_kdata(s->hub, ik, isp);
       mb__eig_result er;
       st = mb__eig_lobpcg(ham, s->in.nband, &j->eo,
                           s->kd[ik].psi + (size_t)isp * b->npw * s->in.nband,
@@ -623,6 +637,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   if (s->tau && !warm && (st = mb__xc_tau_start(fft, nsp, s->rho, s->tau)) != MB_OK)
     goto cleanup;
   mb__mixer_reset(s->mixer);
+  mb__hubbard_start(s->hub, warm); /* DFT+U: V_U of the start occupations */
   r.ewald = s->ewald;
   r.pspcore = s->pspcore = mb__ionic_pspcore(fft->omega, in->natoms, s->types, in->psp);
   s->converged = 0;
@@ -656,6 +671,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     double ekin = 0, enl = 0;
     memset(s->rho_out, 0, NS * sizeof(double));
     if (s->tau_out) memset(s->tau_out, 0, NS * sizeof(double));
+    mb__hubbard_occ_begin(s->hub);
     for (int sp = 0; sp < nsp; sp++)
       for (int ik = 0; ik < nk; ik++) {
         const mb__basis *b = s->kd[ik].basis;
@@ -669,6 +685,8 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
           ekin += wt[ib] * t;
         }
         enl += mb__nonlocal_energy(s->kd[ik].nl, nband, psi, wt);
+        if (s->hub && (st = mb__hubbard_occ_add(s->hub, ik, sp, nband, psi, wt)))
+          goto cleanup; /* DFT+U */
         if ((st = mb__density_add(fft, b, nband, psi, wt, work, s->rho_out + sp * N,
                                   s->tau_out ? s->tau_out + sp * N : NULL)) != MB_OK)
           goto cleanup;
@@ -680,6 +698,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
       if (s->tau_out && (st = mb__symm_density(s->sym, fft, s->tau_out + sp * N)) != MB_OK)
         goto cleanup;
     }
+    if ((st = mb__hubbard_occ_end(s->hub, s->sym)) != MB_OK) goto cleanup; /* DFT+U */
     const double *rout = s->rho_out;
     if (nsp == 2) {
       double m = 0, am = 0;
@@ -701,7 +720,8 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
       goto cleanup;
     r.kinetic = ekin, r.nonlocal = enl, r.local = eloc, r.hartree = eh;
     r.xc = exc, r.entropy = entropy, r.fermi = fermi[0], r.fermi_down = fermi[1];
-    r.internal = ekin + enl + eloc + eh + exc + r.ewald + r.pspcore;
+    r.hubbard = mb__hubbard_energy(s->hub);
+    r.internal = ekin + enl + eloc + eh + exc + r.ewald + r.pspcore + r.hubbard;
     r.free = r.internal + entropy;
     r.steps = step;
     s->solved = 1;
@@ -719,6 +739,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
       for (size_t i = 0; i < NS; i++) alpha_in[i] += a * (alpha_out[i] - alpha_in[i]);
       if ((st = mb__xc_tau_of_alpha(fft, nsp, s->rho, alpha_in, s->tau)) != MB_OK) goto cleanup;
     }
+    if ((st = mb__hubbard_mix(s->hub, s->mixer, HUBBARD_BETA(s))) != MB_OK) goto cleanup;
     r.resnorm = resnorm;
     double de = step > 1 ? r.free - eprev : INFINITY; /* no change to report at step 1 */
     eprev = r.free;

@@ -5,7 +5,8 @@
  * Units: Hartree atomic units; lattices as in dft.h (rows, Bohr); positions reduced.
  * Energies follow ABINIT 9.6's decomposition ("Components of total energy"), so that
  * each can be compared with its output:
- *   E = kinetic + hartree + xc + ewald + pspcore + local + nonlocal,
+ *   E = kinetic + hartree + xc + ewald + pspcore + local + nonlocal (+ hubbard, DFT+U's
+ *       E_U of hubbard.h),
  *   F = E + entropy (entropy = -tsmear S, 0 for fixed occupations).
  */
 #ifndef MB_SCF_H
@@ -49,6 +50,10 @@ mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
 /* sum_n weight[n] <psi_n|V_nl|psi_n> (weight = occupation * k weight). */
 double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double complex *psi,
                            const double *weight);
+/* Real spherical harmonics, orthonormal on the sphere, of the unit vector u, l <= 3; y gets
+ * 2l+1 values, in the order l = 1: y, z, x; l = 2: xy, yz, 3z^2-1, xz, x^2-y^2; l = 3:
+ * (3x^2-y^2)y, xyz, y(5z^2-1), z(5z^2-3), x(5z^2-1), z(x^2-y^2), x(x^2-3y^2). */
+void mb__real_ylm(int l, const double u[3], double *y);
 
 /* ---- scf.c --------------------------------------------------------------------------- */
 
@@ -82,10 +87,14 @@ typedef struct mb__scf_input {
                               moment, each spin with its own Fermi level (ABINIT
                               spinmagntarget); 0: free, one Fermi level */
   double moment;
+  const double *hubbard_u; /* DFT+U (hubbard.h): U_eff (Ha) per type and l, ntypes *
+                              (MB_PSP_LMAX + 1) values, 0 = none; NULL: no +U. Read by
+                              mb__scf_create (not kept: NULL in the copy of in) */
 } mb__scf_input;
 
 typedef struct mb__scf_result {
   double kinetic, hartree, xc, ewald, pspcore, local, nonlocal;
+  double hubbard;          /* DFT+U: E_U of the output occupation matrices (hubbard.h) */
   double entropy;          /* -tsmear S */
   double internal;         /* E */
   double free;             /* F = E + entropy */
@@ -155,8 +164,8 @@ mb_status mb__scf_forces(mb__scf *s, double *forces);
 mb_status mb__scf_eigenvalues(const mb__scf *s, int *nspin, int *nk, int *nband,
                               const double **eig, const double **kpt, const double **wtk);
 
-/* The state behind an mb__scf, shared by scf.c and forces.c only (treat as opaque
- * elsewhere). */
+/* The state behind an mb__scf, shared by scf.c, forces.c and hubbard.c only (treat as
+ * opaque elsewhere). */
 typedef struct mb__scf_kpoint {
   mb__basis *basis;
   mb__nonlocal *nl;
@@ -191,6 +200,7 @@ struct mb__scf {
                               of the last output, else NULL */
   double *vtau;            /* meta-GGA: dE_xc/dtau of the input, else NULL */
   double *eig, *occ;       /* nsp * nk * nband: [(isp * nk + ik) * nband + ib] */
+  struct mb__hubbard *hub; /* DFT+U (hubbard.h), NULL without */
   int solved;              /* wavefunctions and densities hold a solution */
   int converged;           /* ... for the current positions */
   mb__scf_result last;

@@ -389,6 +389,69 @@ run "$SI" --ecut 150 --kpts 1 --functional gga_x_pbe+
 expect_rc 2
 expect_in err "ends with '+'"
 
+# ---- DFT+U -----------------------------------------------------------------------
+# NaCoO2 with U = 4 eV on Co d against Quantum ESPRESSO 6.7: the gamma_u4 case of
+# tests/data/dft/hubbard (25 Ha, Gamma, Gaussian 0.01 Ha; reference.txt): E_U =
+# 7.4721535e-2 Ha, 8.09070848 electrons in the Co d projection; QE's F = -218.348431345
+# Ha, from which migbar's differs by 9e-5 Ha (the local potential's tail, see
+# tests/dft/test_hubbard.c)
+UPF="${MB_SHARED_PSP:-$MB_SRCDIR/../shared/psp}/pseudodojo-nc-sr-04-pbe-nocc"
+if [ -f "$UPF/Co-sp.upf" ]; then
+  NACOO2="$TMP/NaCoO2.vasp"
+  cat >"$NACOO2" <<'EOF'
+NaCoO2 (tests/data/dft/hubbard/gamma_u4.in)
+1.0
+  1.444500000000000 -0.833982463844414 5.203000000000000
+  0.000000000000000 1.667964927688829 5.203000000000000
+  -1.444500000000000 -0.833982463844414 5.203000000000000
+Co Na O
+1 1 2
+Direct
+  0.000 0.00 0.00
+  0.500 0.50 0.50
+  0.272 0.27 0.27
+ -0.270 -0.27 -0.27
+EOF
+  PSPS="--pseudo Co=$UPF/Co-sp.upf --pseudo Na=$UPF/Na-sp.upf --pseudo O=$UPF/O.upf"
+  # shellcheck disable=SC2086
+  run "$NACOO2" --ecut 680.28465614970 --kpts 1 --functional PBE --hubbard Co:d:4 \
+    --smearing gaussian:0.27211386245988 --scf-tol 1e-8 --threads 2 $PSPS --json -q
+  expect_rc 0
+  checks=$((checks + 1))
+  if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ha = 27.211386245988
+assert abs(d["hubbard_energy"] - 7.4721535e-2 * ha) < 1e-5, d["hubbard_energy"]
+assert abs(d["free_energy"] + 218.348431345 * ha) < 5e-3, d["free_energy"]
+h = d["hubbard"]
+assert len(h) == 1 and h[0]["atom"] == 0 and h[0]["element"] == "Co" and h[0]["shell"] == "d", h
+assert abs(h[0]["electrons"] - 8.09070848) < 1e-4, h[0]["electrons"]
+n = h[0]["occupations"]
+assert len(n) == 1 and len(n[0]) == 5 and all(len(r) == 5 for r in n[0]), n
+assert abs(2 * sum(n[0][i][i] for i in range(5)) - h[0]["electrons"]) < 1e-8
+'; then
+    fail "'$last': DFT+U does not match Quantum ESPRESSO"
+    show
+  fi
+  # shellcheck disable=SC2086
+  run "$NACOO2" --ecut 300 --kpts 1 --functional PBE --hubbard Co:d:4 $PSPS
+  expect_in out "hubbard energy:"
+  expect_in out "electrons in the projected shell"
+  run "$NACOO2" --ecut 300 --kpts 1 --functional PBE --hubbard Co:d:4 \
+    --pseudo Co="$UPF/Co-sp.psp8" --pseudo Na="$UPF/Na-sp.upf" --pseudo O="$UPF/O.upf"
+  expect_rc 1
+  expect_in err "Co-sp.psp8: DFT+U projects on the pseudo-atomic orbitals of a UPF file"
+  run "$NACOO2" --ecut 300 --kpts 1 --functional auto --hubbard Co:d:4
+  expect_rc 2
+  expect_in err "not auto"
+  run "$NACOO2" --ecut 300 --kpts 1 --functional PBE --hubbard Co:e:4
+  expect_rc 2
+  expect_in err "--hubbard expects EL:L:U_EV"
+  run "$NACOO2" --ecut 300 --kpts 1 --functional PBE --hubbard Co:d:25
+  expect_rc 2
+fi
+
 # ---- not converged -------------------------------------------------------------
 run "$SI" --ecut 150 --kpts 1 --functional PBE --max-scf 2 --json
 expect_rc 3

@@ -209,6 +209,8 @@ SIGNATURES = {
     "mb_dft_set_magnetic_moments": (_status, [c_void_p, _dp]),
     "mb_dft_magnetization": (_status, [c_void_p, _dp, _dp]),
     "mb_dft_atomic_spheres": (_status, [c_void_p, c_double, _dp, _dp]),
+    "mb_dft_hubbard_energy": (_status, [c_void_p, _dp]),
+    "mb_dft_hubbard_occupation": (_status, [c_void_p, c_int, c_int, _ip, _dp]),
     "mb_band_set_dft": (_status, [c_void_p, c_void_p]),
 }
 

@@ -10,15 +10,21 @@
     >>> o2.compute(); o2.magnetization                  # (total, absolute) mu_B
     >>> charges, moments = o2.atomic_spheres()          # per atom, 2 Bohr spheres
     >>> atoms.calc = migbar.DftCalculator(ecut=300, kpts=(2, 2, 2), functional="LDA")
+    >>> dft = migbar.Dft(nacoo2, ecut=680, functional="PBE", hubbard={"Co": ("d", 3.3)},
+    ...                  pseudo={"Co": "Co-sp.upf", "Na": "Na-sp.upf", "O": "O.upf"})
+    >>> dft.compute(); dft.hubbard   # {"energy": E_U eV, "shells": [{"atom", "l", ...}]}
 
 Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), scf_tol
 (eV), max_scf, threads, extra_bands, mixing, symmetry, kpts (3 ints or one), kshift
 (3 of 0 or 0.5), functional ("auto", "LDA", "PBE", or any LDA or GGA by name,
-"PBEsol", or a migbar.Functional), smearing (None, a kind
-"fermi-dirac", "gaussian", "mv"/"cold", or (kind, width_eV)), pseudo ({element: file}),
-pseudo_dir; spin: spin (1 = collinear spin polarisation), magmoms (starting moments
-per atom, mu_B; turns spin on), fix_moment and moment (the total moment held, mu_B;
-moment= alone holds it). An SCF that does not converge raises MigbarError with status
+"PBEsol", or a migbar.Functional), hubbard (DFT+U: {element: (l, U_eff eV)} or
+{element: {l: U_eff}}, l 0..3 or "s", "p", "d", "f", added to the functional's own
+Hubbard values; needs a named functional and UPF pseudopotentials for those elements),
+smearing (None, a kind "fermi-dirac", "gaussian", "mv"/"cold", or (kind, width_eV)),
+pseudo ({element: file}), pseudo_dir; spin: spin (1 = collinear spin polarisation),
+magmoms (starting moments per atom, mu_B; turns spin on), fix_moment and moment (the
+total moment held, mu_B; moment= alone holds it). An SCF that does not converge raises
+MigbarError with status
 MB_ERR_NOT_CONVERGED (9) and the residual in its message. A Dft handle belongs to one
 thread at a time.
 
@@ -46,8 +52,8 @@ FUNCTIONALS = describe.names("xc")
 SMEARINGS = dict(describe.names("smearing"), **{"fermi_dirac": 1, "fd": 1, "cold": 3,
                                                 "marzari-vanderbilt": 3})
 SMEARINGS[None] = SMEARINGS["none"]
-_SETTINGS = tuple(OPTIONS) + ("kpts", "kshift", "functional", "smearing", "pseudo",
-                              "pseudo_dir", "magmoms")
+_SETTINGS = tuple(OPTIONS) + ("kpts", "kshift", "functional", "hubbard", "smearing",
+                              "pseudo", "pseudo_dir", "magmoms")
 DEFAULT_SMEARING_WIDTH = 0.1  # eV
 
 
@@ -92,6 +98,7 @@ class Dft(Handle):
         """Change settings (see the module's help); returns self."""
         if settings:
             self._check_idle("set()")
+        xc_changed = False
         for name, value in settings.items():
             key = name.lower()
             if key == "moment" and value is not None:  # holding a moment means spin
@@ -118,17 +125,12 @@ class Dft(Handle):
                 check(lib.mb_dft_set_kpoints(self._h, (c_int * 3)(*grid),
                                              (c_double * 3)(*shift)))
                 self._kshift = tuple(shift)
-            elif key == "functional":
-                from .functional import Functional  # noqa: PLC0415
-                f = "auto" if value is None else value
-                if isinstance(f, str) and f.lower() in FUNCTIONALS:
-                    check(lib.mb_dft_set_functional(self._h, FUNCTIONALS[f.lower()]))
-                else:  # any other functional: a migbar.Functional or its name ("PBEsol")
-                    try:
-                        fn = f if isinstance(f, Functional) else Functional(str(f))
-                    except _lib.MigbarError as e:  # an unknown name: a bad argument
-                        raise ValueError("Dft: %s" % e) from e
-                    check(lib.mb_dft_set_xc_functional(self._h, fn._h))
+            elif key == "functional":  # set with the hubbard setting, after the loop
+                self._functional = "auto" if value is None else value
+                xc_changed = True
+            elif key == "hubbard":
+                self._hubbard = _hubbard_shells(value)
+                xc_changed = True
             elif key == "smearing":
                 kind, width = value, DEFAULT_SMEARING_WIDTH
                 if isinstance(value, (tuple, list)):
@@ -158,7 +160,31 @@ class Dft(Handle):
             else:
                 raise TypeError("Dft: unknown setting %r (known: %s)"
                                 % (name, ", ".join(_SETTINGS)))
+        if xc_changed:
+            self._set_functional()
         return self
+
+    def _set_functional(self):
+        """The functional setting with the hubbard setting's U values."""
+        from .functional import Functional  # noqa: PLC0415
+        f = self.__dict__.get("_functional", "auto")
+        shells = self.__dict__.get("_hubbard", ())
+        if isinstance(f, str) and f.lower() in FUNCTIONALS and not shells:
+            check(lib.mb_dft_set_functional(self._h, FUNCTIONALS[f.lower()]))
+            return
+        if isinstance(f, str) and f.lower() == "auto":
+            raise ValueError("Dft: hubbard needs a named functional (functional='PBE', "
+                             "'LDA', 'PBEsol', ...), not 'auto'")
+        try:  # a migbar.Functional (copied: its U values are kept) or a name ("PBEsol")
+            fn = f.copy() if isinstance(f, Functional) else Functional(str(f))
+        except _lib.MigbarError as e:  # an unknown name: a bad argument
+            raise ValueError("Dft: %s" % e) from e
+        try:
+            for element, l, u in shells:
+                fn.set_hubbard(element, l, u)
+        except _lib.MigbarError as e:
+            raise ValueError("Dft: hubbard: %s" % e) from e
+        check(lib.mb_dft_set_xc_functional(self._h, fn._h))
 
     def __getitem__(self, name):
         """The value of an option (ecut, scf_tol, max_scf, threads, extra_bands, ...)."""
@@ -249,6 +275,51 @@ class Dft(Handle):
         wt = np.zeros(nk.value)
         check(call(eig.ctypes.data_as(_dp), kpt.ctypes.data_as(_dp), wt.ctypes.data_as(_dp)))
         return eig, kpt, wt
+
+    @property
+    def hubbard(self):
+        """DFT+U after compute(): {"energy": E_U (eV, part of the energies), "shells":
+        [{"atom": i, "l": "d", "electrons": n, "occupations": (nspin, 2l+1, 2l+1)}]},
+        one shell per atom and l with a U; the occupation matrices per spin channel
+        (without spin polarisation each spin's: half the total), m in the order of the
+        real harmonics (l = 2: xy, yz, 3z^2-r^2, xz, x^2-y^2)."""
+        eu = c_double()
+        check(lib.mb_dft_hubbard_energy(self._h, byref(eu)))
+        shells = []
+        nspin = c_int()
+        for a in range(self.natoms):
+            for l in range(4):
+                check(lib.mb_dft_hubbard_occupation(self._h, a, l, byref(nspin), None))
+                if nspin.value == 0:
+                    continue
+                n = np.zeros((nspin.value, 2 * l + 1, 2 * l + 1))
+                check(lib.mb_dft_hubbard_occupation(self._h, a, l, byref(nspin),
+                                                    n.ctypes.data_as(_dp)))
+                electrons = float(np.trace(n, axis1=1, axis2=2).sum())
+                if nspin.value == 1:
+                    electrons *= 2  # both spins hold the matrix
+                shells.append({"atom": a, "l": "spdf"[l], "electrons": electrons,
+                               "occupations": n})
+        return {"energy": eu.value, "shells": shells}
+
+
+def _hubbard_shells(value):
+    """[(element, l, U eV)] of a hubbard setting: {element: (l, U)} or {element: {l: U}}
+    (l 0..3 or "s", "p", "d", "f"); None or {} is none."""
+    shells = []
+    for element, spec in dict(value or {}).items():
+        pairs = spec.items() if isinstance(spec, dict) else [spec]
+        for pair in pairs:
+            try:
+                l, u = pair
+                l = "spdf".index(l) if isinstance(l, str) else int(l)
+                u = float(u)
+            except (TypeError, ValueError) as e:
+                raise ValueError("Dft: hubbard wants {element: (l, U_eV)} with l one of "
+                                 "'s', 'p', 'd', 'f' (or 0..3), not %r: %r"
+                                 % (element, spec)) from e
+            shells.append((str(element), l, u))
+    return tuple(shells)
 
 
 try:

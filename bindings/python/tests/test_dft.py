@@ -149,3 +149,52 @@ def test_spin_o2():
         assert f2 == pytest.approx(-31.2347673957373 * HA, abs=2e-5)
     with pytest.raises(ValueError):
         Dft(o2, magmoms=[1, 1, 1], **common)
+
+
+# DFT+U: NaCoO2 with U = 4 eV on Co d, the gamma_u4 case of tests/data/dft/hubbard
+# (Quantum ESPRESSO 6.7: E_U = 7.4721535e-2 Ha, 8.09070848 electrons in the Co d
+# projection; 25 Ha, Gamma, Gaussian 0.01 Ha). The PseudoDojo UPF files of ../shared/psp.
+UPF_DIR = os.path.join(os.environ.get("MB_SHARED_PSP") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "..", "shared", "psp"),
+    "pseudodojo-nc-sr-04-pbe-nocc")
+NACOO2_UPF = {el: os.path.join(UPF_DIR, f) for el, f in
+              (("Co", "Co-sp.upf"), ("Na", "Na-sp.upf"), ("O", "O.upf"))}
+
+
+def nacoo2():
+    s3 = 3 ** 0.5
+    a, c = 2.889, 15.609
+    lattice = [[a / 2, -a / (2 * s3), c / 3], [0, a / s3, c / 3], [-a / 2, -a / (2 * s3), c / 3]]
+    frac = [[0, 0, 0], [0.5, 0.5, 0.5], [0.272, 0.27, 0.27], [-0.27, -0.27, -0.27]]
+    return migbar.Structure(lattice, frac, ["Co", "Na", "O", "O"])
+
+
+@pytest.mark.skipif(not os.path.exists(NACOO2_UPF["Co"]), reason="no ../shared/psp")
+def test_hubbard():
+    settings = dict(ecut=25 * HA, kpts=1, smearing=("gaussian", 0.01 * HA), scf_tol=1e-8,
+                    threads=2, pseudo=NACOO2_UPF)
+    # the hubbard setting before the functional: both are applied together
+    with Dft(nacoo2(), hubbard={"Co": ("d", 4.0)}, functional="PBE", **settings) as dft:
+        dft.compute()
+        h = dft.hubbard
+        assert h["energy"] == pytest.approx(7.4721535e-2 * HA, abs=1e-5)
+        (shell,) = h["shells"]
+        assert shell["atom"] == 0 and shell["l"] == "d"
+        assert shell["electrons"] == pytest.approx(8.09070848, abs=1e-4)
+        assert shell["occupations"].shape == (1, 5, 5)
+        # the same U through a migbar.Functional, set again: the same result, warm
+        f = migbar.Functional("PBE").set_hubbard("Co", "d", 4.0)
+        dft.set(functional=f, hubbard=None)
+        dft.compute()
+        assert dft.hubbard["energy"] == pytest.approx(h["energy"], abs=1e-6)
+    with pytest.raises(ValueError, match="named functional"):
+        Dft(nacoo2(), hubbard={"Co": ("d", 4.0)})
+    with pytest.raises(ValueError, match="hubbard wants"):
+        Dft(nacoo2(), functional="PBE", hubbard={"Co": "d"})
+    with pytest.raises(ValueError, match="U_eff"):
+        Dft(nacoo2(), functional="PBE", hubbard={"Co": {"d": 30}})
+    # a psp8 Co: refused when computing, naming the file
+    dft = Dft(nacoo2(), ecut=200, kpts=1, functional="PBE", hubbard={"Co": ("d", 4.0)},
+              pseudo=dict(NACOO2_UPF, Co=os.path.join(UPF_DIR, "Co-sp.psp8")))
+    with pytest.raises(migbar.MigbarError, match="Co-sp.psp8"):
+        dft.compute()

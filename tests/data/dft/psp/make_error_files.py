@@ -77,3 +77,20 @@ so.insert(6, "1     0    nprojso")
 k = so.index("4")  # after the local block: one spin-orbit p projector on the same grid
 so[k + 9:k + 9] = ["1  1.0D+00"] + ["%d  %.13E  %.13E" % (i + 1, i * 0.25, 0.1 * i) for i in range(8)]
 write(os.path.join(seeds, "spinorbit.psp8"), so)
+# a UPF 2 file on a 12-point mesh (h = 0.5 Bohr) without projectors and with two
+# pseudo-atomic orbitals (PP_CHI, the DFT+U projectors of lib/dft/psp_orbital.c)
+write(os.path.join(seeds, "orbitals.upf"), [
+    '<UPF version="2.0.1">',
+    '<PP_HEADER element="O" pseudo_type="NC" relativistic="scalar" is_ultrasoft="F"',
+    ' is_paw="F" has_so="F" core_correction="F" functional="PBE" z_valence="6.00"',
+    ' l_max="0" l_local="-1" mesh_size="12" number_of_wfc="2" number_of_proj="0"/>',
+    "<PP_MESH>", '<PP_R type="real" size="12" columns="4">',
+    " ".join("%g" % (0.5 * i) for i in range(12)), "</PP_R>", "</PP_MESH>",
+    '<PP_LOCAL type="real" size="12" columns="4">',
+    " ".join("%.6f" % (-12.0 / max(0.5 * i, 0.6)) for i in range(12)), "</PP_LOCAL>",
+    "<PP_PSWFC>",
+    '<PP_CHI.1 type="real" size="12" columns="4" index="1" occupation="2.000" label="2S"'
+    ' l="0">', "0.0 0.6 0.7 0.6 0.45 0.3 0.2 0.12 0.07 0.04 0.02 0.01", "</PP_CHI.1>",
+    '<PP_CHI.2 type="real" size="12" columns="4" index="2" occupation="4.000" label="2P"'
+    ' l="1">', "0.0 0.3 0.6 0.6 0.5 0.35 0.22 0.13 0.08 0.04 0.02 0.01", "</PP_CHI.2>",
+    "</PP_PSWFC>", "</UPF>"])
