@@ -160,15 +160,17 @@ cleanup:
   return st;
 }
 
-/* C = P^H Psi and W = D C for nv <= NL_BLOCK vectors psi (npw x nv): nl->c, nl->w. */
-static void project(const mb__nonlocal *nl, int nv, const double complex *psi) {
+/* C = P^H Psi and W = D C for nv <= NL_BLOCK vectors psi (npw x nv) into cs, ws
+ * (nproj x NL_BLOCK each). */
+static void project_into(const mb__nonlocal *nl, double complex *cs, double complex *ws, int nv,
+                         const double complex *psi) {
   const double complex one = 1, zero = 0;
   int np = nl->nproj;
   cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, nv, nl->npw, &one, nl->proj,
-              nl->npw, psi, nl->npw, &zero, nl->c, np);
+              nl->npw, psi, nl->npw, &zero, cs, np);
   for (int v = 0; v < nv; v++) {
-    const double complex *c = nl->c + (size_t)v * np;
-    double complex *w = nl->w + (size_t)v * np;
+    const double complex *c = cs + (size_t)v * np;
+    double complex *w = ws + (size_t)v * np;
     for (int gi = 0; gi < nl->ngroup; gi++) {
       const nl_group *gr = nl->group + gi;
       for (int i = 0; i < gr->n; i++) {
@@ -180,9 +182,14 @@ static void project(const mb__nonlocal *nl, int nv, const double complex *psi) {
   }
 }
 
-mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
-                             const double complex *psi, double complex *hpsi) {
-  mb__nonlocal *nl = data;
+/* The object's own scratch (one thread at a time). */
+static void project(const mb__nonlocal *nl, int nv, const double complex *psi) {
+  project_into(nl, nl->c, nl->w, nv, psi);
+}
+
+static mb_status apply_with(const mb__nonlocal *nl, double complex *cs, double complex *ws,
+                            const mb__basis *basis, int nvec, const double complex *psi,
+                            double complex *hpsi) {
   if (!nl || !basis || basis->npw != nl->npw || nvec < 0 || (nvec && (!psi || !hpsi)))
     return mb__error(MB_ERR_INVALID_ARG, "mb__nonlocal_apply: basis or vectors do not match");
   const double complex one = 1;
@@ -190,11 +197,40 @@ mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
   if (nl->nproj == 0) return MB_OK;
   for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
     int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
-    project(nl, nv, psi + (size_t)v0 * npw);
+    project_into(nl, cs, ws, nv, psi + (size_t)v0 * npw);
     cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, nv, nl->nproj, &one, nl->proj,
-                npw, nl->w, nl->nproj, &one, hpsi + (size_t)v0 * npw, npw);
+                npw, ws, nl->nproj, &one, hpsi + (size_t)v0 * npw, npw);
   }
   return MB_OK;
+}
+
+mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
+                             const double complex *psi, double complex *hpsi) {
+  mb__nonlocal *nl = data;
+  return apply_with(nl, nl ? nl->c : NULL, nl ? nl->w : NULL, basis, nvec, psi, hpsi);
+}
+
+mb_status mb__nonlocal_work_init(mb__nonlocal_work *w, const mb__nonlocal *nl) {
+  size_t n = (size_t)(nl->nproj > 0 ? nl->nproj : 1) * NL_BLOCK;
+  w->nl = nl;
+  w->c = mb__malloc(n, sizeof(double complex));
+  w->w = mb__malloc(n, sizeof(double complex));
+  if (!w->c || !w->w) {
+    mb__nonlocal_work_free(w);
+    return MB_ERR_NOMEM;
+  }
+  return MB_OK;
+}
+
+void mb__nonlocal_work_free(mb__nonlocal_work *w) {
+  free(w->c), free(w->w);
+  w->c = w->w = NULL;
+}
+
+mb_status mb__nonlocal_apply_work(void *data, const mb__basis *basis, int nvec,
+                                  const double complex *psi, double complex *hpsi) {
+  mb__nonlocal_work *w = data;
+  return apply_with(w->nl, w->c, w->w, basis, nvec, psi, hpsi);
 }
 
 /* <psi|V_nl|psi> = sum_ij D_ij conj(c_i) c_j = Re sum_i conj(C_i) W_i. */

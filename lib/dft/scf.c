@@ -490,21 +490,29 @@ static void *eig_worker(void *arg) {
     const int isp = job / nk, ik = job % nk; /* (spin, k-point) pairs */
     const mb__basis *b = s->kd[ik].basis;
     mb__ham *ham = NULL;
+    mb__nonlocal_work nlw = {NULL, NULL, NULL};
     mb_status st = mb__ham_create(s->fft, b, j->vtot + isp * N, &ham);
     if (st == MB_OK) {
       ham->vtau = s->vtau ? s->vtau + isp * N : NULL; /* NULL unless a meta-GGA */
       ham->nonlocal = mb__nonlocal_apply;
       ham->nonlocal_data = s->kd[ik].nl;
+      if (isp == 1) { /* spin down: its own scratch (spin up may run on another thread) */
+        st = mb__nonlocal_work_init(&nlw, s->kd[ik].nl);
+        ham->nonlocal = mb__nonlocal_apply_work;
+        ham->nonlocal_data = &nlw;
+      }
       if (s->hub) /* DFT+U */
         ham->hubbard = mb__hubbard_apply,
         ham->hubbard_data = mb__hubbard_kdata(s->hub, ik, isp);
       mb__eig_result er;
-      st = mb__eig_lobpcg(ham, s->in.nband, &j->eo,
-                          s->kd[ik].psi + (size_t)isp * b->npw * s->in.nband,
-                          s->eig + (size_t)job * s->in.nband, &er);
+      if (st == MB_OK)
+        st = mb__eig_lobpcg(ham, s->in.nband, &j->eo,
+                            s->kd[ik].psi + (size_t)isp * b->npw * s->in.nband,
+                            s->eig + (size_t)job * s->in.nband, &er);
       if (st == MB_ERR_NOT_CONVERGED) st = MB_OK; /* a few iterations per step */
     }
     mb__ham_free(ham);
+    mb__nonlocal_work_free(&nlw);
     if (st != MB_OK) {
       j->st = st;
       if (s->nsp == 2)

@@ -47,6 +47,17 @@ void mb__nonlocal_free(mb__nonlocal *nl);
 /* hpsi += V_nl psi (signature of mb__nonlocal_fn). */
 mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
                              const double complex *psi, double complex *hpsi);
+/* The same with scratch of its own, for a second thread on the same projectors (the SCF
+ * solves the two spins of a k-point at once): mb__nonlocal_apply_work takes an
+ * mb__nonlocal_work as data. */
+typedef struct mb__nonlocal_work {
+  const mb__nonlocal *nl;
+  double complex *c, *w;
+} mb__nonlocal_work;
+mb_status mb__nonlocal_work_init(mb__nonlocal_work *w, const mb__nonlocal *nl);
+void mb__nonlocal_work_free(mb__nonlocal_work *w);
+mb_status mb__nonlocal_apply_work(void *data, const mb__basis *basis, int nvec,
+                                  const double complex *psi, double complex *hpsi);
 /* sum_n weight[n] <psi_n|V_nl|psi_n> (weight = occupation * k weight). */
 double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double complex *psi,
                            const double *weight);
