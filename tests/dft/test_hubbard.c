@@ -220,11 +220,14 @@ END_TEST
 
 /* A pw.x input as tests/data/dft/hubbard/make_reference.py writes it: the cell
  * (CELL_PARAMETERS angstrom, ATOMIC_POSITIONS crystal), the species and their files,
- * ecutwfc, degauss (Gaussian), nbnd, Hubbard_U(i) (eV) and the automatic k-grid. */
+ * ecutwfc, degauss (Gaussian), nbnd, Hubbard_U(i) (eV), the automatic k-grid, and with
+ * nspin 2 tot_magnetization and starting_magnetization(i) (fractions of the valence). */
 #define MAXAT 8
 typedef struct qe_case {
   double lattice[9], frac[3 * MAXAT], ecut, degauss, u[MAXAT];
   int nat, ntyp, types[MAXAT], nbnd, k[3];
+  int nspin;
+  double tot_mag, start_mag[MAXAT];
   char species[MAXAT][4], file[MAXAT][32];
 } qe_case;
 
@@ -244,6 +247,9 @@ static void read_qe(const char *name, qe_case *c) {
     if (sscanf(line, " ecutwfc = %lf", &v) == 1) c->ecut = v / 2; /* Ry -> Ha */
     if (sscanf(line, " degauss = %lf", &v) == 1) c->degauss = v / 2;
     if (sscanf(line, " Hubbard_U(%d) = %lf", &i, &v) == 2) c->u[i - 1] = v;
+    if (sscanf(line, " nspin = %d", &c->nspin) == 1) continue;
+    if (sscanf(line, " tot_magnetization = %lf", &c->tot_mag) == 1) continue;
+    if (sscanf(line, " starting_magnetization(%d) = %lf", &i, &v) == 2) c->start_mag[i - 1] = v;
     if (sscanf(line, " %63s", key) != 1) continue;
     if (!strcmp(key, "ATOMIC_SPECIES"))
       for (int t = 0; t < c->ntyp; t++) {
@@ -281,6 +287,10 @@ static void read_qe(const char *name, qe_case *c) {
 typedef struct qe_ref {
   double free, internal, hubbard, trace, ns[25], forces[3 * MAXAT];
   int has_ns, nforce;
+  /* nspin 2: spin down's matrix, the traces per spin, QE's two Fermi levels (eV) */
+  double ns_down[25], trace_up, trace_down, fermi_up_ev, fermi_down_ev, magnetization,
+      abs_magnetization;
+  int has_ns_down;
 } qe_ref;
 
 static void read_ref(const char *name, qe_ref *r) {
@@ -299,19 +309,27 @@ static void read_ref(const char *name, qe_ref *r) {
     double *x = r->forces + 3 * r->nforce;
     if (sscanf(line, "free_energy %lf", &r->free) == 1 ||
         sscanf(line, "internal_energy %lf", &r->internal) == 1 ||
-        sscanf(line, "hubbard %lf", &r->hubbard) == 1 || sscanf(line, "trace %lf", &r->trace) == 1)
+        sscanf(line, "hubbard %lf", &r->hubbard) == 1 || sscanf(line, "trace %lf", &r->trace) == 1 ||
+        sscanf(line, "trace_up %lf", &r->trace_up) == 1 ||
+        sscanf(line, "trace_down %lf", &r->trace_down) == 1 ||
+        sscanf(line, "fermi_up_ev %lf", &r->fermi_up_ev) == 1 ||
+        sscanf(line, "fermi_down_ev %lf", &r->fermi_down_ev) == 1 ||
+        sscanf(line, "magnetization %lf", &r->magnetization) == 1 ||
+        sscanf(line, "absolute_magnetization %lf", &r->abs_magnetization) == 1)
       continue;
     if (sscanf(line, "force %lf %lf %lf", x, x + 1, x + 2) == 3) {
       r->nforce++;
       continue;
     }
-    if (!strncmp(line, "ns ", 3)) {
-      char *p = line + 3, *end;
+    int down = !strncmp(line, "ns_down ", 8);
+    if (down || !strncmp(line, "ns ", 3)) {
+      char *p = line + (down ? 8 : 3), *end;
+      double *ns = down ? r->ns_down : r->ns;
       for (int i = 0; i < 25; i++, p = end) {
-        r->ns[i] = strtod(p, &end);
+        ns[i] = strtod(p, &end);
         ck_assert(end != p);
       }
-      r->has_ns = 1;
+      *(down ? &r->has_ns_down : &r->has_ns) = 1;
     }
   }
   fclose(f);
@@ -320,6 +338,7 @@ static void read_ref(const char *name, qe_ref *r) {
 
 static mb__psp *case_psp[MAXAT], *case_arr[MAXAT]; /* read once per file; per type */
 static char case_file[MAXAT][32];
+static double case_spinat[MAXAT]; /* per atom: QE's starting_magnetization x valence */
 
 /* The engine's input for c (the psps read once per file), with U (Hartree) on the d shell
  * of the species that have one in c, scaled by uscale; hub: ntyp * 4 values. */
@@ -342,6 +361,12 @@ static void scf_input(const qe_case *c, mb__scf_input *in, double *hub, double u
   in->tsmear = c->degauss, in->ixc = -101130; /* libxc PBE, the files' functional */
   memcpy(in->ngkpt, c->k, sizeof c->k);
   in->maxstep = 80, in->toldfe = 1e-11, in->tolrho = 1e-6, in->use_symmetry = 1;
+  if (c->nspin == 2) { /* QE's tot_magnetization: two Fermi levels, as fix_moment */
+    in->nspin = 2, in->fix_moment = 1, in->moment = c->tot_mag;
+    for (int a = 0; a < c->nat; a++)
+      case_spinat[a] = c->start_mag[c->types[a]] * case_arr[c->types[a]]->zion;
+    in->spinat = case_spinat;
+  }
   int any = 0;
   for (int t = 0; t < c->ntyp; t++)
     for (int l = 0; l <= MB_PSP_LMAX; l++) {
@@ -358,17 +383,17 @@ static double now(void) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* The solved engine of case name (2 threads over k-points): result, forces (drift
- * removed, as QE prints them), wall seconds. */
-static mb__scf *solve_case(const char *name, qe_case *c, mb__scf_result *r, double *f,
-                           double uscale) {
+/* The solved engine of case name on nthreads threads (over k-points and spins): result,
+ * forces (drift removed, as QE prints them), wall seconds. */
+static mb__scf *solve_case_threads(const char *name, qe_case *c, mb__scf_result *r, double *f,
+                                   double uscale, int nthreads) {
   mb__scf_input in;
   double hub[MAXAT * (MB_PSP_LMAX + 1)];
   read_qe(name, c);
   scf_input(c, &in, hub, uscale);
   double t0 = now();
   mb__scf *s = NULL;
-  MB_OK_OR_FAIL(mb__scf_create(&in, 2, &s));
+  MB_OK_OR_FAIL(mb__scf_create(&in, nthreads, &s));
   MB_OK_OR_FAIL(mb__scf_solve(s, r));
   MB_OK_OR_FAIL(mb__scf_forces(s, f));
   double drift[3] = {0, 0, 0};
@@ -376,9 +401,14 @@ static mb__scf *solve_case(const char *name, qe_case *c, mb__scf_result *r, doub
     for (int x = 0; x < 3; x++) drift[x] += f[3 * a + x] / c->nat;
   for (int a = 0; a < c->nat; a++)
     for (int x = 0; x < 3; x++) f[3 * a + x] -= drift[x];
-  fprintf(stderr, "%s: F %.10f Ha (E_U %.10f), %d SCF steps, %.1f s\n", name, r->free,
-          r->hubbard, r->steps, now() - t0);
+  fprintf(stderr, "%s: F %.10f Ha (E_U %.10f), %d SCF steps, %d threads, %.1f s\n", name,
+          r->free, r->hubbard, r->steps, nthreads, now() - t0);
   return s;
+}
+
+static mb__scf *solve_case(const char *name, qe_case *c, mb__scf_result *r, double *f,
+                           double uscale) {
+  return solve_case_threads(name, c, r, f, uscale, 2);
 }
 
 /* QE's m order (z^2, xz, yz, x^2-y^2, xy) in ours (xy, yz, z^2, xz, x^2-y^2) */
@@ -471,6 +501,113 @@ START_TEST(qe_gamma_symmetric) {
   ck_assert_double_eq_tol(n[0], n[24], 1e-10);
   ck_assert_double_lt(compare_forces(f, &q, c.nat), 3e-5);
   mb__scf_free(s);
+}
+END_TEST
+
+/* Each spin's occupation matrix of the Co site against QE's: trace, Tr n^2, diagonal. */
+static void compare_ns_spin(const mb__scf *s, const qe_ref *q, double tol) {
+  ck_assert(q->has_ns && q->has_ns_down);
+  ck_assert_int_eq(mb__hubbard_nsite(s->hub), 1);
+  ck_assert_int_eq(mb__hubbard_nspin(s->hub), 2);
+  for (int sp = 0; sp < 2; sp++) {
+    const double *n = mb__hubbard_occupation(s->hub, 0, sp), *qn = sp ? q->ns_down : q->ns;
+    double tr = 0, tr2 = 0, qtr2 = 0, worst = 0, qtr = sp ? q->trace_down : q->trace_up;
+    for (int i = 0; i < 5; i++) tr += n[6 * i];
+    for (int i = 0; i < 25; i++) tr2 += n[i] * n[i], qtr2 += qn[i] * qn[i];
+    for (int i = 0; i < 5; i++) worst = fmax(worst, fabs(n[6 * qe_m[i]] - qn[6 * i]));
+    fprintf(stderr, "  spin %s: Tr n %.8f (QE %.8f, %+.1e), Tr n^2 %.8f (QE %.8f, %+.1e), "
+            "diagonal within %.1e\n", sp ? "down" : "up", tr, qtr, tr - qtr, tr2, qtr2,
+            tr2 - qtr2, worst);
+    ck_assert_double_eq_tol(tr, qtr, tol);
+    ck_assert_double_eq_tol(tr2, qtr2, tol);
+    ck_assert_double_lt(worst, tol);
+  }
+}
+
+/* Spin (nspin 2) against QE 6.7: the displaced cell on the Gamma point held at a total
+ * moment of 2 (QE's tot_magnetization, which gives each spin its own Fermi level, as
+ * migbar's fix_moment), started from 2 mu_B on Co (QE's starting_magnetization 2/17 of
+ * Co's 17 valence electrons, migbar's spinat 2), plain PBE and U = 4 eV on Co d. Goals:
+ * E(U) - E(0) 1e-4 Ha, the traces per spin 1e-3, forces 1e-4 Ha/Bohr. Measured:
+ * E(U) - E(0) -8.5e-9 Ha, E_U +3.8e-8 Ha (QE prints 1e-8 Ry), Tr n up +1.8e-7 (of 4.670)
+ * and down -2.7e-6 (of 3.179), Tr n^2 2.5e-6, the diagonals 1.6e-6; forces 9e-6 Ha/Bohr
+ * with and without U (the plain-PBE difference, as with nspin 1), their +U part 7.5e-7;
+ * the absolute free energies -9.3e-5 Ha per cell with and without U. U polarises the
+ * orbitals here (the spin-up pair at the Fermi level, half filled, splits by 0.15 eV; the
+ * O forces gain in-plane parts of 7e-3 Ha/Bohr, 9e-4 at U = 0) and both codes reach the
+ * same state. The Fermi levels: up
+ * minus down matches at U = 0 (1.6811 eV, the spin-down gap 1.7 eV, the level pinned
+ * near its middle by the smearing's tails); with U the spin-down gap is 3.3 eV and its
+ * Fermi level anywhere inside it gives the same occupations to 1e-17, so it is not
+ * compared, only checked to lie in the gap. The case again on one thread (the two spins
+ * one after the other instead of at once) gives the same numbers bit for bit. */
+START_TEST(qe_gamma_spin) {
+  qe_case c;
+  qe_ref q0, q4;
+  mb__scf_result r0, r4, r1;
+  double f0[3 * MAXAT], f4[3 * MAXAT], f1[3 * MAXAT];
+  read_ref("gamma_spin_u0", &q0);
+  read_ref("gamma_spin_u4", &q4);
+  mb__scf *s0 = solve_case("gamma_spin_u0", &c, &r0, f0, 1);
+  ck_assert_int_eq(c.nspin, 2);
+  ck_assert_ptr_null(s0->hub);
+  mb__scf *s4 = solve_case("gamma_spin_u4", &c, &r4, f4, 1);
+  double de = (r4.free - r0.free) - (q4.free - q0.free);
+  double split0 = (r0.fermi - r0.fermi_down) * MB_HARTREE_EV;
+  fprintf(stderr, "  E(U) - E(0): %.10f Ha (QE %.10f, %+.1e); E_U %.10f (QE %.10f, %+.1e)\n"
+          "  absolute F: U 0 %+.2e, U 4 %+.2e Ha per cell\n"
+          "  M %.9f, %.9f (QE %.9f, %.9f), |M| %.6f, %.6f (QE %.6f, %.6f)\n"
+          "  Fermi up - down: U 0 %.5f eV (QE %.5f), U 4 %.5f eV (QE %.5f)\n",
+          r4.free - r0.free, q4.free - q0.free, de, r4.hubbard, q4.hubbard,
+          r4.hubbard - q4.hubbard, r0.free - q0.free, r4.free - q4.free, r0.magnetization,
+          r4.magnetization, q0.magnetization, q4.magnetization, r0.abs_magnetization,
+          r4.abs_magnetization, q0.abs_magnetization, q4.abs_magnetization, split0,
+          q0.fermi_up_ev - q0.fermi_down_ev, (r4.fermi - r4.fermi_down) * MB_HARTREE_EV,
+          q4.fermi_up_ev - q4.fermi_down_ev);
+  ck_assert_double_lt(fabs(de), 1e-7);
+  ck_assert_double_eq_tol(r4.hubbard, q4.hubbard, 2e-7);
+  ck_assert_double_lt(fabs(r0.free - q0.free), 2e-4);
+  ck_assert_double_lt(fabs(r4.free - q4.free), 2e-4);
+  ck_assert_double_eq_tol(r0.magnetization, 2, 1e-6);
+  ck_assert_double_eq_tol(r4.magnetization, 2, 1e-6);
+  ck_assert_double_eq_tol(r0.abs_magnetization, q0.abs_magnetization, 1e-3);
+  ck_assert_double_eq_tol(r4.abs_magnetization, q4.abs_magnetization, 1e-3);
+  ck_assert_double_eq_tol(split0, q0.fermi_up_ev - q0.fermi_down_ev, 1e-3);
+  {
+    int nsp, nk, nb;
+    const double *eig, *kpt, *wtk;
+    MB_OK_OR_FAIL(mb__scf_eigenvalues(s4, &nsp, &nk, &nb, &eig, &kpt, &wtk));
+    ck_assert(nsp == 2 && nk == 1 && nb == c.nbnd);
+    const double *dn = eig + nb; /* 18 electrons down: bands 1-18 */
+    fprintf(stderr, "  U 4 spin down: gap %.4f to %.4f eV, Fermi level %.4f eV\n",
+            dn[17] * MB_HARTREE_EV, dn[18] * MB_HARTREE_EV, r4.fermi_down * MB_HARTREE_EV);
+    ck_assert_double_gt(dn[18] - dn[17], 3 / MB_HARTREE_EV);
+    ck_assert(r4.fermi_down > dn[17] && r4.fermi_down < dn[18]);
+  }
+  compare_ns_spin(s4, &q4, 2e-5);
+  double w0 = compare_forces(f0, &q0, c.nat), w4 = compare_forces(f4, &q4, c.nat), wu = 0;
+  for (int i = 0; i < 3 * c.nat; i++)
+    wu = fmax(wu, fabs((f4[i] - f0[i]) - (q4.forces[i] - q0.forces[i])));
+  fprintf(stderr, "  forces: U 0 within %.1e, U 4 within %.1e, F(U) - F(0) within %.1e Ha/Bohr\n",
+          w0, w4, wu);
+  ck_assert_double_lt(w0, 3e-5);
+  ck_assert_double_lt(w4, 3e-5);
+  ck_assert_double_lt(wu, 3e-6);
+  /* one thread */
+  mb__scf *s1 = solve_case_threads("gamma_spin_u4", &c, &r1, f1, 1, 1);
+  double wf = 0, wn = 0;
+  for (int i = 0; i < 3 * c.nat; i++) wf = fmax(wf, fabs(f1[i] - f4[i]));
+  for (int sp = 0; sp < 2; sp++) {
+    const double *a = mb__hubbard_occupation(s1->hub, 0, sp);
+    const double *b = mb__hubbard_occupation(s4->hub, 0, sp);
+    for (int i = 0; i < 25; i++) wn = fmax(wn, fabs(a[i] - b[i]));
+  }
+  fprintf(stderr, "  1 thread against 2: F %+.1e Ha, E_U %+.1e, forces within %.1e, occupations "
+          "within %.1e, %d and %d SCF steps\n", r1.free - r4.free, r1.hubbard - r4.hubbard, wf,
+          wn, r1.steps, r4.steps);
+  ck_assert(r1.free == r4.free && r1.hubbard == r4.hubbard && r1.steps == r4.steps);
+  ck_assert(wf == 0 && wn == 0);
+  mb__scf_free(s0), mb__scf_free(s4), mb__scf_free(s1);
 }
 END_TEST
 
@@ -718,9 +855,9 @@ START_TEST(spin_polarised) {
   MB_OK_OR_FAIL(mb__scf_create(&in, 2, &s1));
   MB_OK_OR_FAIL(mb__scf_solve(s1, &r1));
   in.nspin = 2, in.fix_moment = 1, in.moment = 0;
-  /* one thread: main's spin SCF gives the two spins of a k-point to two threads, which
-   * then share the k-point's mb__nonlocal scratch (nonlocal.c), and its energies jump by
-   * tens of Ha with 2 threads, with or without U (hubbard.c's scratch is per spin) */
+  /* one thread here (the two spins of the k-point one after the other); qe_gamma_spin
+   * checks that two threads (the spins at once, each with its own non-local and +U
+   * scratch) give the same numbers bit for bit */
   MB_OK_OR_FAIL(mb__scf_create(&in, 1, &s2));
   MB_OK_OR_FAIL(mb__scf_solve(s2, &r2));
   ck_assert_int_eq(mb__hubbard_nspin(s2->hub), 2);
@@ -819,6 +956,7 @@ int main(void) {
   tcase_set_timeout(tq, 600);
   tcase_add_test(tq, qe_gamma);
   tcase_add_test(tq, qe_gamma_symmetric);
+  tcase_add_test(tq, qe_gamma_spin);
   tcase_add_test(tq, api);
   tcase_add_test(tq, qe_k2);
   suite_add_tcase(s, tq);

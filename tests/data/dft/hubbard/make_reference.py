@@ -20,17 +20,29 @@ each in migbar, checked when MB_TEST_SLOW is set):
           R-3m, migbar its symmetrisation of the occupation matrices (hubbard.c)
 The displaced cell keeps one mirror, which both codes find and use.
 
+Spin-polarised cases (nspin 2, the displaced cell, Gamma point only, run by make check):
+  spin_u0  plain PBE held at a total moment of 2 (tot_magnetization = 2: QE 6.7's iosys
+           sets two_fermi_energies whenever tot_magnetization is given, so each spin has
+           its own Fermi level, as migbar's MB_DFT_FIX_MOMENT), started from
+           starting_magnetization(Co) = 2/17 (the Co atom's density times 2/17 of its 17
+           valence electrons: 2 mu_B, migbar's starting moment 2 on Co)
+  spin_u4  the same with Hubbard_U = 4 eV, so that E(U) - E(0) compares with spin
+For these the Fermi energies of both spins, the total and absolute magnetization (XML,
+full precision) and both spins' occupation matrices are recorded.
+
 For every case the script writes NAME.in here (pseudo_dir is the token @MB_SHARED_PSP@,
 replaced when pw.x runs: no machine path in the project), runs
     pw.x -in NAME.in        (one process, in a scratch directory, OMP_NUM_THREADS=1)
 and takes from its output the free energy ('!    total energy'), the internal energy
-E = F + TS, the 'Hubbard energy' and the other terms of the summary, the Fermi energy,
+E = F + TS, the 'Hubbard energy' and the other terms of the summary, the Fermi energy (or
+the two of nspin 2, with the magnetization),
 the forces (Ry/Bohr), the SCF steps and the wall time, and from
 prefix.save/data-file-schema.xml the converged occupation matrix of Co at full precision
-(Hubbard_ns: per spin, n/2 with nspin 1; QE's m order z^2, xz, yz, x^2-y^2, xy).
+(Hubbard_ns: per spin, n/2 with nspin 1; QE's m order z^2, xz, yz, x^2-y^2, xy; with
+nspin 2 checked against the last 'Tr[ns(na)] (up, down, total)' that pw.x prints).
 reference.txt gets them in Hartree atomic units (Ry / 2).
 
-Usage: python3 make_reference.py [NAME ...]    (about two minutes; all cases when none named)
+Usage: python3 make_reference.py [NAME ...]    (about 2.5 minutes; all cases when none named)
 Needs pw.x (apt-get install quantum-espresso) and the shared pseudopotentials
 ($MB_SHARED_PSP or ../shared/psp beside the clone).
 """
@@ -65,6 +77,14 @@ for _grid, _k in (("gamma", (1, 1, 1)), ("k2", (2, 2, 2))):
         CASES[f"{_grid}_utiny"] = dict(atoms=MOVED, u=1e-8, k=_k)
     CASES[f"{_grid}_u4"] = dict(atoms=MOVED, u=4.0, k=_k)
     CASES[f"{_grid}_sym_u4"] = dict(atoms=IDEAL, u=4.0, k=_k)
+# spin-polarised (nspin 2), Gamma point only: the displaced cell held at a total moment of
+# 2 (tot_magnetization: QE 6.7 then has two Fermi energies, iosys sets two_fermi_energies
+# for any tot_magnetization given, as migbar's MB_DFT_FIX_MOMENT), started with
+# starting_magnetization(Co) = 2/17 (2 mu_B of Co's 17 valence electrons: migbar's spinat
+# 2 on Co, the atom's density times 2/17), without and with U = 4 eV
+SPIN_MOMENT, SPIN_START_CO = 2.0, 2.0 / 17.0
+CASES["gamma_spin_u0"] = dict(atoms=MOVED, u=None, k=(1, 1, 1), spin=True)
+CASES["gamma_spin_u4"] = dict(atoms=MOVED, u=4.0, k=(1, 1, 1), spin=True)
 
 
 def qe_input(name):
@@ -75,7 +95,13 @@ def qe_input(name):
              "  verbosity = 'high'", "/", "&system", "  ibrav = 0",
              f"  nat = {len(c['atoms'])}", f"  ntyp = {len(SPECIES)}",
              f"  ecutwfc = {ECUT_RY}", f"  nbnd = {NBND}", "  occupations = 'smearing'",
-             "  smearing = 'gaussian'", f"  degauss = {DEGAUSS_RY}", "  nspin = 1"]
+             "  smearing = 'gaussian'", f"  degauss = {DEGAUSS_RY}"]
+    if c.get("spin"):
+        co = 1 + [el for el, _, _ in SPECIES].index("Co")
+        lines += ["  nspin = 2", f"  tot_magnetization = {SPIN_MOMENT:g}",
+                  f"  starting_magnetization({co}) = {SPIN_START_CO:.15f}"]
+    else:
+        lines += ["  nspin = 1"]
     if c["u"] is not None:
         lines += ["  lda_plus_u = .true.", "  lda_plus_u_kind = 0",
                   "  U_projection_type = 'atomic'", f"  Hubbard_U(2) = {c['u']:g}"]
@@ -125,15 +151,28 @@ def parse(out, xml):
         v = ry(out, label)
         if v is not None:
             res[key] = v
-    res["fermi_ev"] = float(re.findall(r"the Fermi energy is\s+(\S+) ev", out)[-1])
+    two = re.findall(r"the spin up/dw Fermi energies are\s+(\S+)\s+(\S+) ev", out)
+    if two:
+        res["fermi_up_ev"], res["fermi_down_ev"] = (float(x) for x in two[-1])
+    else:
+        res["fermi_ev"] = float(re.findall(r"the Fermi energy is\s+(\S+) ev", out)[-1])
     block = out[out.rindex("Forces acting on atoms"):]
     res["forces"] = [[float(x) / 2 for x in f] for f in
                      re.findall(r"atom\s+\d+ type\s+\d+\s+force =\s+(\S+)\s+(\S+)\s+(\S+)",
                                 block.split("The non-local contrib.")[0])]
     res["scf_steps"] = int(re.findall(r"convergence has been achieved in\s+(\d+)", out)[-1])
-    m = re.search(r'<Hubbard_ns specie="Co"[^>]*>(.*?)</Hubbard_ns>', xml, re.S)
-    if m:
-        res["ns"] = [float(x) for x in m.group(1).split()]
+    ns = re.findall(r'<Hubbard_ns specie="Co"[^>]*spin="(\d)"[^>]*>(.*?)</Hubbard_ns>', xml, re.S)
+    for spin, text in ns:  # spin 1 (nspin 1: n/2), then spin 2 with nspin 2
+        res["ns" if spin == "1" else "ns_down"] = [float(x) for x in text.split()]
+    m = re.search(r"<magnetization>.*?<total>(\S+)</total>\s*<absolute>(\S+)</absolute>", xml,
+                  re.S)
+    if "fermi_up_ev" in res:
+        res["magnetization"], res["absolute_magnetization"] = float(m.group(1)), float(m.group(2))
+        tr = re.findall(r"Tr\[ns\(na\)\] \(up, down, total\) =\s+(\S+)\s+(\S+)\s+(\S+)", out)
+        if "ns" in res:  # the last printed traces (5 decimals) are those of the XML's matrices
+            for x, key in zip(tr[-1], ("ns", "ns_down")):
+                t = sum(res[key][i * 6] for i in range(5))
+                assert abs(float(x) - t) < 2e-5, (x, t)
     return res
 
 
@@ -145,6 +184,9 @@ def main(argv):
            "(F = E - TS), internal_energy E = F + TS;",
            "# hubbard: QE's 'Hubbard energy'; ns: Co's occupation matrix per spin (nspin 1: n/2),"
            " QE's m order z2 xz yz x2-y2 xy, 25 values",
+           "# nspin 2 (gamma_spin_*): ns spin up, ns_down spin down, trace_up/trace_down their"
+           " traces, trace their sum; fermi_up_ev/fermi_down_ev QE's two Fermi energies;"
+           " magnetization/absolute_magnetization from the XML (Bohr mag/cell)",
            "# forces: one atom per line in the input order (Co, Na, O, O)"]
     for name in CASES:
         if name not in want:
@@ -159,8 +201,20 @@ def main(argv):
                     "hubbard", "smearing"):
             if key in r:
                 out.append(f"{key} {r[key]:.14e}")
-        out.append(f"fermi_ev {r['fermi_ev']}")
-        if "ns" in r:
+        for key in ("fermi_ev", "fermi_up_ev", "fermi_down_ev"):
+            if key in r:
+                out.append(f"{key} {r[key]}")
+        for key in ("magnetization", "absolute_magnetization"):
+            if key in r:
+                out.append(f"{key} {r[key]:.12f}")
+        if "ns_down" in r:
+            tu, td = (sum(r[k][i * 6] for i in range(5)) for k in ("ns", "ns_down"))
+            out.append("ns " + " ".join(f"{x:.15e}" for x in r["ns"]))
+            out.append("ns_down " + " ".join(f"{x:.15e}" for x in r["ns_down"]))
+            out.append(f"trace_up {tu:.12f}")
+            out.append(f"trace_down {td:.12f}")
+            out.append(f"trace {tu + td:.12f}")
+        elif "ns" in r:
             out.append("ns " + " ".join(f"{x:.15e}" for x in r["ns"]))
             out.append(f"trace {2 * sum(r['ns'][i * 6] for i in range(5)):.12f}")
         for f in r["forces"]:
