@@ -838,8 +838,15 @@ typedef enum mb_dft_option {
   MB_DFT_FIX_MOMENT = 9,  /* 1 = hold the total moment at MB_DFT_MOMENT, each spin with
                              its own Fermi level (ABINIT spinmagntarget; default 0:
                              free, one Fermi level; fixed occupations need it) */
-  MB_DFT_MOMENT = 10      /* the total moment held, mu_B = electrons up - down
+  MB_DFT_MOMENT = 10,     /* the total moment held, mu_B = electrons up - down
                              (default 0) */
+  MB_DFT_ECUT_RHO = 11    /* cutoff of the density grid, eV (QE's ecutrho; ABINIT's
+                             boxcutmin = sqrt(ecut_rho / ecut)): the FFT box holds the
+                             density's sphere of this cutoff. Default 0 = 4 x ecut,
+                             the smallest box without aliasing; else at least that.
+                             More makes the exchange-correlation integral finer
+                             (meta-GGAs such as SCAN need it) at the cost of larger
+                             FFTs */
 } mb_dft_option;
 
 /* A calculation of structure s (copied). Nothing is computed yet. */

@@ -127,6 +127,7 @@ int cmd_hops(int argc, char **argv);
 typedef struct cli_dft_request {
   int has_ecut, has_kpts;
   double ecut;           /* eV */
+  double ecut_rho;       /* eV, 0 = the default 4 x ecut */
   int kpts[3];
   double kshift[3];
   int xc;                /* an mb_xc; -1 = not given, -2 = xc_name */
@@ -150,7 +151,7 @@ typedef struct cli_dft_request {
 void cli_dft_init(cli_dft_request *r);
 /* The DFT option of long name name ("ecut", "kpts", "kshift", "functional",
  * "smearing", "pseudo", "pseudo-dir", "scf-tol", "max-scf", "extra-bands", "threads",
- * "dft-threads", "charge" or "hubbard") into r: 0, CLI_EXIT_USAGE after a message, or -1 when name is
+ * "dft-threads", "charge", "hubbard", "ecut-rho", ...) into r: 0, CLI_EXIT_USAGE after a message, or -1 when name is
  * not a DFT option. */
 int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_request *r);
 /* The required options are there (--ecut, --kpts, --functional): 0 or CLI_EXIT_USAGE. */

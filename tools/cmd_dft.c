@@ -19,6 +19,9 @@ const char cmd_dft_help[] =
     "\n"
     "DFT options (also those of 'migbar neb --potential dft'):\n"
     "      --ecut EV          plane-wave cutoff, eV (required)\n"
+    "      --ecut-rho EV      cutoff of the density grid, eV (QE's ecutrho; default\n"
+    "                         4 x --ecut, the smallest box without aliasing): more\n"
+    "                         makes the exchange-correlation grid finer, as SCAN needs\n"
     "      --kpts AxBxC       Monkhorst-Pack grid (required; N for NxNxN)\n"
     "      --kshift SX,SY,SZ  grid shift, each 0 or 0.5 (default 0,0,0: Gamma-centred)\n"
     "      --functional F     LDA (PW92), PBE, PBEsol, any libxc LDA or GGA by name or\n"
@@ -186,6 +189,8 @@ int cli_dft_take(const char *cmd, const char *name, const char *value, cli_dft_r
     r->has_ecut = 1;
     return 0;
   }
+  if (strcmp(name, "ecut-rho") == 0)
+    return cli_parse_positive(cmd, "--ecut-rho", value, &r->ecut_rho) ? CLI_EXIT_USAGE : 0;
   if (strcmp(name, "kpts") == 0) {
     if (cli_parse_supercell(cmd, "--kpts", value, r->kpts)) return CLI_EXIT_USAGE;
     r->has_kpts = 1;
@@ -287,6 +292,7 @@ mb_status cli_dft_make(const cli_dft_request *r, const mb_structure *s, mb_dft *
   mb_dft *d = NULL;
   mb_status st = mb_dft_create(s, &d);
   if (!st) st = mb_dft_set_option(d, MB_DFT_ECUT, r->ecut);
+  if (!st && r->ecut_rho > 0) st = mb_dft_set_option(d, MB_DFT_ECUT_RHO, r->ecut_rho);
   if (!st) st = mb_dft_set_kpoints(d, r->kpts, r->kshift);
   if (!st && (r->xc_name || r->nhubbard)) { /* a functional handle, with the U values */
     mb_functional *f = NULL;
@@ -396,6 +402,7 @@ static const cli_option options[] = {
     {"threads", 0, 1, OPT_DFT + 10},    {"charge", 0, 1, OPT_DFT + 11},
     {"spin", 0, 0, OPT_DFT + 12},       {"magmom", 0, 1, OPT_DFT + 13},
     {"moment", 0, 1, OPT_DFT + 14},     {"hubbard", 0, 1, OPT_DFT + 15},
+    {"ecut-rho", 0, 1, OPT_DFT + 16},
     {NULL, 0, 0, 0}};
 
 static void log_line(mb_log_level level, const char *message, void *user) {

@@ -67,9 +67,10 @@ const char cmd_neb_help[] =
     "      --r0 R             morse: equilibrium distance, A (default 1)\n"
     "      --rho0 X           morse: exponent a*r0 (default 6)\n"
     "DFT (--potential dft; the options of 'migbar dft', see 'migbar dft --help'):\n"
-    "      --ecut EV --kpts AxBxC --functional LDA|PBE|auto (required), --kshift SX,SY,SZ,\n"
-    "      --smearing KIND[:WIDTH_EV], --pseudo EL=FILE, --pseudo-dir DIR, --scf-tol EV,\n"
-    "      --max-scf N, --extra-bands N, --charge Q, --hubbard EL:L:U (DFT+U),\n"
+    "      --ecut EV --kpts AxBxC --functional F (required), --ecut-rho EV,\n"
+    "      --kshift SX,SY,SZ, --smearing KIND[:WIDTH_EV], --pseudo EL=FILE,\n"
+    "      --pseudo-dir DIR, --scf-tol EV, --max-scf N, --extra-bands N, --charge Q,\n"
+    "      --spin, --magmom LIST, --moment M, --hubbard EL:L:U (DFT+U),\n"
     "      --dft-threads N (threads over k-points per image; --threads is images at\n"
     "      once). A restart of a DFT run needs them again.\n"
     "Optimisation:\n"
@@ -135,6 +136,7 @@ static const cli_option options[] = {
     {"dft-threads", 0, 1, OPT_DFT_FIRST + 10}, {"charge", 0, 1, OPT_DFT_FIRST + 11},
     {"spin", 0, 0, OPT_DFT_FIRST + 12}, {"magmom", 0, 1, OPT_DFT_FIRST + 13},
     {"moment", 0, 1, OPT_DFT_FIRST + 14}, {"hubbard", 0, 1, OPT_DFT_FIRST + 15},
+    {"ecut-rho", 0, 1, OPT_DFT_FIRST + 16},
     {NULL, 0, 0, 0}};
 
 /* Names come from the library's tables (migbar.h section 11): the potential

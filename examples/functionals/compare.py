@@ -4,7 +4,8 @@ libmigbar comes from (how the functional changes DFT-NEB migration barriers), as
 hop with `migbar neb --potential dft`.
 
     python3 compare.py [INITIAL FINAL] [--functionals LDA,PBE,PBEsol,SCAN,r2SCAN]
-        [--pseudo EL=FILE ...] [--ecut EV] [--kpts N] [--smearing KIND:EV]
+        [--pseudo EL=FILE ...] [--ecut EV] [--ecut-rho EV] [--mgga-ecut-rho EV]
+        [--kpts N] [--smearing KIND:EV]
         [--charge Q] [--magmom LIST]
         [--images N] [--fmax EV_A] [--migbar PATH] [-o OUT]
 
@@ -51,6 +52,10 @@ def run_one(args, migbar, name, out):
         cmd += ["--smearing", args.smearing]
     if args.charge:
         cmd += ["--charge", repr(args.charge)]
+    rho = args.mgga_ecut_rho if family(migbar, name) == "mgga" and args.mgga_ecut_rho \
+        else args.ecut_rho
+    if rho:
+        cmd += ["--ecut-rho", repr(rho)]
     if args.magmom:
         cmd += ["--magmom", args.magmom]
     for p in args.pseudo:
@@ -140,6 +145,10 @@ def main(argv=None):
     ap.add_argument("--functionals", default="LDA,PBE,PBEsol,SCAN,r2SCAN")
     ap.add_argument("--pseudo", action="append", default=None)
     ap.add_argument("--ecut", type=float, default=150)
+    ap.add_argument("--ecut-rho", type=float, default=0.0,
+                    help="density-grid cutoff, eV (migbar --ecut-rho; default 4 x ecut)")
+    ap.add_argument("--mgga-ecut-rho", type=float, default=0.0,
+                    help="the same for the meta-GGAs only (SCAN needs a finer grid)")
     ap.add_argument("--kpts", default="1")
     ap.add_argument("--smearing", default="fermi-dirac:0.1")
     ap.add_argument("--charge", type=float, default=0.0,

@@ -150,9 +150,10 @@ void mb__kpoints_free(mb__kpoints *k);
 /* ---- FFT box and plane waves (fftgrid.c, basis.c) ----------------------------- */
 
 /* FFT box for a plane-wave cutoff ecut (Hartree) as ABINIT 9.6 chooses ngfft
- * (boxcutmin 2: the sphere of radius 2 sqrt(2 ecut) fits; sizes with factors 2,
- * 3 and 5 only, ABINIT's list of allowed sizes). */
-mb_status mb__fft_size(const double lattice[9], double ecut, int n[3]);
+ * (the sphere of radius boxcutmin sqrt(2 ecut) fits; boxcutmin 0 means 2, the
+ * smallest box without aliasing; sizes with factors 2, 3 and 5 only, ABINIT's list
+ * of allowed sizes). */
+mb_status mb__fft_size(const double lattice[9], double ecut, double boxcutmin, int n[3]);
 
 typedef struct mb__basis {
   int npw;        /* plane waves |k+G|^2/2 <= ecut */

@@ -52,6 +52,7 @@ struct mb_dft {
   double charge;       /* MB_DFT_CHARGE */
   int spin, fix_moment;/* MB_DFT_SPIN, MB_DFT_FIX_MOMENT */
   double moment;       /* MB_DFT_MOMENT */
+  double ecut_rho;     /* MB_DFT_ECUT_RHO, eV; 0 = 4 x ecut */
   double *spinat;      /* natoms starting moments (mu_B), or NULL */
   int xc_ixc;          /* nonzero: a functional handle's libxc ids as ABINIT's ixc */
   int xc_lda;          /* ... and whether it is an LDA (pseudopotentials found by it) */
@@ -165,6 +166,7 @@ static void store_option(mb_dft *d, mb_dft_option key, double v) {
   case MB_DFT_SPIN: d->spin = (int)v; break;
   case MB_DFT_FIX_MOMENT: d->fix_moment = (int)v; break;
   case MB_DFT_MOMENT: d->moment = v; break;
+  case MB_DFT_ECUT_RHO: d->ecut_rho = v; break;
   }
 }
 
@@ -225,6 +227,7 @@ MB_API mb_status mb_dft_copy(const mb_dft *d, mb_dft **out) {
   c->symmetry = d->symmetry, c->smearing = d->smearing, c->xc = d->xc, c->log = d->log;
   c->xc_ixc = d->xc_ixc, c->xc_lda = d->xc_lda, c->charge = d->charge;
   c->spin = d->spin, c->fix_moment = d->fix_moment, c->moment = d->moment;
+  c->ecut_rho = d->ecut_rho;
   if (d->spinat) {
     if (!(c->spinat = mb__malloc(d->s->natoms, sizeof(double)))) {
       st = MB_ERR_NOMEM;
@@ -306,6 +309,7 @@ MB_API mb_status mb_dft_get_option(const mb_dft *d, mb_dft_option key, double *v
   case MB_DFT_SPIN: *value = d->spin; return MB_OK;
   case MB_DFT_FIX_MOMENT: *value = d->fix_moment; return MB_OK;
   case MB_DFT_MOMENT: *value = d->moment; return MB_OK;
+  case MB_DFT_ECUT_RHO: *value = d->ecut_rho; return MB_OK;
   }
   return mb__error(MB_ERR_INVALID_ARG, "mb_dft_get_option: unknown option %d (0..%d)",
                    (int)key, MB_DFT_CHARGE);
@@ -539,6 +543,13 @@ static mb_status make_engine(mb_dft *d) {
   in.ntypes = d->ntypes;
   in.psp = d->set->ptr; /* the engine copies the array; the psps themselves are shared */
   in.ecut = d->ecut / HA;
+  if (d->ecut_rho > 0) {
+    if (d->ecut_rho < 4 * d->ecut * (1 - 1e-12))
+      return mb__error(MB_ERR_INVALID_ARG, "mb_dft_compute: ecut_rho %g eV is below 4 x ecut "
+                       "= %g eV: the density grid would alias (0 = 4 x ecut)", d->ecut_rho,
+                       4 * d->ecut);
+    in.boxcutmin = sqrt(d->ecut_rho / d->ecut);
+  }
   for (int j = 0; j < 3; j++) in.ngkpt[j] = d->grid[j], in.shiftk[j] = d->shift[j];
   in.nband = occupied_bands(nelect) + extra_bands(d, nelect);
   in.occopt = occopt[d->smearing];

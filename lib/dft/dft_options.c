@@ -30,6 +30,8 @@ const mb__option mb__dft_options[] = {
    "1 = hold the total moment at MB_DFT_MOMENT (a Fermi level per spin)"},
   {MB_DFT_MOMENT, "moment", "MB_DFT_MOMENT", "mu_B", -1000, 1000, 0, 0,
    "the total moment held with MB_DFT_FIX_MOMENT (electrons up - down)"},
+  {MB_DFT_ECUT_RHO, "ecut_rho", "MB_DFT_ECUT_RHO", "eV", 0, 4e6, 0, 0,
+   "cutoff of the density grid (QE ecutrho); 0 = 4 x ecut, else at least that"},
 };
 const int mb__dft_noptions = N(mb__dft_options);
 

@@ -1,4 +1,5 @@
-/* The FFT box as ABINIT 9.6 chooses it (getng in m_fftcore.F90, boxcutmin 2, k = 0).
+/* The FFT box as ABINIT 9.6 chooses it (getng in m_fftcore.F90, k = 0; boxcutmin 2 by
+ * default, larger for a denser density grid as QE's ecutrho = boxcutmin^2 ecut).
  *
  * Starting from 2x2x2, ABINIT looks for the box point closest to the origin on the
  * six faces i_d = +-(n_d / 2) (integer division), in the metric of the reciprocal
@@ -57,10 +58,14 @@ static double face_min(const double gmet[9], const int n[3], int *plane) {
   return best;
 }
 
-mb_status mb__fft_size(const double lattice[9], double ecut, int n[3]) {
+mb_status mb__fft_size(const double lattice[9], double ecut, double boxcutmin, int n[3]) {
   if (!lattice || !n) return mb__error(MB_ERR_INVALID_ARG, "mb__fft_size: NULL argument");
   if (!(ecut > 0) || !isfinite(ecut))
     return mb__error(MB_ERR_INVALID_ARG, "mb__fft_size: ecut must be > 0 Ha (got %g)", ecut);
+  if (boxcutmin == 0) boxcutmin = 2.0;
+  if (!(boxcutmin >= 2.0) || !isfinite(boxcutmin))
+    return mb__error(MB_ERR_INVALID_ARG, "mb__fft_size: boxcutmin %g below 2 would alias the "
+                     "density", boxcutmin);
   double inv[9];
   if (mb__inv3(lattice, inv))
     return mb__error(MB_ERR_GEOMETRY, "mb__fft_size: singular lattice");
@@ -69,7 +74,6 @@ mb_status mb__fft_size(const double lattice[9], double ecut, int n[3]) {
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++)
       gmet[3 * i + j] = inv[i] * inv[j] + inv[3 + i] * inv[3 + j] + inv[6 + i] * inv[6 + j];
-  const double boxcutmin = 2.0;
   double need = 0.5 * boxcutmin * boxcutmin * ecut / (M_PI * M_PI);
   int m[3] = {2, 2, 2}, plane;
   while (face_min(gmet, m, &plane) < need) {

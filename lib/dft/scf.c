@@ -345,7 +345,7 @@ mb_status mb__scf_create(const mb__scf_input *in, int nthreads, mb__scf **out) {
   if ((st = new_scf(in, in->frac, nthreads, &s)) != MB_OK) return st;
   int n[3];
   if (in->use_symmetry && (st = find_symmetry(s, &s->sym)) != MB_OK) goto cleanup;
-  if ((st = mb__fft_size(in->lattice, in->ecut, n)) != MB_OK) goto cleanup;
+  if ((st = mb__fft_size(in->lattice, in->ecut, in->boxcutmin, n)) != MB_OK) goto cleanup;
   if (s->sym) mb__symm_box(s->sym, n);
   if ((st = mb__fft_create(in->lattice, n, MB__FFT_MEASURE, 1, &s->fft)) != MB_OK ||
       (st = alloc_fields(s)) != MB_OK ||

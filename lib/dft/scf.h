@@ -76,6 +76,8 @@ typedef struct mb__scf_input {
   int ntypes;
   mb__psp *const *psp;     /* ntypes */
   double ecut;             /* Hartree */
+  double boxcutmin;        /* FFT box holds the sphere of radius boxcutmin sqrt(2 ecut)
+                              (ABINIT boxcutmin); 0: 2, the smallest without aliasing */
   int ngkpt[3];
   double shiftk[3];        /* 0 or 0.5 */
   int nband;

@@ -126,7 +126,7 @@ START_TEST(test_fft_abinit) {
       double ecut = i < r->nblk ? r->blk[i].ecut : r->fft[i - r->nblk].ecut;
       const int *want = i < r->nblk ? r->blk[i].ngfft : r->fft[i - r->nblk].n;
       int n[3];
-      MB_OK_OR_FAIL(mb__fft_size(r->lat, ecut, n));
+      MB_OK_OR_FAIL(mb__fft_size(r->lat, ecut, 0, n));
       ck_assert_msg(n[0] == want[0] && n[1] == want[1] && n[2] == want[2],
                     "%s ecut %g: ngfft %d %d %d, ABINIT %d %d %d", r->name, ecut, n[0], n[1],
                     n[2], want[0], want[1], want[2]);
@@ -279,7 +279,7 @@ START_TEST(test_basis_props) {
   const double lat[9] = {6.0, 0, 0, 4.9, 3.1, 0, -2.0, 2.7, 5.2};
   const double k[3] = {0.21, -0.37, 0.45}, ecut = 9.0;
   int n[3];
-  MB_OK_OR_FAIL(mb__fft_size(lat, ecut, n));
+  MB_OK_OR_FAIL(mb__fft_size(lat, ecut, 0, n));
   mb__basis *b = NULL;
   MB_OK_OR_FAIL(mb__basis_create(lat, k, ecut, n, &b));
   double inv[9], rec[9];
@@ -330,9 +330,9 @@ START_TEST(test_basis_props) {
   ck_assert_ptr_nonnull(strstr(mb_last_error(), "singular"));
   ck_assert_int_eq(mb__basis_create(lat, k, ecut, small, &b), MB_ERR_INVALID_ARG);
   ck_assert_ptr_nonnull(strstr(mb_last_error(), "too small"));
-  ck_assert_int_eq(mb__fft_size(lat, -1.0, n), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb__fft_size(lat, -1.0, 0, n), MB_ERR_INVALID_ARG);
   ck_assert_ptr_nonnull(strstr(mb_last_error(), "ecut"));
-  ck_assert_int_eq(mb__fft_size(sing, ecut, n), MB_ERR_GEOMETRY);
+  ck_assert_int_eq(mb__fft_size(sing, ecut, 0, n), MB_ERR_GEOMETRY);
 }
 END_TEST
 

@@ -75,6 +75,7 @@ START_TEST(test_errors) {
   ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_THREADS, -1), MB_ERR_INVALID_ARG);
   ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_MIXING, 0), MB_ERR_INVALID_ARG);
   ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_SYMMETRY, 2), MB_ERR_INVALID_ARG);
+  ck_assert_int_eq(mb_dft_set_option(d, MB_DFT_ECUT_RHO, -1), MB_ERR_INVALID_ARG);
   ck_assert_int_eq(mb_dft_set_option(d, (mb_dft_option)99, 1), MB_ERR_INVALID_ARG);
   ck_assert_int_eq(mb_dft_get_option(d, MB_DFT_ECUT, NULL), MB_ERR_INVALID_ARG);
   ck_assert_int_eq(mb_dft_get_option(d, (mb_dft_option)-1, &v), MB_ERR_INVALID_ARG);
@@ -127,7 +128,7 @@ START_TEST(test_defaults) {
   static const struct { mb_dft_option key; double value; } want[] = {
       {MB_DFT_ECUT, 400}, {MB_DFT_SCF_TOL, 1e-6}, {MB_DFT_MAX_SCF, 100},
       {MB_DFT_THREADS, 1}, {MB_DFT_EXTRA_BANDS, 0}, {MB_DFT_MIXING, 0.6},
-      {MB_DFT_SYMMETRY, 1}};
+      {MB_DFT_SYMMETRY, 1}, {MB_DFT_ECUT_RHO, 0}};
   for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
     double v = -99;
     MB_OK_OR_FAIL(mb_dft_get_option(d, want[k].key, &v));
@@ -138,6 +139,15 @@ START_TEST(test_defaults) {
   double v;
   MB_OK_OR_FAIL(mb_dft_get_option(d, MB_DFT_ECUT, &v));
   ck_assert(v == 250);
+  /* the density grid: kept by a copy; below 4 x ecut refused when computed */
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT_RHO, 999));
+  mb_dft *c = NULL;
+  MB_OK_OR_FAIL(mb_dft_copy(d, &c));
+  MB_OK_OR_FAIL(mb_dft_get_option(c, MB_DFT_ECUT_RHO, &v));
+  ck_assert(v == 999);
+  ck_assert_int_eq(mb_dft_compute(c, NULL, NULL, NULL), MB_ERR_INVALID_ARG);
+  ck_assert_msg(strstr(mb_last_error(), "below 4 x ecut = 1000 eV"), "%s", mb_last_error());
+  mb_dft_free(c);
   mb_dft_free(d);
   mb_structure_free(s);
 }

@@ -182,7 +182,26 @@ assert abs(d["free_energy"] - ref) < 1e-4, (d["free_energy"], ref)
     fail "'$last': SCAN does not match ABINIT"
     show
   fi
+  # --ecut-rho: the density grid of ABINIT's boxcutmin 3 (9 x ecut), si_scan_box3_test:
+  # F = -7.87555335010 Ha, 1.4e-4 Ha below the default grid's
+  run "$SID" --ecut $ECUT --ecut-rho "$(awk "BEGIN{print 9 * $ECUT}")" --kpts 2x2x2 \
+    --kshift 0.5,0.5,0.5 --functional SCAN --scf-tol 1e-8 --pseudo Si="$NOCC" --json -q
+  expect_rc 0
+  checks=$((checks + 1))
+  if ! tail -n 1 "$TMP/out" | "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+ref = -7.87555335010 * 27.211386245988
+assert abs(d["free_energy"] - ref) < 1e-4, (d["free_energy"], ref)
+'; then
+    fail "'$last': SCAN with --ecut-rho does not match ABINIT's boxcutmin 3"
+    show
+  fi
 fi
+# --ecut-rho below 4 x --ecut would alias the density: refused
+run "$SID" --ecut 100 --ecut-rho 300 --kpts 1 --functional PBE
+expect_rc 1
+expect_in err "ecut_rho 300 eV is below 4 x ecut = 400 eV"
 # SCAN on a low-density cell: the bcc-Li vacancy of examples/dft-neb (HGH 3li.1.hgh, no
 # core correction). The Pulay-mixed density dips below zero in the vacancy, where SCAN's
 # potential used to reach 1e10 Ha and the SCF jump to +44 Ha. Reference:

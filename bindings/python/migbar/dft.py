@@ -14,7 +14,8 @@
     ...                  pseudo={"Co": "Co-sp.upf", "Na": "Na-sp.upf", "O": "O.upf"})
     >>> dft.compute(); dft.hubbard   # {"energy": E_U eV, "shells": [{"atom", "l", ...}]}
 
-Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), scf_tol
+Settings (keyword arguments of Dft and DftCalculator, or Dft.set): ecut (eV), ecut_rho
+(eV, the density grid's cutoff as QE's ecutrho; 0 = 4 x ecut; more for SCAN), scf_tol
 (eV), max_scf, threads, extra_bands, mixing, symmetry, kpts (3 ints or one), kshift
 (3 of 0 or 0.5), functional ("auto", "LDA", "PBE", or any LDA or GGA by name,
 "PBEsol", or a migbar.Functional), hubbard (DFT+U: {element: (l, U_eff eV)} or

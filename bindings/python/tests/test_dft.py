@@ -80,6 +80,12 @@ def test_errors():
         dft.compute()
     assert exc.value.status == 9 and "residual" in str(exc.value)
     assert dft.report == dict(dft.report, steps=2, converged=False)
+    # the density grid below 4 x ecut would alias: refused when computed
+    with Dft(s, ecut_rho=500, **GAMMA) as d2:
+        assert d2["ecut_rho"] == 500
+        with pytest.raises(migbar.MigbarError) as exc:
+            d2.compute()
+        assert "below 4 x ecut = 600 eV" in str(exc.value)
 
 
 def test_ase_calculator_warm_start():

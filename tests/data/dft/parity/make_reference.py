@@ -95,6 +95,13 @@ CASES = {
                       elements=["Si", "Si"], pseudos={"Si": (NOCC, "Si.psp8")}, nband=4,
                       smearing=None, ixc=-497498, ixc_native=None, mgga=True,
                       test=(10.0, (2, 2, 2)), bench=(15.0, (4, 4, 4)), shift=(0.5, 0.5, 0.5)),
+    # a denser density grid (MB_DFT_ECUT_RHO, ABINIT boxcutmin; issue 13): SCAN's
+    # exchange-correlation integral on the box that holds 3 sqrt(2 ecut) instead of 2
+    "si_scan_box3": dict(lattice=_fcc(A_SI), xred=[(0, 0, 0), (0.257, 0.25, 0.25)],
+                         elements=["Si", "Si"], pseudos={"Si": (NOCC, "Si.psp8")}, nband=4,
+                         smearing=None, ixc=-263267, ixc_native=None, mgga=True,
+                         boxcutmin=3.0, test=(10.0, (2, 2, 2)), bench=(15.0, (4, 4, 4)),
+                         shift=(0.5, 0.5, 0.5)),
     # semicore Ca (3s3p, zion 10) + O (zion 6): 16 electrons. Not below 30 Ha: at 20 Ha
     # (FFT box 27^3) ABINIT's real-space model core (mkcore) of the hard O core differs
     # from a plane-wave one by ~1e-3 Ha (ABINIT alone moves by 7e-3 Ha with
@@ -162,6 +169,8 @@ def abinit_input(name, size, native=False, toldfe=1e-10, title=None):
         lines += ["usekden 1"]
     if c.get("charge"):
         lines += [f"charge {c['charge']:g}"]
+    if c.get("boxcutmin"):
+        lines += [f"boxcutmin {c['boxcutmin']:g}"]
     lines += [f"ixc {c['ixc_native'] if native else c['ixc']}",
               "nsym 1 kptopt 2", "istwfk *1", "nstep 200", f"toldfe {toldfe:g}",
               "chksymbreak 0 chksymtnons 0 prtvol 1",
