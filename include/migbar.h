@@ -868,7 +868,16 @@ MB_API mb_status mb_dft_set_functional(mb_dft *d, mb_xc xc);
  * element (PseudoDojo psp8 <El>.psp8 first, then HGH <Z><el>.<zion>.hgh). */
 MB_API mb_status mb_dft_set_pseudo(mb_dft *d, const char *element, const char *path);
 MB_API mb_status mb_dft_set_pseudo_dir(mb_dft *d, const char *dir);
-/* Progress: one MB_LOG_INFO line per SCF step (step, energy, change, residual). */
+/* Progress: one MB_LOG_INFO line per SCF step (step, energy, change, residual).
+ * Before the first step of a new calculation: MB_LOG_INFO lines naming each element's
+ * pseudopotential file, its format and the functional it was made with, and the size of
+ * the run (plane waves per k-point, FFT box, k-points, bands, estimated memory and time
+ * per SCF step); MB_LOG_WARNING lines, starting "warning:", where a pseudopotential was
+ * made with another functional than the calculation's (a meta-GGA on a GGA
+ * pseudopotential, the usual practice, is an MB_LOG_INFO note) and where an odd number
+ * of electrons has fixed occupations without spin. mb_dft_compute refuses with
+ * MB_ERR_NOMEM, before allocating anything, a run whose estimated memory exceeds 90 % of
+ * the machine's. */
 MB_API mb_status mb_dft_set_log(mb_dft *d, mb_log_fn fn, void *user);
 /* A new geometry: the same atoms in the same order and the same lattice (else
  * MB_ERR_INVALID_ARG); the next compute starts from the last solution. */

@@ -55,7 +55,7 @@ const char cmd_dft_help[] =
     "      --format F         read STRUCTURE as F: poscar, xyz, cif or json\n"
     "      --sphere-radius R  with spin, the moment of each atom is integrated within R\n"
     "                         A (default 1.0584 = 2 Bohr, ABINIT's ratsph)\n"
-    "  -q, --quiet            no SCF lines\n"
+    "  -q, --quiet            no SCF lines (warnings still)\n"
     "  -j, --json             one JSON object on the last line of stdout:\n"
     "                         {\"energy\": eV, \"free_energy\": eV, \"forces\": [[eV/A,\n"
     "                         ...], ...], \"converged\": bool, \"scf_steps\": n,\n"
@@ -405,8 +405,9 @@ static const cli_option options[] = {
     {"ecut-rho", 0, 1, OPT_DFT + 16},
     {NULL, 0, 0, 0}};
 
+/* user: --quiet (int); it keeps the warnings and drops the progress lines */
 static void log_line(mb_log_level level, const char *message, void *user) {
-  (void)level, (void)user;
+  if (*(const int *)user && level > MB_LOG_WARNING) return;
   fprintf(stderr, "%s\n", message);
 }
 
@@ -505,7 +506,7 @@ int cmd_dft(int argc, char **argv) {
     goto cleanup;
   }
   if ((st = cli_dft_make(&req, s, &d)) ||
-      (!quiet && (st = mb_dft_set_log(d, log_line, NULL)))) {
+      (st = mb_dft_set_log(d, log_line, &quiet))) {
     cli_fail(cmd, st);
     goto cleanup;
   }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,30 @@ static void log_line(mb_log_level level, const char *message, void *user) {
   fprintf(stderr, "%s%s\n", level <= MB_LOG_WARNING ? "migbar neb: " : "", message);
 }
 
+/* The DFT engine's own lines in a NEB (one mb_dft per image, on several threads): its
+ * warnings and what it says before it starts (pseudopotentials, size) once each, not
+ * its per-step SCF lines; --quiet keeps the warnings only. */
+typedef struct dft_said {
+  pthread_mutex_t lock;
+  int quiet, n;
+  unsigned long seen[64]; /* hashes of the lines printed */
+} dft_said;
+
+static void dft_log_line(mb_log_level level, const char *message, void *user) {
+  dft_said *said = user;
+  if (!strncmp(message, "scf ", 4) || (said->quiet && level > MB_LOG_WARNING)) return;
+  unsigned long h = 5381;
+  for (const char *c = message; *c; c++) h = h * 33 + (unsigned char)*c;
+  pthread_mutex_lock(&said->lock);
+  int k = 0;
+  while (k < said->n && said->seen[k] != h) k++;
+  if (k == said->n) {
+    if (said->n < 64) said->seen[said->n++] = h;
+    fprintf(stderr, "migbar neb: dft: %s\n", message);
+  }
+  pthread_mutex_unlock(&said->lock);
+}
+
 /* Under mpirun the ranks decide together (cli_mpi_any): a signal may reach them at
  * different steps, and only rank 0 writes checkpoints. */
 static int on_step(const mb_band *b, int step, void *user) {
@@ -773,6 +798,7 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
   mb_structure *ends[2] = {NULL, NULL};
   mb_potential *pot = NULL;
   mb_band *b = NULL;
+  dft_said said = {.lock = PTHREAD_MUTEX_INITIALIZER};
   char *merged = NULL;
   struct sigaction old[2];
   int rc, done = 0, handlers = 0;
@@ -820,7 +846,10 @@ static int run_neb(int argc, char **argv, int rank, int nranks) {
       rc = CLI_EXIT_USAGE;
       goto cleanup;
     }
-    if (!st && !(st = cli_dft_make(&req.dft, first, &d))) st = mb_band_set_dft(b, d);
+    said.quiet = req.quiet;
+    if (!st && !(st = cli_dft_make(&req.dft, first, &d)) && rank == 0)
+      st = mb_dft_set_log(d, dft_log_line, &said);
+    if (!st && d) st = mb_band_set_dft(b, d);
     mb_dft_free(d);
     mb_structure_free(first);
   } else if (!st) {

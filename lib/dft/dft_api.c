@@ -589,7 +589,8 @@ static mb_status make_engine(mb_dft *d) {
     for (int t = 0; t < d->ntypes; t++)
       if (d->type_z[t] == d->hub_z[k]) hub[t * (MB_PSP_LMAX + 1) + d->hub_l[k]] = d->hub_u[k] / HA;
   in.hubbard_u = hub;
-  st = mb__scf_create(&in, (int)nthreads, &d->scf);
+  st = mb__scf_preflight(&in, (int)nthreads, d->log.fn ? &d->log : NULL);
+  if (!st) st = mb__scf_create(&in, (int)nthreads, &d->scf);
   free(hub);
   if (!st) mb__scf_set_logger(d->scf, d->log.fn ? &d->log : NULL);
   return st;

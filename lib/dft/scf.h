@@ -105,6 +105,13 @@ typedef struct mb__scf_input {
                               mb__scf_create (not kept: NULL in the copy of in) */
 } mb__scf_input;
 
+/* Before a calculation (preflight.c): logs each element's pseudopotential and its
+ * functional, warns where that is not the calculation's or where an odd electron count
+ * has fixed occupations without spin, logs the size of the run (plane waves, FFT box,
+ * memory, time per SCF step); MB_ERR_NOMEM, before anything is allocated, when the run
+ * needs more memory than the machine has. log may be NULL (nothing said). */
+mb_status mb__scf_preflight(const mb__scf_input *in, int nthreads, const mb_logger *log);
+
 typedef struct mb__scf_result {
   double kinetic, hartree, xc, ewald, pspcore, local, nonlocal;
   double hubbard;          /* DFT+U: E_U of the output occupation matrices (hubbard.h) */

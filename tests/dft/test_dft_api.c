@@ -153,6 +153,69 @@ START_TEST(test_defaults) {
 }
 END_TEST
 
+/* What mb_dft_compute says before the first SCF step (issue 14): the pseudopotential
+ * of each element and the size of the run (MB_LOG_INFO), a warning for a pseudopotential
+ * of another functional (Debian's Si.psp8 is LDA, pspxc -1012) and for an odd electron
+ * count with fixed occupations; a run bigger than the machine's memory refused at once. */
+typedef struct said { int n, warnings, size_before_scf, scf; char first_warning[512]; } said;
+
+static void collect(mb_log_level level, const char *message, void *user) {
+  said *s = user;
+  s->n++;
+  if (level == MB_LOG_WARNING && s->warnings++ == 0)
+    snprintf(s->first_warning, sizeof s->first_warning, "%s", message);
+  if (!strncmp(message, "scf ", 4)) s->scf++;
+  if (!strncmp(message, "size: ", 6) && s->scf == 0) s->size_before_scf = 1;
+}
+
+START_TEST(test_preflight) {
+  char buf[1024];
+  mb_structure *s = si_structure(0);
+  mb_dft *d = NULL;
+  said heard = {0};
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 150));
+  MB_OK_OR_FAIL(mb_dft_set_functional(d, MB_XC_PBE));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Si", psp_path(SI_PSP, buf, sizeof buf)));
+  MB_OK_OR_FAIL(mb_dft_set_log(d, collect, &heard));
+  MB_OK_OR_FAIL(mb_dft_compute(d, NULL, NULL, NULL));
+  ck_assert_int_eq(heard.warnings, 0);
+  ck_assert(heard.size_before_scf && heard.scf > 0);
+  if (have_file("Si.psp8")) { /* the LDA one */
+    heard = (said){0};
+    MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Si", psp_path("Si.psp8", buf, sizeof buf)));
+    MB_OK_OR_FAIL(mb_dft_compute(d, NULL, NULL, NULL));
+    ck_assert_int_eq(heard.warnings, 1);
+    ck_assert_msg(strstr(heard.first_warning, "made with LDA, the calculation uses PBE"), "%s",
+                  heard.first_warning);
+    MB_OK_OR_FAIL(mb_dft_set_functional(d, MB_XC_LDA));
+    heard = (said){0};
+    MB_OK_OR_FAIL(mb_dft_compute(d, NULL, NULL, NULL));
+    ck_assert_int_eq(heard.warnings, 0);
+  }
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_CHARGE, 1)); /* 7 electrons */
+  heard = (said){0};
+  MB_OK_OR_FAIL(mb_dft_compute(d, NULL, NULL, NULL));
+  ck_assert_int_eq(heard.warnings, 1);
+  ck_assert_msg(strstr(heard.first_warning, "7 electrons with fixed occupations"), "%s",
+                heard.first_warning);
+  mb_dft_free(d);
+  mb_structure_free(s);
+  /* one Si in a 30 A box at 1e5 eV: terabytes, refused before anything is allocated */
+  const double box[9] = {30, 0, 0, 0, 30, 0, 0, 0, 30}, origin[3] = {0, 0, 0};
+  const int z = 14;
+  MB_OK_OR_FAIL(mb_structure_create(box, 1, origin, MB_COORDS_FRACTIONAL, &z, &s));
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 1e5));
+  MB_OK_OR_FAIL(mb_dft_set_smearing(d, MB_SMEARING_GAUSSIAN, 0.1));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Si", psp_path(SI_PSP, buf, sizeof buf)));
+  ck_assert_int_eq(mb_dft_compute(d, NULL, NULL, NULL), MB_ERR_NOMEM);
+  ck_assert_msg(strstr(mb_last_error(), "GiB of memory"), "%s", mb_last_error());
+  mb_dft_free(d);
+  mb_structure_free(s);
+}
+END_TEST
+
 /* Energy in eV equal to the engine's Ha (and so ABINIT's), forces zero by symmetry,
  * report and eigenvalues; a copy reproduces the energy from its warm start. */
 START_TEST(test_si_energy) {
@@ -419,6 +482,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_defaults);
+  tcase_add_test(tc, test_preflight);
   tcase_add_test(tc, test_si_energy);
   tcase_add_test(tc, test_set_structure);
   tcase_add_test(tc, test_not_converged);

@@ -479,5 +479,77 @@ expect_in err "residual"
 expect_in out "\"converged\": false"
 expect_in out "\"energy\": null"
 
+# ---- no silent mismatch or stall (issue 14) ---------------------------------------
+# expect_count err N FIXED-STRING: the string is on exactly N lines
+expect_count() {
+  checks=$((checks + 1))
+  n=$(grep -F -c -- "$3" "$TMP/$1")
+  if [ "$n" -ne "$2" ]; then
+    fail "std$1 of '$last' has '$3' on $n lines, expected $2"
+    show
+  fi
+}
+# before the first SCF step: each element's pseudopotential and the size of the run
+run "$SI" --ecut 150 --kpts 1 --functional PBE
+expect_rc 0
+expect_in err "Si: pseudopotential $PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8 (psp8, PBE, 4 valence electrons)"
+expect_in err "size: about 167 plane waves per k-point, FFT box 16x16x16, 1 k-point, 4 bands"
+expect_count err 0 "warning"
+checks=$((checks + 1))
+if [ "$(grep -n '^size:' "$TMP/err" | cut -d: -f1)" -gt "$(grep -n '^scf 1 ' "$TMP/err" | cut -d: -f1)" ]; then
+  fail "'$last': the size comes after the first SCF step"
+  show
+fi
+# PBE with an LDA pseudopotential (Debian's Si.psp8 is LDA, pspxc -1012): a warning,
+# also with --quiet; with LDA none
+if [ -f "$PSP/Si.psp8" ]; then
+  run "$SI" --ecut 150 --kpts 1 --functional PBE --pseudo Si="$PSP/Si.psp8" -q
+  expect_rc 0
+  expect_in err "warning: Si: the pseudopotential $PSP/Si.psp8 was made with LDA, the calculation uses PBE"
+  run "$SI" --ecut 150 --kpts 1 --functional LDA --pseudo Si="$PSP/Si.psp8"
+  expect_rc 0
+  expect_count err 0 "warning"
+fi
+# Li has no PseudoDojo psp8 in abinit-data: the search picks the LDA HGH file and says so
+LI="$TMP/Li.vasp"
+printf 'Li bcc\n1.0\n3.49 0 0\n0 3.49 0\n0 0 3.49\nLi\n2\nDirect\n0 0 0\n0.5 0.5 0.5\n' >"$LI"
+if [ -f "$PSP/3li.3.hgh" ] && [ ! -f "$PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Li.psp8" ]; then
+  run "$LI" --ecut 150 --kpts 1 --functional PBE --smearing fermi-dirac
+  expect_rc 0
+  expect_in err "Li: pseudopotential $PSP/3li.3.hgh (HGH, LDA, 3 valence electrons)"
+  expect_in err "warning: Li: the pseudopotential $PSP/3li.3.hgh was made with LDA, the calculation uses PBE"
+fi
+# an odd electron count with fixed occupations and no spin: a warning; smearing: none
+run "$SI" --ecut 150 --kpts 1 --functional PBE --charge 1 -q
+expect_rc 0
+expect_in err "warning: 7 electrons with fixed occupations and no spin"
+run "$SI" --ecut 150 --kpts 1 --functional PBE --charge 1 --smearing gaussian -q
+expect_rc 0
+expect_count err 0 "warning"
+# a run that cannot fit in memory is refused at once (1e5 eV in a 30 A box: terabytes),
+# not after minutes of FFT planning
+BIG="$TMP/big.vasp"
+printf 'Si in a box\n1.0\n30 0 0\n0 30 0\n0 0 30\nSi\n1\nDirect\n0 0 0\n' >"$BIG"
+run "$BIG" --ecut 1e5 --kpts 1 --functional PBE --smearing gaussian
+expect_rc 1
+expect_in err "GiB of memory"
+expect_in err "lower the cutoff (ecut 100000 eV) or the cell"
+# migbar neb --potential dft: the engine's warnings and pseudopotential lines once each,
+# not once per image, and no SCF lines
+if [ -f "$PSP/3li.3.hgh" ] && [ ! -f "$PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Li.psp8" ]; then
+  cp "$LI" "$TMP/Li_final.vasp"
+  sed -i '9s/.*/0.02 0 0/' "$TMP/Li_final.vasp"
+  "$MIGBAR" neb -i "$LI" -f "$TMP/Li_final.vasp" -n 3 -p dft --ecut 150 --kpts 1 \
+    --functional PBE --smearing fermi-dirac --max-steps 1 -o "$TMP/nebwarn" \
+    >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  last="migbar neb ... -p dft --functional PBE (HGH Li)"
+  [ $rc -eq 3 ] && rc=0 # not converged in one step
+  expect_rc 0
+  expect_count err 1 "migbar neb: dft: warning: Li: the pseudopotential"
+  expect_count err 1 "migbar neb: dft: Li: pseudopotential"
+  expect_count err 0 "dft: scf "
+fi
+
 echo "test_cli_dft.sh: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -52,7 +52,11 @@ def test_energy_units_report_eigenvalues():
         assert forces.shape == (2, 3)
         assert np.allclose(forces[0], -forces[1], atol=1e-4)
         rep = dft.report
-        assert rep["converged"] and rep["steps"] == len(lines) and rep["steps"] > 2
+        scf = [m for m in lines if m.startswith("scf ")]
+        assert rep["converged"] and rep["steps"] == len(scf) and rep["steps"] > 2
+        # before the SCF lines: the pseudopotential and the size of the run (issue 14)
+        assert lines[0].startswith("Si: pseudopotential ") and "psp8, PBE" in lines[0]
+        assert lines[1].startswith("size: about ") and lines[2].startswith("scf 1 ")
         assert abs(rep["fermi"] - 0.13328 * HA) < 3e-3
         eig, kpts, wt = dft.eigenvalues()
         assert eig.shape[1] == 4 and kpts.shape == (eig.shape[0], 3)
