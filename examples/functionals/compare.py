@@ -6,7 +6,7 @@ hop with `migbar neb --potential dft`.
     python3 compare.py [INITIAL FINAL] [--functionals LDA,PBE,PBEsol,SCAN,r2SCAN]
         [--pseudo EL=FILE ...] [--ecut EV] [--ecut-rho EV] [--mgga-ecut-rho EV]
         [--kpts N] [--smearing KIND:EV]
-        [--charge Q] [--magmom LIST]
+        [--charge Q] [--magmom LIST] [--hubbard EL:L:U ...]
         [--images N] [--fmax EV_A] [--migbar PATH] [-o OUT]
 
 Defaults: the Li vacancy hop of examples/dft-neb (15-atom bcc Li, the HGH Li without core
@@ -14,7 +14,8 @@ correction, which meta-GGAs need), 150 eV, Gamma, Fermi-Dirac 0.1 eV, 3 images, 
 image, fmax 0.05 eV/A. For each functional OUT/<F>/ holds the run (neb.json, profile.svg,
 band.xyz); OUT/comparison.md and comparison.json the table (barriers, family, steps, DFT
 calculations, wall time) and OUT/profiles.svg every energy profile on one plot.
-Standard library only; migbar is found beside this script's build tree or on $PATH.
+A functional named F+U (PBE+U, SCAN+U) runs F with the --hubbard values. Standard
+library only; migbar is found beside this script's build tree or on $PATH.
 """
 import argparse
 import json
@@ -45,14 +46,22 @@ def family(migbar, name):
 
 
 def run_one(args, migbar, name, out):
+    """One NEB; a name ending in "+U" (PBE+U, SCAN+U) runs that functional with the
+    --hubbard values (Dudarev U_eff on the UPF pseudopotentials' orbitals)."""
+    xc, plus_u = (name[:-2], True) if name.upper().endswith("+U") else (name, False)
+    if plus_u and not args.hubbard:
+        return {"functional": name, "error": "a +U functional needs --hubbard EL:L:U",
+                "wall_s": 0.0}
     cmd = [migbar, "neb", "-i", args.initial, "-f", args.final, "-n", str(args.images),
            "--climb", "--fmax", str(args.fmax), "-p", "dft", "--ecut", str(args.ecut),
-           "--kpts", str(args.kpts), "--functional", name, "-o", out, "--quiet"]
+           "--kpts", str(args.kpts), "--functional", xc, "-o", out, "--quiet"]
+    for h in (args.hubbard or []) if plus_u else []:
+        cmd += ["--hubbard", h]
     if args.smearing:
         cmd += ["--smearing", args.smearing]
     if args.charge:
         cmd += ["--charge", repr(args.charge)]
-    rho = args.mgga_ecut_rho if family(migbar, name) == "mgga" and args.mgga_ecut_rho \
+    rho = args.mgga_ecut_rho if family(migbar, xc) == "mgga" and args.mgga_ecut_rho \
         else args.ecut_rho
     if rho:
         cmd += ["--ecut-rho", repr(rho)]
@@ -68,7 +77,7 @@ def run_one(args, migbar, name, out):
                 "wall_s": wall}
     with open(os.path.join(out, "neb.json")) as f:
         d = json.load(f)
-    return {"functional": name, "family": family(migbar, name),
+    return {"functional": name, "family": family(migbar, xc) + ("+U" if plus_u else ""),
             "forward_eV": d["barrier"]["forward"], "backward_eV": d["barrier"]["backward"],
             "converged": d["stats"]["converged"], "steps": d["stats"]["steps"],
             "dft_calculations": d["stats"]["force_calls_moving"]
@@ -154,6 +163,9 @@ def main(argv=None):
     ap.add_argument("--charge", type=float, default=0.0,
                     help="net charge of the cell, e (a charged vacancy: -1)")
     ap.add_argument("--magmom", help="starting moments per atom (migbar --magmom)")
+    ap.add_argument("--hubbard", action="append", metavar="EL:L:U",
+                    help="U_eff for the functionals named F+U (e.g. PBE+U,SCAN+U); "
+                    "repeatable; the element needs a UPF --pseudo")
     ap.add_argument("--images", type=int, default=3)
     ap.add_argument("--fmax", type=float, default=0.05)
     ap.add_argument("--migbar")
