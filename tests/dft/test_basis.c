@@ -117,6 +117,77 @@ static int npw_at(const double lat[9], const double k[3], double ecut, const int
   return npw;
 }
 
+/* ABINIT's getng as written first in fftgrid.c: every point of every face scanned.
+ * mb__fft_size now evaluates only the integers around each row's minimum; the boxes
+ * must stay the same on skewed cells, several cutoffs and boxcutmin values. */
+static double brute_dsq(const double g[9], int i0, int i1, int i2) {
+  double v[3] = {i0, i1, i2};
+  return g[0] * v[0] * v[0] + g[4] * v[1] * v[1] + g[8] * v[2] * v[2] +
+         2.0 * (g[1] * v[0] * v[1] + g[5] * v[1] * v[2] + g[2] * v[2] * v[0]);
+}
+
+static int brute_next(int n) {
+  for (int m = n + 1;; m++) {
+    int r = m, a = 0, b = 0, c = 0;
+    while (r % 2 == 0) r /= 2, a++;
+    while (r % 3 == 0) r /= 3, b++;
+    while (r % 5 == 0) r /= 5, c++;
+    if (r == 1 && a <= 16 && b <= 6 && c <= 6) return m;
+  }
+}
+
+static void brute_fft_size(const double lat[9], double ecut, double boxcut, int n[3]) {
+  double inv[9], g[9];
+  ck_assert(!mb__inv3(lat, inv));
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      g[3 * i + j] = inv[i] * inv[j] + inv[3 + i] * inv[3 + j] + inv[6 + i] * inv[6 + j];
+  double need = 0.5 * boxcut * boxcut * ecut / (M_PI * M_PI);
+  n[0] = n[1] = n[2] = 2;
+  for (;;) {
+    int h[3] = {n[0] / 2, n[1] / 2, n[2] / 2}, plane = 0;
+    double best = INFINITY;
+    for (int d = 0; d < 3; d++) {
+      int e = (d + 1) % 3, f = (d + 2) % 3, lo = e < f ? e : f, hi = e < f ? f : e;
+      for (int a = -h[lo]; a <= h[lo]; a++)
+        for (int b = -h[hi]; b <= h[hi]; b++)
+          for (int sgn = 1; sgn >= -1; sgn -= 2) {
+            int idx[3];
+            idx[d] = sgn * h[d], idx[lo] = a, idx[hi] = b;
+            double v = brute_dsq(g, idx[0], idx[1], idx[2]);
+            if (v < best) best = v, plane = d;
+          }
+    }
+    if (best >= need) return;
+    n[plane] = brute_next(n[plane]);
+  }
+}
+
+START_TEST(test_fft_size_rows) {
+  const double cells[4][9] = {
+      {0, 2.7, 2.7, 2.7, 0, 2.7, 2.7, 2.7, 0},          /* fcc */
+      {5.1, 0, 0, -2.55, 4.4167, 0, 0, 0, 13.2},        /* hexagonal */
+      {4.0, 0.3, 0.1, 1.2, 5.5, 0.4, -0.7, 0.9, 6.8},   /* triclinic */
+      {9.3, 0, 0, 0, 9.3, 0, 0, 0, 9.3}};               /* cubic (ties) */
+  const double ecuts[4] = {3.0, 10.0, 25.0, 60.0}, cuts[3] = {2.0, 2.5, 3.0};
+  int checked = 0;
+  for (int c = 0; c < 4; c++)
+    for (int e = 0; e < 4; e++)
+      for (int k = 0; k < 3; k++) {
+        int n[3], want[3];
+        MB_OK_OR_FAIL(mb__fft_size(cells[c], ecuts[e], cuts[k], n));
+        brute_fft_size(cells[c], ecuts[e], cuts[k], want);
+        ck_assert_msg(n[0] == want[0] && n[1] == want[1] && n[2] == want[2],
+                      "cell %d ecut %g boxcut %g: %d %d %d, full scan %d %d %d", c, ecuts[e],
+                      cuts[k], n[0], n[1], n[2], want[0], want[1], want[2]);
+        checked++;
+      }
+  ck_assert_int_eq(checked, 48);
+  int n[3];
+  ck_assert_int_eq(mb__fft_size(cells[0], 10.0, 1.5, n), MB_ERR_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(test_fft_abinit) {
   load_refs();
   int checked = 0;
@@ -341,6 +412,7 @@ int main(void) {
   TCase *tc = tcase_create("basis");
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_fft_abinit);
+  tcase_add_test(tc, test_fft_size_rows);
   tcase_add_test(tc, test_npw_abinit);
   tcase_add_test(tc, test_kpoints_abinit);
   tcase_add_test(tc, test_kpoints_props);
