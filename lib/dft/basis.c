@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dft.h"
+#include "kohnsham.h"
 
 typedef struct pw {
   long long key; /* kinetic energy in units of 1e-10 Ha: ties up to rounding become exact */
@@ -133,5 +133,6 @@ void mb__basis_free(mb__basis *b) {
   free(b->fft_index);
   free(b->kin);
   free(b->kg);
+  mb__sphere_free(b->sphere);
   free(b);
 }

@@ -155,16 +155,19 @@ void mb__kpoints_free(mb__kpoints *k);
  * of allowed sizes). */
 mb_status mb__fft_size(const double lattice[9], double ecut, double boxcutmin, int n[3]);
 
+typedef struct mb__sphere mb__sphere;
+
 typedef struct mb__basis {
   int npw;        /* plane waves |k+G|^2/2 <= ecut */
   int *g;         /* 3*npw integer G (reduced, in units of b_i) */
   int *fft_index; /* npw linear indices into the FFT box (i0 + n0*(i1 + n1*i2)) */
   double *kin;    /* npw |k+G|^2/2, Hartree */
   double *kg;     /* 3*npw Cartesian k+G, Bohr^-1 */
+  mb__sphere *sphere; /* sphere-aware FFT plans (kohnsham.h), owned; NULL: none */
 } mb__basis;
 
 /* Plane waves of reduced k-point k within ecut, in a fixed order (by |k+G|,
- * then G), mapped to the FFT box n. */
+ * then G), mapped to the FFT box n. sphere is left NULL (mb__sphere_create adds it). */
 mb_status mb__basis_create(const double lattice[9], const double k[3], double ecut,
                            const int n[3], mb__basis **out);
 void mb__basis_free(mb__basis *b);

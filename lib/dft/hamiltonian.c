@@ -51,22 +51,16 @@ mb_status mb__ham_apply(mb__ham *h, int nvec, const double complex *psi,
   for (int v = 0; v < nvec; v++) {
     const double complex *x = psi + (size_t)v * npw;
     double complex *y = hpsi + (size_t)v * npw;
-    mb__fft_scatter(f, npw, b->fft_index, x, h->work);
-    mb__fft_backward(f, h->work, h->work);
+    mb__fft_sphere_backward(f, b, -1, x, h->work);
     for (size_t r = 0; r < f->ntot; r++) h->work[r] *= h->vloc[r];
-    mb__fft_forward(f, h->work, h->work);
-    mb__fft_gather(f, npw, b->fft_index, h->work, y);
+    mb__fft_sphere_forward(f, b, -1, 1.0, 0.0, h->work, y);
     for (int i = 0; i < npw; i++) y[i] += b->kin[i] * x[i];
     if (h->vtau) { /* meta-GGA: -1/2 div(vtau grad psi), each direction by the box */
       double complex *d = h->work;
       for (int a = 0; a < 3; a++) {
-        memset(d, 0, f->ntot * sizeof *d);
-        for (int i = 0; i < npw; i++) d[b->fft_index[i]] = I * b->kg[3 * i + a] * x[i];
-        mb__fft_backward(f, d, d);
+        mb__fft_sphere_backward(f, b, a, x, d);
         for (size_t r = 0; r < f->ntot; r++) d[r] *= h->vtau[r];
-        mb__fft_forward(f, d, d);
-        for (int i = 0; i < npw; i++)
-          y[i] += -0.5 * I * b->kg[3 * i + a] * d[b->fft_index[i]];
+        mb__fft_sphere_forward(f, b, a, -0.5, 1.0, d, y);
       }
     }
   }
@@ -96,17 +90,13 @@ mb_status mb__density_add(const mb__fft *fft, const mb__basis *basis, int nband,
     if (weight[n] == 0) continue;
     const double complex *c = psi + (size_t)n * npw;
     double w = weight[n] * inv_omega;
-    mb__fft_scatter(fft, npw, basis->fft_index, c, work);
-    mb__fft_backward(fft, work, work);
+    mb__fft_sphere_backward(fft, basis, -1, c, work);
     for (size_t r = 0; r < fft->ntot; r++)
       rho[r] += w * (creal(work[r]) * creal(work[r]) + cimag(work[r]) * cimag(work[r]));
     if (!tau) continue;
     /* d psi / dx_a has coefficients i (k+G)_a c_G */
     for (int a = 0; a < 3; a++) {
-      memset(work, 0, fft->ntot * sizeof *work);
-      for (int i = 0; i < npw; i++)
-        work[basis->fft_index[i]] = I * basis->kg[3 * i + a] * c[i];
-      mb__fft_backward(fft, work, work);
+      mb__fft_sphere_backward(fft, basis, a, c, work);
       for (size_t r = 0; r < fft->ntot; r++)
         tau[r] += 0.5 * w * (creal(work[r]) * creal(work[r]) +
                              cimag(work[r]) * cimag(work[r]));

@@ -51,6 +51,7 @@ typedef struct mb__fft {
   double lattice[9];  /* Bohr, rows a_i */
   double recip[9];    /* rows b_i, a_i . b_j = 2 pi delta_ij */
   double omega;       /* cell volume, Bohr^3 */
+  int flags;          /* mb__fft_flags the plans were made with */
   void *plan[8];      /* fftw_plan: direction x in-place x alignment (fft.c) */
 } mb__fft;
 
@@ -79,6 +80,29 @@ void mb__fft_scatter(const mb__fft *f, int npw, const int *fft_index,
 /* coef[i] = box[fft_index[i]] (scale 1). */
 void mb__fft_gather(const mb__fft *f, int npw, const int *fft_index,
                     const double complex *box, double complex *coef);
+/* Sphere-aware transforms of plane-wave vectors (Goedecker's zero-padded FFTs, as
+ * ABINIT's fourwf): the 1D transforms of box lines that hold no plane wave of the
+ * basis are skipped (fft.c explains which), with the result of scatter + backward and
+ * forward + gather up to rounding. mb__sphere_create plans them once per basis, with
+ * the box's planner flags and under the planner's lock; the plan is then read-only
+ * and may be used by several threads at once on different arrays. It is meant to be
+ * owned by the basis (mb__basis.sphere, freed by mb__basis_free). */
+mb_status mb__sphere_create(const mb__fft *f, const mb__basis *b, mb__sphere **out);
+void mb__sphere_free(mb__sphere *s);
+/* Points of the 1D transforms a sphere transform does over those of the full one
+ * (3 ntot): about 0.55 on a boxcutmin 2 box. */
+double mb__sphere_fraction(const mb__sphere *s);
+/* box = backward transform of the basis vector coef (scatter + backward), or for dir
+ * 0..2 of its derivative d/dx_dir (coefficients i (k+G)_dir coef_G; needs b->kg). box:
+ * ntot values; with mb__fft_array's alignment and b->sphere made for this box the
+ * sphere transforms are used, otherwise the full ones. */
+void mb__fft_sphere_backward(const mb__fft *f, const mb__basis *b, int dir,
+                             const double complex *coef, double complex *box);
+/* coef = alpha d F + beta coef (coef not read when beta is 0), where F_G is the forward
+ * transform of box (1/N included) on the basis' plane waves and d_G is 1 (dir < 0) or
+ * i (k+G)_dir (dir 0..2). box is overwritten. */
+void mb__fft_sphere_forward(const mb__fft *f, const mb__basis *b, int dir, double alpha,
+                            double beta, double complex *box, double complex *coef);
 /* Cartesian G (Bohr^-1) of box index idx, components in (-n/2, n/2]; *nyquist is set
  * to 1 when some even n_j sits at its Nyquist plane m_j = n_j/2 (where odd
  * derivatives are zeroed so that they stay real). */

@@ -205,7 +205,8 @@ static mb_status make_kpoints(mb__scf *s, const char *fn) {
   for (int ik = 0; ik < s->kp->nk; ik++) {
     mb__scf_kpoint *k = s->kd + ik;
     if ((st = mb__basis_create(in->lattice, s->kp->k + 3 * ik, in->ecut, s->fft->n,
-                               &k->basis)) != MB_OK)
+                               &k->basis)) != MB_OK ||
+        (st = mb__sphere_create(s->fft, k->basis, &k->basis->sphere)) != MB_OK)
       return st;
     if (3 * in->nband > k->basis->npw)
       return mb__error(MB_ERR_INVALID_ARG, "%s: %d bands need more than the %d plane waves "
@@ -400,6 +401,7 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
     mb__scf_kpoint *k = s->kd + ik;
     if ((st = mb__basis_create(s->in.lattice, kp->k + 3 * ik, s->in.ecut, s->fft->n,
                                &k->basis)) != MB_OK ||
+        (st = mb__sphere_create(s->fft, k->basis, &k->basis->sphere)) != MB_OK ||
         (st = mb__nonlocal_create(k->basis, s->fft->omega, s->in.natoms, s->frac, s->types,
                                   s->in.psp, &k->nl)) != MB_OK)
       goto cleanup;
