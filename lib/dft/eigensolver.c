@@ -199,7 +199,7 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
     goto cleanup;
   }
   double complex *x = z, *hx = hz;
-  memcpy(x, psi, (size_t)npw * m * sizeof *x);
+  copy_cols(t, npw, m, x, psi);
 
   /* Start: orthonormal X (dependent start vectors are replaced by random ones). */
   for (int attempt = 0;; attempt++) {
@@ -280,8 +280,8 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
     double complex *pb = wb + (size_t)npw * nw, *hpb = hwb + (size_t)npw * nw;
     np = npn;
     if (np > 0) {
-      memmove(pb, tmp + (size_t)npw * m, (size_t)npw * np * sizeof *pb);
-      memmove(hpb, htmp + (size_t)npw * m, (size_t)npw * np * sizeof *hpb);
+      copy_cols(t, npw, np, pb, tmp + (size_t)npw * m); /* (z and tmp are apart) */
+      copy_cols(t, npw, np, hpb, htmp + (size_t)npw * m);
       for (int pass = 0; pass < 2; pass++)
         if (project_out(t, npw, m, x, hx, np, pb, hpb, s) != MB_OK ||
             project_out(t, npw, nw, wb, hwb, np, pb, hpb, s) != MB_OK)
@@ -290,7 +290,7 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
       if (np < 0) goto nomem;
     }
   }
-  memcpy(psi, x, (size_t)npw * m * sizeof *psi);
+  copy_cols(t, npw, m, psi, x);
   if (res) {
     res->iterations = it;
     res->napply = h->napply - napply0;
