@@ -163,6 +163,11 @@ mb_status mb__density_add(const mb__fft *fft, const mb__basis *basis, int nband,
   return MB_OK;
 }
 
+/* The bands are cut into this many slices (fewer when fewer bands), each summed into a
+ * field of its own: memory of DENSITY_SLICES boxes (twice with tau) for parallelism up to
+ * that many threads, the density being a small part of a step. */
+#define DENSITY_SLICES 6
+
 /* The team's density: slice s of the bands sums into part + s * nf (rho, then tau);
  * lane[member] is the member's FFT work. */
 typedef struct density_job {
@@ -216,7 +221,7 @@ mb_status mb__density_add_team(mb__team *team, const mb__fft *fft, const mb__bas
                                double *rho, double *tau) {
   mb_status st = check_density_args(fft, basis, nband, psi, weight, rho, tau);
   if (st != MB_OK || nband == 0) return st;
-  const int size = mb__team_size(team), ns = mb__team_slices(nband, 1);
+  const int size = mb__team_size(team), ns = nband < DENSITY_SLICES ? nband : DENSITY_SLICES;
   const size_t N = fft->ntot, nf = tau ? 2 * N : N;
   double complex **lane = mb__calloc(size, sizeof *lane);
   double *part = mb__malloc(nf * ns, sizeof *part);

@@ -121,8 +121,8 @@ long mb__team_slice_start(long n, int nslice, int i);
  * when out of memory). */
 void *mb__team_scratch(mb__team *t, size_t bytes);
 /* C = A^H B + beta C (beta 0 or 1; C m x n) with A k x m, B k x n (column-major): the k
- * rows in slices of 256 or more, their partial products added in slice order. Uses the
- * team's scratch. */
+ * rows in slices of max(256, m, n) or more, their partial products added in slice order.
+ * Uses the team's scratch. */
 mb_status mb__team_zgemm_cn(mb__team *t, int m, int n, int k, const double complex *a, int lda,
                             const double complex *b, int ldb, double complex beta,
                             double complex *c, int ldc);
@@ -179,7 +179,7 @@ mb_status mb__ham_apply(mb__ham *h, int nvec, const double complex *psi,
 mb_status mb__density_add(const mb__fft *fft, const mb__basis *basis, int nband,
                           const double complex *psi, const double *weight,
                           double complex *work, double *rho, double *tau);
-/* The same on a team: the bands in fixed slices (mb__team_slices), each summed into a
+/* The same on a team: the bands in at most 6 slices (by nband alone), each summed into a
  * field of its own, the slices then added to rho (tau) in slice order. */
 mb_status mb__density_add_team(mb__team *team, const mb__fft *fft, const mb__basis *basis,
                                int nband, const double complex *psi, const double *weight,

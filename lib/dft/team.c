@@ -171,7 +171,12 @@ mb_status mb__team_zgemm_cn(mb__team *t, int m, int n, int k, const double compl
                             const double complex *b, int ldb, double complex beta,
                             double complex *c, int ldc) {
   if (m <= 0 || n <= 0) return MB_OK;
-  int ns = mb__team_slices(k, MIN_ROWS);
+  /* slices of at least m and n rows too: the partial products (ns m n) then take no more
+   * memory than B (k n) */
+  long rows = MIN_ROWS;
+  if (m > rows) rows = m;
+  if (n > rows) rows = n;
+  int ns = mb__team_slices(k, rows);
   if (ns == 1) { /* one slice: straight into C */
     const double complex one = 1;
     cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, m, n, k, &one, a, lda, b, ldb,
