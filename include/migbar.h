@@ -825,7 +825,9 @@ typedef enum mb_dft_option {
   MB_DFT_SCF_TOL = 1,     /* converged when the total energy changes less than this
                              between SCF steps, eV (default 1e-6) */
   MB_DFT_MAX_SCF = 2,     /* SCF steps before MB_ERR_NOT_CONVERGED (default 100) */
-  MB_DFT_THREADS = 3,     /* threads over k-points; 0 = one per core (default 1) */
+  MB_DFT_THREADS = 3,     /* threads over the (spin, k-point) pairs, those left over
+                             sharing the work inside one (Gamma alone: all of them);
+                             0 = one per core (default 1); the same result on any */
   MB_DFT_EXTRA_BANDS = 4, /* bands beyond the occupied ones (default: 0 without
                              smearing, else 20 % more, at least 4) */
   MB_DFT_MIXING = 5,      /* density mixing fraction, 0 < x <= 1 (default 0.6) */

@@ -14,7 +14,8 @@ const mb__option mb__dft_options[] = {
   {MB_DFT_MAX_SCF, "max_scf", "MB_DFT_MAX_SCF", "", 1, 100000, 100, MB_OPTION_INTEGER,
    "SCF steps before MB_ERR_NOT_CONVERGED"},
   {MB_DFT_THREADS, "threads", "MB_DFT_THREADS", "", 0, 4096, 1, MB_OPTION_INTEGER,
-   "threads over k-points; 0 = one per core"},
+   "threads over (spin, k-point) pairs, those left over sharing the work inside one; "
+   "0 = one per core"},
   {MB_DFT_EXTRA_BANDS, "extra_bands", "MB_DFT_EXTRA_BANDS", "", 0, 100000, -1,
    MB_OPTION_INTEGER | MB_OPTION_DEFAULT_VARIES,
    "bands beyond the occupied ones (default: 0 without smearing, else 20 % more, at least 4)"},

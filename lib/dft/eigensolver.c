@@ -35,52 +35,107 @@ void mb__eig_random_start(const mb__basis *basis, int nband, unsigned long long 
     }
 }
 
+/* The dense products run on the team t in slices of the plane waves (team.c): the same
+ * numbers for any team size. */
+
 /* S = A^H B (ka x kb, leading dimension ka). */
-static void gram(int npw, int ka, int kb, const double complex *a, const double complex *b,
-                 double complex *s) {
-  const double complex one = 1, zero = 0;
-  cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, ka, kb, npw, &one, a, npw, b, npw,
-              &zero, s, ka);
+static mb_status gram(mb__team *t, int npw, int ka, int kb, const double complex *a,
+                      const double complex *b, double complex *s) {
+  return mb__team_zgemm_cn(t, ka, kb, npw, a, npw, b, npw, 0, s, ka);
 }
 
 /* C = A T (npw x kb) with T ka x kb, leading dimension ldt; beta 0 or 1. */
-static void combine(int npw, int ka, int kb, const double complex *a, const double complex *t,
-                    int ldt, double complex beta, double complex *c) {
-  const double complex one = 1;
-  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, kb, ka, &one, a, npw, t, ldt,
-              &beta, c, npw);
+static void combine(mb__team *t, int npw, int ka, int kb, const double complex *a,
+                    const double complex *tm, int ldt, double complex beta, double complex *c) {
+  mb__team_zgemm_nn(t, npw, kb, ka, 1, a, npw, tm, ldt, beta, c, npw);
 }
 
 /* V -= Q (Q^H V), and the same combination on HV (HV -= HQ (Q^H V)) when given. */
-static void project_out(int npw, int kq, const double complex *q, const double complex *hq,
-                        int kv, double complex *v, double complex *hv, double complex *s) {
-  const double complex mone = -1, one = 1;
-  if (kq == 0 || kv == 0) return;
-  gram(npw, kq, kv, q, v, s);
-  cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, kv, kq, &mone, q, npw, s, kq,
-              &one, v, npw);
-  if (hv)
-    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, kv, kq, &mone, hq, npw, s, kq,
-                &one, hv, npw);
+static mb_status project_out(mb__team *t, int npw, int kq, const double complex *q,
+                             const double complex *hq, int kv, double complex *v,
+                             double complex *hv, double complex *s) {
+  if (kq == 0 || kv == 0) return MB_OK;
+  mb_status st = gram(t, npw, kq, kv, q, v, s);
+  if (st != MB_OK) return st;
+  mb__team_zgemm_nn(t, npw, kv, kq, -1, q, npw, s, kq, 1, v, npw);
+  if (hv) mb__team_zgemm_nn(t, npw, kv, kq, -1, hq, npw, s, kq, 1, hv, npw);
+  return MB_OK;
+}
+
+/* Column work on the team, one column per task: each column's numbers are the same on
+ * any member. */
+typedef struct col_job {
+  int npw;
+  double complex *v, *hv;    /* normalise: V's columns to unit norm, HV's alike */
+  double complex *dst;       /* copy: src to dst */
+  const double complex *src;
+  /* residuals: R_j = HX_j - e_j X_j, r2[j] = |R_j|^2, ek[j] = <X_j|T|X_j>; preconditioned
+   * into wb column slot[j] when slot[j] >= 0 */
+  const double complex *x, *hx;
+  const double *eig, *kin;
+  double *r2, *ek;
+  const int *slot;
+  double complex *wb;
+} col_job;
+
+static void normalise_col(void *arg, int j, int member) {
+  (void)member;
+  const col_job *c = arg;
+  double nrm = cblas_dznrm2(c->npw, c->v + (size_t)c->npw * j, 1);
+  if (nrm == 0) return;
+  double complex sc = 1 / nrm;
+  cblas_zscal(c->npw, &sc, c->v + (size_t)c->npw * j, 1);
+  if (c->hv) cblas_zscal(c->npw, &sc, c->hv + (size_t)c->npw * j, 1);
+}
+
+static void copy_col(void *arg, int j, int member) {
+  (void)member;
+  const col_job *c = arg;
+  memcpy(c->dst + (size_t)c->npw * j, c->src + (size_t)c->npw * j, c->npw * sizeof *c->dst);
+}
+
+/* dst = src for k columns of npw (dst and src apart) */
+static void copy_cols(mb__team *t, int npw, int k, double complex *dst,
+                      const double complex *src) {
+  col_job c = {.npw = npw, .dst = dst, .src = src};
+  mb__team_run(t, k, copy_col, &c);
+}
+
+static void residual_norm(void *arg, int j, int member) {
+  (void)member;
+  const col_job *c = arg;
+  const double complex *xj = c->x + (size_t)c->npw * j, *hxj = c->hx + (size_t)c->npw * j;
+  double r2 = 0, ek = 0;
+  for (int i = 0; i < c->npw; i++) {
+    double complex r = hxj[i] - c->eig[j] * xj[i];
+    r2 += creal(r) * creal(r) + cimag(r) * cimag(r);
+    ek += c->kin[i] * (creal(xj[i]) * creal(xj[i]) + cimag(xj[i]) * cimag(xj[i]));
+  }
+  c->r2[j] = r2, c->ek[j] = ek;
+}
+
+static void residual_precond(void *arg, int j, int member) {
+  (void)member;
+  const col_job *c = arg;
+  if (c->slot[j] < 0) return;
+  const double complex *xj = c->x + (size_t)c->npw * j, *hxj = c->hx + (size_t)c->npw * j;
+  double complex *rj = c->wb + (size_t)c->npw * c->slot[j];
+  for (int i = 0; i < c->npw; i++)
+    rj[i] = (hxj[i] - c->eig[j] * xj[i]) * mb__tpa_precond(c->kin[i], c->ek[j]);
 }
 
 /* Orthonormalise the k columns of V (and transform HV alike): Cholesky QR twice, or,
  * when the Gram matrix is (numerically) singular, its eigen-decomposition with the
  * directions of relative weight below 1e-12 dropped. Returns the columns kept
- * (0..k); tmp holds npw*k, s and s2 k*k, w k. */
-static int orthonormalise(int npw, int k, double complex *v, double complex *hv,
+ * (0..k), or -1 when out of memory; tmp holds npw*k, s and s2 k*k, w k. */
+static int orthonormalise(mb__team *t, int npw, int k, double complex *v, double complex *hv,
                           double complex *tmp, double complex *s, double complex *s2, double *w) {
-  const double complex one = 1;
   if (k == 0) return 0;
-  for (int j = 0; j < k; j++) { /* unit columns first: norms may span many decades */
-    double nrm = cblas_dznrm2(npw, v + (size_t)npw * j, 1);
-    if (nrm == 0) continue;
-    double complex sc = 1 / nrm;
-    cblas_zscal(npw, &sc, v + (size_t)npw * j, 1);
-    if (hv) cblas_zscal(npw, &sc, hv + (size_t)npw * j, 1);
-  }
+  col_job unit = {.npw = npw, .v = v, .hv = hv}; /* unit columns first: norms may span many
+                                                    decades */
+  mb__team_run(t, k, normalise_col, &unit);
   for (int pass = 0; pass < 2; pass++) {
-    gram(npw, k, k, v, v, s);
+    if (gram(t, npw, k, k, v, v, s) != MB_OK) return -1;
     double dmax = 0;
     for (int i = 0; i < k; i++) dmax = fmax(dmax, creal(s[i * (k + 1)]));
     if (dmax <= 0) return 0;
@@ -88,15 +143,12 @@ static int orthonormalise(int npw, int k, double complex *v, double complex *hv,
     for (int i = 0; ok && i < k; i++) /* R_ii^2: the weight left after projection */
       if (creal(s[i * (k + 1)]) * creal(s[i * (k + 1)]) < 1e-10 * dmax) ok = 0;
     if (ok) {
-      cblas_ztrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, npw, k,
-                  &one, s, k, v, npw);
-      if (hv)
-        cblas_ztrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, npw,
-                    k, &one, s, k, hv, npw);
+      mb__team_ztrsm_ru(t, npw, k, s, k, v, npw);
+      if (hv) mb__team_ztrsm_ru(t, npw, k, s, k, hv, npw);
       continue;
     }
     /* S = U L U^H: V <- V U_kept L_kept^{-1/2} */
-    gram(npw, k, k, v, v, s);
+    if (gram(t, npw, k, k, v, v, s) != MB_OK) return -1;
     if (LAPACKE_zheevd(LAPACK_COL_MAJOR, 'V', 'U', k, s, k, w) != 0) return 0;
     int keep = 0;
     for (int i = 0; i < k; i++) /* ascending: keep the largest */
@@ -105,11 +157,11 @@ static int orthonormalise(int npw, int k, double complex *v, double complex *hv,
         for (int j = 0; j < k; j++) s2[(size_t)keep * k + j] = s[(size_t)i * k + j] * sc;
         keep++;
       }
-    combine(npw, k, keep, v, s2, k, 0, tmp);
-    memcpy(v, tmp, (size_t)npw * keep * sizeof *v);
+    combine(t, npw, k, keep, v, s2, k, 0, tmp);
+    copy_cols(t, npw, keep, v, tmp);
     if (hv) {
-      combine(npw, k, keep, hv, s2, k, 0, tmp);
-      memcpy(hv, tmp, (size_t)npw * keep * sizeof *hv);
+      combine(t, npw, k, keep, hv, s2, k, 0, tmp);
+      copy_cols(t, npw, keep, hv, tmp);
     }
     k = keep;
     if (k == 0) return 0;
@@ -132,22 +184,27 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
   const double *kin = h->basis->kin;
   long napply0 = h->napply;
   mb_status st = MB_OK;
+  mb__team *own = NULL, *t = h->team; /* without one: a team of one, the same numbers */
+  if (!t && (st = mb__team_create(1, &own)) != MB_OK) return st;
+  if (!t) t = own;
   size_t nz = (size_t)npw * 3 * m, ns = (size_t)9 * m * m;
   double complex *z = mb__malloc(nz, sizeof *z), *hz = mb__malloc(nz, sizeof *hz);
   double complex *tmp = mb__malloc(nz, sizeof *tmp), *htmp = mb__malloc(nz, sizeof *htmp);
   double complex *s = mb__malloc(ns, sizeof *s), *s2 = mb__malloc(ns, sizeof *s2);
   double *w = mb__malloc(3 * (size_t)m, sizeof *w), *rnorm = mb__malloc(m, sizeof *rnorm);
-  int *active = mb__calloc(m, sizeof *active);
-  if (!z || !hz || !tmp || !htmp || !s || !s2 || !w || !rnorm || !active) {
+  double *ek = mb__malloc(m, sizeof *ek);
+  int *active = mb__calloc(m, sizeof *active), *slot = mb__malloc(m, sizeof *slot);
+  if (!z || !hz || !tmp || !htmp || !s || !s2 || !w || !rnorm || !ek || !active || !slot) {
     st = MB_ERR_NOMEM;
     goto cleanup;
   }
   double complex *x = z, *hx = hz;
-  memcpy(x, psi, (size_t)npw * m * sizeof *x);
+  copy_cols(t, npw, m, x, psi);
 
   /* Start: orthonormal X (dependent start vectors are replaced by random ones). */
   for (int attempt = 0;; attempt++) {
-    int k = orthonormalise(npw, m, x, NULL, tmp, s, s2, w);
+    int k = orthonormalise(t, npw, m, x, NULL, tmp, s, s2, w);
+    if (k < 0) goto nomem;
     if (k == m) break;
     if (attempt == 3) {
       st = mb__error(MB_ERR_NOT_CONVERGED, "mb__eig_lobpcg: cannot build %d independent "
@@ -165,7 +222,7 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
   for (;; it++) {
     /* Rayleigh-Ritz in span [X W P] (orthonormal): lowest m of Z^H H Z. */
     int n = m + nw + np;
-    gram(npw, n, n, z, hz, s);
+    if (gram(t, npw, n, n, z, hz, s) != MB_OK) goto nomem;
     for (int i = 0; i < n; i++) /* Hermitian part */
       for (int j = 0; j <= i; j++) {
         double complex a = 0.5 * (s[(size_t)j * n + i] + conj(s[(size_t)i * n + j]));
@@ -187,54 +244,53 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
                  (size_t)(nw + np) * sizeof *s2);
           npn++;
         }
-      combine(npw, nw + np, npn, z + (size_t)npw * m, s2, nw + np, 0, tmp + (size_t)npw * m);
-      combine(npw, nw + np, npn, hz + (size_t)npw * m, s2, nw + np, 0, htmp + (size_t)npw * m);
+      combine(t, npw, nw + np, npn, z + (size_t)npw * m, s2, nw + np, 0, tmp + (size_t)npw * m);
+      combine(t, npw, nw + np, npn, hz + (size_t)npw * m, s2, nw + np, 0,
+              htmp + (size_t)npw * m);
     }
-    combine(npw, n, m, z, s, n, 0, tmp);
-    combine(npw, n, m, hz, s, n, 0, htmp);
-    memcpy(x, tmp, (size_t)npw * m * sizeof *x);
-    memcpy(hx, htmp, (size_t)npw * m * sizeof *hx);
+    combine(t, npw, n, m, z, s, n, 0, tmp);
+    combine(t, npw, n, m, hz, s, n, 0, htmp);
+    copy_cols(t, npw, m, x, tmp);
+    copy_cols(t, npw, m, hx, htmp);
 
-    /* Residuals R = HX - X diag(eig), their norms, convergence. */
+    /* Residuals R = HX - X diag(eig), their norms, convergence; the active bands' R,
+     * preconditioned, become W's first columns */
     double complex *wb = z + (size_t)npw * m, *hwb = hz + (size_t)npw * m;
+    col_job rj = {.npw = npw, .x = x, .hx = hx, .eig = eig, .kin = kin, .r2 = rnorm, .ek = ek,
+                  .slot = slot, .wb = wb};
+    mb__team_run(t, m, residual_norm, &rj);
     maxres = 0;
     nw = 0;
     for (int j = 0; j < m; j++) {
-      const double complex *xj = x + (size_t)npw * j, *hxj = hx + (size_t)npw * j;
-      double r2 = 0, ek = 0;
-      double complex *rj = wb + (size_t)npw * nw;
-      for (int i = 0; i < npw; i++) {
-        rj[i] = hxj[i] - eig[j] * xj[i];
-        r2 += creal(rj[i]) * creal(rj[i]) + cimag(rj[i]) * cimag(rj[i]);
-        ek += kin[i] * (creal(xj[i]) * creal(xj[i]) + cimag(xj[i]) * cimag(xj[i]));
-      }
-      rnorm[j] = sqrt(r2);
+      rnorm[j] = sqrt(rnorm[j]);
       if (j < nconv) maxres = fmax(maxres, rnorm[j]);
       active[j] = rnorm[j] >= opt->tol;
-      if (!active[j]) continue;
-      for (int i = 0; i < npw; i++) rj[i] *= mb__tpa_precond(kin[i], ek);
-      nw++;
+      slot[j] = active[j] ? nw++ : -1;
     }
+    mb__team_run(t, m, residual_precond, &rj);
     if (maxres < opt->tol || it >= opt->maxiter) break;
     /* W: preconditioned residuals of the active bands, orthonormal and orthogonal to X */
-    for (int pass = 0; pass < 2; pass++) project_out(npw, m, x, NULL, nw, wb, NULL, s);
-    nw = orthonormalise(npw, nw, wb, NULL, tmp, s, s2, w);
+    for (int pass = 0; pass < 2; pass++)
+      if (project_out(t, npw, m, x, NULL, nw, wb, NULL, s) != MB_OK) goto nomem;
+    nw = orthonormalise(t, npw, nw, wb, NULL, tmp, s, s2, w);
+    if (nw < 0) goto nomem;
     if (nw == 0) break; /* stagnation: nothing new to search */
     if ((st = mb__ham_apply(h, nw, wb, hwb)) != MB_OK) goto cleanup;
     /* P: the previous step's direction, orthogonal to X and W */
     double complex *pb = wb + (size_t)npw * nw, *hpb = hwb + (size_t)npw * nw;
     np = npn;
     if (np > 0) {
-      memmove(pb, tmp + (size_t)npw * m, (size_t)npw * np * sizeof *pb);
-      memmove(hpb, htmp + (size_t)npw * m, (size_t)npw * np * sizeof *hpb);
-      for (int pass = 0; pass < 2; pass++) {
-        project_out(npw, m, x, hx, np, pb, hpb, s);
-        project_out(npw, nw, wb, hwb, np, pb, hpb, s);
-      }
-      np = orthonormalise(npw, np, pb, hpb, tmp, s, s2, w);
+      copy_cols(t, npw, np, pb, tmp + (size_t)npw * m); /* (z and tmp are apart) */
+      copy_cols(t, npw, np, hpb, htmp + (size_t)npw * m);
+      for (int pass = 0; pass < 2; pass++)
+        if (project_out(t, npw, m, x, hx, np, pb, hpb, s) != MB_OK ||
+            project_out(t, npw, nw, wb, hwb, np, pb, hpb, s) != MB_OK)
+          goto nomem;
+      np = orthonormalise(t, npw, np, pb, hpb, tmp, s, s2, w);
+      if (np < 0) goto nomem;
     }
   }
-  memcpy(psi, x, (size_t)npw * m * sizeof *psi);
+  copy_cols(t, npw, m, psi, x);
   if (res) {
     res->iterations = it;
     res->napply = h->napply - napply0;
@@ -244,7 +300,11 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
     st = mb__error(MB_ERR_NOT_CONVERGED, "mb__eig_lobpcg: largest residual %.3e > tol %.3e "
                    "after %d iterations (%d bands, %d plane waves)", maxres, opt->tol, it, m,
                    npw);
+  goto cleanup;
+nomem:
+  st = MB_ERR_NOMEM;
 cleanup:
+  mb__team_free(own);
   free(z);
   free(hz);
   free(tmp);
@@ -253,6 +313,8 @@ cleanup:
   free(s2);
   free(w);
   free(rnorm);
+  free(ek);
   free(active);
+  free(slot);
   return st;
 }

@@ -29,10 +29,12 @@ mb_status mb__scf_forces(mb__scf *s, double *forces) {
   /* spin-polarised: the local term sees the total density, the core term the mean of the
    * two spins' V_xc (each spin density carries half the model core) */
   double *tot = nsp == 2 ? mb__malloc(2 * N, sizeof(double)) : NULL;
+  mb__team *team = NULL; /* the non-local projections on all the threads */
   if (!fe || !wt || (nsp == 2 && !tot)) {
     st = MB_ERR_NOMEM;
     goto cleanup;
   }
+  if ((st = mb__team_create(s->nthreads, &team)) != MB_OK) goto cleanup;
   const double *rho = s->rho_out, *vxc = s->vxc;
   if (nsp == 2) {
     for (size_t i = 0; i < N; i++) {
@@ -44,11 +46,11 @@ mb_status mb__scf_forces(mb__scf *s, double *forces) {
   memset(forces, 0, 3 * (size_t)nat * sizeof(double));
   double eew;
   if ((st = mb__ewald(s->in.lattice, nat, s->frac, s->zion, &eew, fe, NULL)) != MB_OK ||
-      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 0, rho, forces)) !=
+      (st = mb__ionic_forces(s->fft, team, nat, s->frac, s->types, s->in.psp, 0, rho, forces)) !=
           MB_OK)
     goto cleanup;
   if (s->has_core &&
-      (st = mb__ionic_forces(s->fft, nat, s->frac, s->types, s->in.psp, 1, vxc, forces)) !=
+      (st = mb__ionic_forces(s->fft, team, nat, s->frac, s->types, s->in.psp, 1, vxc, forces)) !=
           MB_OK)
     goto cleanup;
   for (int sp = 0; sp < nsp; sp++)
@@ -57,7 +59,7 @@ mb_status mb__scf_forces(mb__scf *s, double *forces) {
       const double complex *psi = s->kd[ik].psi + (size_t)sp * b->npw * nband;
       for (int ib = 0; ib < nband; ib++)
         wt[ib] = s->occ[((size_t)sp * nk + ik) * nband + ib] * s->kp->weight[ik];
-      if ((st = mb__nonlocal_forces(s->kd[ik].nl, b, s->fft->recip, nband, psi, wt,
+      if ((st = mb__nonlocal_forces(s->kd[ik].nl, team, b, s->fft->recip, nband, psi, wt,
                                     forces)) != MB_OK)
         goto cleanup;
       if (s->hub && (st = mb__hubbard_forces(s->hub, ik, sp, b, s->fft->recip, nband, psi, wt,
@@ -67,6 +69,7 @@ mb_status mb__scf_forces(mb__scf *s, double *forces) {
   for (int i = 0; i < 3 * nat; i++) forces[i] += fe[i];
   if (s->sym) st = mb__symm_forces(s->sym, forces);
 cleanup:
+  mb__team_free(team);
   free(fe);
   free(wt);
   free(tot);

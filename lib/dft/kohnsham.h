@@ -33,7 +33,9 @@
  *
  * Threads: an mb__fft, an mb__xc and the smearing functions are read-only after
  * creation and may be shared; an mb__ham and an mb__mixer own work arrays and belong
- * to one thread at a time.
+ * to one thread at a time. That thread may share the work of one call with an
+ * mb__team (team.c): mb__ham_apply, mb__eig_lobpcg and mb__density_add_team, with the
+ * same results for any team size.
  */
 #ifndef MB_KOHNSHAM_H
 #define MB_KOHNSHAM_H
@@ -114,6 +116,48 @@ void mb__fft_r2g(const mb__fft *f, const double *in, double complex *out);
 void mb__fft_g2r(const mb__fft *f, const double complex *in, double complex *work,
                  double *out);
 
+/* ---- thread team (team.c) ------------------------------------------------------ */
+
+/* The calling thread (member 0) and size - 1 threads of the team's own that share the
+ * tasks of each mb__team_run. Callers cut their work into tasks by the problem's sizes
+ * only (mb__team_slices), never by the team's size, and add partial results in task
+ * order: the numbers are then the same for any size, and a team of one does the same
+ * work on the calling thread. A team belongs to one calling thread at a time; a task
+ * must not run the same team again. */
+typedef struct mb__team mb__team;
+
+#define MB__TEAM_SLICES 12 /* at most this many slices per call (12: even on 2, 3, 4, 6) */
+
+/* A team of size members (size - 1 threads; fewer when threads cannot start). */
+mb_status mb__team_create(int size, mb__team **out);
+void mb__team_free(mb__team *t);
+int mb__team_size(const mb__team *t); /* 1 for NULL */
+/* fn(arg, task, member) for task = 0..ntask-1 (member: 0..size-1, e.g. to pick its
+ * scratch), each task once, on whichever member takes it; returns when all are done.
+ * t NULL: all on the calling thread. */
+typedef void (*mb__team_fn)(void *arg, int task, int member);
+void mb__team_run(mb__team *t, int ntask, mb__team_fn fn, void *arg);
+/* Slices of a range of n: min(MB__TEAM_SLICES, n / min_size), at least 1; slice i
+ * starts at n * i / nslice. */
+int mb__team_slices(long n, long min_size);
+long mb__team_slice_start(long n, int nslice, int i);
+/* A buffer of at least bytes for the calling thread, kept until the next call (NULL
+ * when out of memory). */
+void *mb__team_scratch(mb__team *t, size_t bytes);
+/* C = A^H B + beta C (beta 0 or 1; C m x n) with A k x m, B k x n (column-major): the k
+ * rows in slices of max(256, m, n) or more, their partial products added in slice order.
+ * Uses the team's scratch. */
+mb_status mb__team_zgemm_cn(mb__team *t, int m, int n, int k, const double complex *a, int lda,
+                            const double complex *b, int ldb, double complex beta,
+                            double complex *c, int ldc);
+/* C = alpha A B + beta C with A m x k, B k x n: the m rows of A and C in slices. */
+void mb__team_zgemm_nn(mb__team *t, int m, int n, int k, double complex alpha,
+                       const double complex *a, int lda, const double complex *b, int ldb,
+                       double complex beta, double complex *c, int ldc);
+/* B = B R^-1 (B m x n, R n x n upper triangular, non-unit): the rows of B in slices. */
+void mb__team_ztrsm_ru(mb__team *t, int m, int n, const double complex *r, int ldr,
+                       double complex *b, int ldb);
+
 /* ---- Hamiltonian (hamiltonian.c) ------------------------------------------------ */
 
 /* Non-local part, added by another module: hpsi[v] += V_nl psi[v] for nvec vectors of
@@ -136,11 +180,18 @@ typedef struct mb__ham {
   void *hubbard_data;
   double complex *work;     /* ntot, owned */
   long napply;              /* vectors H was applied to since creation */
+  mb__team *team;           /* mb__ham_set_team; NULL: the calling thread alone */
+  double complex **lane;    /* the team's FFT work arrays (lane[0] = work), owned */
 } mb__ham;
 
 mb_status mb__ham_create(const mb__fft *fft, const mb__basis *basis, const double *vloc,
                          mb__ham **out);
 void mb__ham_free(mb__ham *h);
+/* Share each application (and mb__eig_lobpcg's algebra) with team (borrowed; NULL: none):
+ * the vectors' local parts go to its members, one vector per task. The non-local hook
+ * runs on the calling thread (mb__nonlocal_work can take the team for its products),
+ * then the DFT+U hook. */
+mb_status mb__ham_set_team(mb__ham *h, mb__team *team);
 /* hpsi = H psi for nvec vectors (psi and hpsi must not overlap). */
 mb_status mb__ham_apply(mb__ham *h, int nvec, const double complex *psi,
                         double complex *hpsi);
@@ -152,6 +203,11 @@ mb_status mb__ham_apply(mb__ham *h, int nvec, const double complex *psi,
 mb_status mb__density_add(const mb__fft *fft, const mb__basis *basis, int nband,
                           const double complex *psi, const double *weight,
                           double complex *work, double *rho, double *tau);
+/* The same on a team: the bands in at most 6 slices (by nband alone), each summed into a
+ * field of its own, the slices then added to rho (tau) in slice order. */
+mb_status mb__density_add_team(mb__team *team, const mb__fft *fft, const mb__basis *basis,
+                               int nband, const double complex *psi, const double *weight,
+                               double *rho, double *tau);
 
 /* ---- eigensolver (eigensolver.c) ------------------------------------------------- */
 
@@ -177,6 +233,8 @@ typedef struct mb__eig_result {
  * best values so far written) when maxiter is reached; MB_ERR_INVALID_ARG when
  * 3 nband > npw. The search space is orthonormal, so the Rayleigh-Ritz step is a
  * standard problem (zheevd); no generalised solve is needed. */
+/* The Gram matrices, combinations and triangular solves run on h->team (in slices,
+ * the same numbers for any team size; a team of one for NULL). */
 mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
                          double complex *psi, double *eig, mb__eig_result *res);
 /* Deterministic random start vectors damped as 1/(1 + |k+G|^2) (seed any value). */

@@ -160,14 +160,10 @@ cleanup:
   return st;
 }
 
-/* C = P^H Psi and W = D C for nv <= NL_BLOCK vectors psi (npw x nv) into cs, ws
- * (nproj x NL_BLOCK each). */
-static void project_into(const mb__nonlocal *nl, double complex *cs, double complex *ws, int nv,
-                         const double complex *psi) {
-  const double complex one = 1, zero = 0;
+/* W = D C for nv vectors (cs, ws: nproj x nv). */
+static void apply_d(const mb__nonlocal *nl, const double complex *cs, double complex *ws,
+                    int nv) {
   int np = nl->nproj;
-  cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, nv, nl->npw, &one, nl->proj,
-              nl->npw, psi, nl->npw, &zero, cs, np);
   for (int v = 0; v < nv; v++) {
     const double complex *c = cs + (size_t)v * np;
     double complex *w = ws + (size_t)v * np;
@@ -182,24 +178,47 @@ static void project_into(const mb__nonlocal *nl, double complex *cs, double comp
   }
 }
 
-/* The object's own scratch (one thread at a time). */
-static void project(const mb__nonlocal *nl, int nv, const double complex *psi) {
-  project_into(nl, nl->c, nl->w, nv, psi);
+/* C = P^H Psi and W = D C for nv <= NL_BLOCK vectors psi (npw x nv) into cs, ws
+ * (nproj x NL_BLOCK each); on team (in slices of the plane waves) when not NULL. */
+static mb_status project_into(const mb__nonlocal *nl, mb__team *team, double complex *cs,
+                              double complex *ws, int nv, const double complex *psi) {
+  const double complex one = 1, zero = 0;
+  if (team) {
+    mb_status st = mb__team_zgemm_cn(team, nl->nproj, nv, nl->npw, nl->proj, nl->npw, psi,
+                                     nl->npw, 0, cs, nl->nproj);
+    if (st != MB_OK) return st;
+  } else {
+    cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, nl->nproj, nv, nl->npw, &one,
+                nl->proj, nl->npw, psi, nl->npw, &zero, cs, nl->nproj);
+  }
+  apply_d(nl, cs, ws, nv);
+  return MB_OK;
+}
+
+/* H Psi += P W for nv vectors; on team when not NULL. */
+static void add_pw(const mb__nonlocal *nl, mb__team *team, const double complex *ws, int nv,
+                   double complex *hpsi) {
+  const double complex one = 1;
+  if (team)
+    mb__team_zgemm_nn(team, nl->npw, nv, nl->nproj, 1, nl->proj, nl->npw, ws, nl->nproj, 1,
+                      hpsi, nl->npw);
+  else
+    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl->npw, nv, nl->nproj, &one,
+                nl->proj, nl->npw, ws, nl->nproj, &one, hpsi, nl->npw);
 }
 
 static mb_status apply_with(const mb__nonlocal *nl, double complex *cs, double complex *ws,
-                            const mb__basis *basis, int nvec, const double complex *psi,
-                            double complex *hpsi) {
+                            mb__team *team, const mb__basis *basis, int nvec,
+                            const double complex *psi, double complex *hpsi) {
   if (!nl || !basis || basis->npw != nl->npw || nvec < 0 || (nvec && (!psi || !hpsi)))
     return mb__error(MB_ERR_INVALID_ARG, "mb__nonlocal_apply: basis or vectors do not match");
-  const double complex one = 1;
   int npw = nl->npw;
   if (nl->nproj == 0) return MB_OK;
   for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
     int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
-    project_into(nl, cs, ws, nv, psi + (size_t)v0 * npw);
-    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, nv, nl->nproj, &one, nl->proj,
-                npw, ws, nl->nproj, &one, hpsi + (size_t)v0 * npw, npw);
+    mb_status st = project_into(nl, team, cs, ws, nv, psi + (size_t)v0 * npw);
+    if (st != MB_OK) return st;
+    add_pw(nl, team, ws, nv, hpsi + (size_t)v0 * npw);
   }
   return MB_OK;
 }
@@ -207,12 +226,14 @@ static mb_status apply_with(const mb__nonlocal *nl, double complex *cs, double c
 mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
                              const double complex *psi, double complex *hpsi) {
   mb__nonlocal *nl = data;
-  return apply_with(nl, nl ? nl->c : NULL, nl ? nl->w : NULL, basis, nvec, psi, hpsi);
+  return apply_with(nl, nl ? nl->c : NULL, nl ? nl->w : NULL, NULL, basis, nvec, psi,
+                    hpsi);
 }
 
 mb_status mb__nonlocal_work_init(mb__nonlocal_work *w, const mb__nonlocal *nl) {
   size_t n = (size_t)(nl->nproj > 0 ? nl->nproj : 1) * NL_BLOCK;
   w->nl = nl;
+  w->team = NULL;
   w->c = mb__malloc(n, sizeof(double complex));
   w->w = mb__malloc(n, sizeof(double complex));
   if (!w->c || !w->w) {
@@ -230,18 +251,20 @@ void mb__nonlocal_work_free(mb__nonlocal_work *w) {
 mb_status mb__nonlocal_apply_work(void *data, const mb__basis *basis, int nvec,
                                   const double complex *psi, double complex *hpsi) {
   mb__nonlocal_work *w = data;
-  return apply_with(w->nl, w->c, w->w, basis, nvec, psi, hpsi);
+  return apply_with(w->nl, w->c, w->w, w->team, basis, nvec, psi, hpsi);
 }
 
 /* <psi|V_nl|psi> = sum_ij D_ij conj(c_i) c_j = Re sum_i conj(C_i) W_i. */
-double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double complex *psi,
-                           const double *weight) {
+mb_status mb__nonlocal_energy(const mb__nonlocal *nl, mb__team *team, int nvec,
+                              const double complex *psi, const double *weight, double *energy) {
   double e = 0;
   int np = nl->nproj;
-  if (np == 0) return 0;
+  *energy = 0;
+  if (np == 0) return MB_OK;
   for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
     int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
-    project(nl, nv, psi + (size_t)v0 * nl->npw);
+    mb_status st = project_into(nl, team, nl->c, nl->w, nv, psi + (size_t)v0 * nl->npw);
+    if (st != MB_OK) return st;
     for (int v = 0; v < nv; v++) {
       if (weight[v0 + v] == 0) continue;
       const double complex *c = nl->c + (size_t)v * np, *w = nl->w + (size_t)v * np;
@@ -250,7 +273,8 @@ double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double comple
       e += weight[v0 + v] * ev;
     }
   }
-  return e;
+  *energy = e;
+  return MB_OK;
 }
 
 /* E = sum_n w_n sum_groups sum_ij D_ij conj(c_i) c_j with c_i = sum_G conj(beta_i(G)) psi(G)
@@ -259,9 +283,9 @@ double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double comple
  * symmetric, W = D C). The phase e^{-ik.R_a} left out of beta would add i k to the
  * derivative, whose contribution i k (real form) has no real part. The dc are P^H (G_x Psi)
  * for x = 0..2, one zgemm over the block of 3 nv columns G_x psi_v. */
-mb_status mb__nonlocal_forces(const mb__nonlocal *nl, const mb__basis *basis,
-                         const double recip[9], int nvec, const double complex *psi,
-                         const double *weight, double *forces) {
+mb_status mb__nonlocal_forces(const mb__nonlocal *nl, mb__team *team, const mb__basis *basis,
+                              const double recip[9], int nvec, const double complex *psi,
+                              const double *weight, double *forces) {
   int npw = nl->npw, np = nl->nproj;
   if (np == 0 || nvec <= 0) return MB_OK;
   int nb = nvec < NL_BLOCK ? nvec : NL_BLOCK;
@@ -285,7 +309,7 @@ mb_status mb__nonlocal_forces(const mb__nonlocal *nl, const mb__basis *basis,
   for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
     int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
     const double complex *x = psi + (size_t)v0 * npw;
-    project(nl, nv, x);
+    if ((st = project_into(nl, team, nl->c, nl->w, nv, x)) != MB_OK) goto cleanup;
     /* xg column x * nv + v = G_x psi_v */
     for (int xx = 0; xx < 3; xx++)
       for (int v = 0; v < nv; v++) {
@@ -293,8 +317,14 @@ mb_status mb__nonlocal_forces(const mb__nonlocal *nl, const mb__basis *basis,
         const double complex *xv = x + (size_t)v * npw;
         for (int g = 0; g < npw; g++) col[g] = gc[3 * g + xx] * xv[g];
       }
-    cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, 3 * nv, npw, &one, nl->proj,
-                npw, xg, npw, &zero, dc, np);
+    if (team) {
+      if ((st = mb__team_zgemm_cn(team, np, 3 * nv, npw, nl->proj, npw, xg, npw, 0, dc, np)) !=
+          MB_OK)
+        goto cleanup;
+    } else {
+      cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, 3 * nv, npw, &one, nl->proj,
+                  npw, xg, npw, &zero, dc, np);
+    }
     for (int v = 0; v < nv; v++) {
       double wv = weight[v0 + v];
       if (wv == 0) continue;

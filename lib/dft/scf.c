@@ -3,8 +3,9 @@
  * persistent mb__scf so that a new geometry starts from the last solution.
  *
  * One step: V_in = V_loc,ion + V_H[rho_in] + V_xc[rho_in + rho_core]; a few LOBPCG
- * iterations per k-point (warm start, tolerance tied to the density residual; k-points
- * shared among nthreads threads); occupations; rho_out; the energy of the output state
+ * iterations per k-point (warm start, tolerance tied to the density residual; the
+ * (spin, k-point) pairs shared among nthreads threads, those left over working inside
+ * one, solve_bands); occupations; rho_out; the energy of the output state
  * in the direct form
  *   E = T + E_loc[rho_out] + E_nl + E_H[rho_out] + E_xc[rho_out] + E_ewald + E_pspcore,
  * the components ABINIT prints (at self-consistency this is its Etotal); then
@@ -14,8 +15,9 @@
  * ABINIT's kptopt 1, and the output density of the irreducible k-points is averaged
  * over the operations (symmetrize.c); the FFT box is made invariant under the
  * rotations (ABINIT's getng does the same). Without it the grid is reduced by time
- * reversal only. The density is summed over k-points in a fixed order, so the results
- * do not depend on the thread count.
+ * reversal only. The density is summed over k-points in a fixed order, and the work
+ * inside a k-point is cut into slices by the problem's sizes alone (team.c), so the
+ * results do not depend on the thread count.
  *
  * Warm start (mb__scf_set_positions): the ionic terms are rebuilt for the new
  * positions; the wavefunctions and the last output density are kept as the start and
@@ -164,14 +166,17 @@ void mb__scf_free(mb__scf *s) {
  * projectors (rebuilt at every k-point). */
 static mb_status set_ions(mb__scf *s) {
   const mb__scf_input *in = &s->in;
-  mb_status st;
-  if ((st = mb__ewald(in->lattice, in->natoms, s->frac, s->zion, &s->ewald, NULL, NULL)) !=
-          MB_OK ||
-      (st = mb__ionic_vloc(s->fft, in->natoms, s->frac, s->types, in->psp, s->vion)) !=
-          MB_OK ||
-      (st = mb__ionic_core(s->fft, in->natoms, s->frac, s->types, in->psp, s->core,
-                           &s->has_core)) != MB_OK)
-    return st;
+  mb__team *team = NULL; /* the fields on the box on all the threads */
+  mb_status st = mb__team_create(s->nthreads, &team);
+  if (st == MB_OK)
+    st = mb__ewald(in->lattice, in->natoms, s->frac, s->zion, &s->ewald, NULL, NULL);
+  if (st == MB_OK)
+    st = mb__ionic_vloc(s->fft, team, in->natoms, s->frac, s->types, in->psp, s->vion);
+  if (st == MB_OK)
+    st = mb__ionic_core(s->fft, team, in->natoms, s->frac, s->types, in->psp, s->core,
+                        &s->has_core);
+  mb__team_free(team);
+  if (st != MB_OK) return st;
   for (int ik = 0; ik < s->kp->nk; ik++) {
     mb__nonlocal *nl = NULL;
     if ((st = mb__nonlocal_create(s->kd[ik].basis, s->fft->omega, in->natoms, s->frac,
@@ -473,58 +478,67 @@ void mb__scf_set_logger(mb__scf *s, const mb_logger *log) {
 
 /* ---- the eigensolver over k-points, threaded --------------------------------------- */
 
+/* The (spin, k-point) jobs are dealt out to min(nthreads, jobs) threads; the threads
+ * left over join them as teams (team.c), nthreads / jobs or one more each, that share
+ * the work inside a job (Hamiltonian applications, LOBPCG's algebra). A job's numbers do
+ * not depend on its team's size. */
 typedef struct eig_job {
   mb__scf *s;
   const double *vtot;
   mb__eig_options eo;
-  int thread, nthreads;
+  int thread, nthreads, team_size;
   mb_status st;
   char msg[256];
 } eig_job;
 
+/* LOBPCG on one (spin, k-point) job with team. */
+static mb_status solve_job(eig_job *j, mb__team *team, int isp, int ik) {
+  mb__scf *s = j->s;
+  const mb__basis *b = s->kd[ik].basis;
+  const int job = isp * s->kp->nk + ik;
+  mb__ham *ham = NULL;
+  /* its own projector scratch: the other spin of this k-point may run on another thread */
+  mb__nonlocal_work nlw = {NULL, NULL, NULL, NULL};
+  mb_status st = mb__ham_create(s->fft, b, j->vtot + isp * s->fft->ntot, &ham);
+  if (st == MB_OK) st = mb__ham_set_team(ham, team);
+  if (st == MB_OK) st = mb__nonlocal_work_init(&nlw, s->kd[ik].nl);
+  if (st == MB_OK) {
+    nlw.team = team;
+    ham->vtau = s->vtau ? s->vtau + isp * s->fft->ntot : NULL; /* NULL unless a meta-GGA */
+    ham->nonlocal = mb__nonlocal_apply_work;
+    ham->nonlocal_data = &nlw;
+    if (s->hub) /* DFT+U */
+      ham->hubbard = mb__hubbard_apply,
+      ham->hubbard_data = mb__hubbard_kdata(s->hub, ik, isp);
+    mb__eig_result er;
+    st = mb__eig_lobpcg(ham, s->in.nband, &j->eo,
+                        s->kd[ik].psi + (size_t)isp * b->npw * s->in.nband,
+                        s->eig + (size_t)job * s->in.nband, &er);
+    if (st == MB_ERR_NOT_CONVERGED) st = MB_OK; /* a few iterations per step */
+  }
+  mb__ham_free(ham);
+  mb__nonlocal_work_free(&nlw);
+  return st;
+}
+
 static void *eig_worker(void *arg) {
   eig_job *j = arg;
   mb__scf *s = j->s;
-  j->st = MB_OK;
   const int nk = s->kp->nk;
-  const size_t N = s->fft->ntot;
-  for (int job = j->thread; job < s->nsp * nk; job += j->nthreads) {
+  mb__team *team = NULL;
+  j->st = mb__team_create(j->team_size, &team);
+  for (int job = j->thread; j->st == MB_OK && job < s->nsp * nk; job += j->nthreads) {
     const int isp = job / nk, ik = job % nk; /* (spin, k-point) pairs */
-    const mb__basis *b = s->kd[ik].basis;
-    mb__ham *ham = NULL;
-    mb__nonlocal_work nlw = {NULL, NULL, NULL};
-    mb_status st = mb__ham_create(s->fft, b, j->vtot + isp * N, &ham);
-    if (st == MB_OK) {
-      ham->vtau = s->vtau ? s->vtau + isp * N : NULL; /* NULL unless a meta-GGA */
-      ham->nonlocal = mb__nonlocal_apply;
-      ham->nonlocal_data = s->kd[ik].nl;
-      if (isp == 1) { /* spin down: its own scratch (spin up may run on another thread) */
-        st = mb__nonlocal_work_init(&nlw, s->kd[ik].nl);
-        ham->nonlocal = mb__nonlocal_apply_work;
-        ham->nonlocal_data = &nlw;
-      }
-      if (s->hub) /* DFT+U */
-        ham->hubbard = mb__hubbard_apply,
-        ham->hubbard_data = mb__hubbard_kdata(s->hub, ik, isp);
-      mb__eig_result er;
-      if (st == MB_OK)
-        st = mb__eig_lobpcg(ham, s->in.nband, &j->eo,
-                            s->kd[ik].psi + (size_t)isp * b->npw * s->in.nband,
-                            s->eig + (size_t)job * s->in.nband, &er);
-      if (st == MB_ERR_NOT_CONVERGED) st = MB_OK; /* a few iterations per step */
-    }
-    mb__ham_free(ham);
-    mb__nonlocal_work_free(&nlw);
-    if (st != MB_OK) {
-      j->st = st;
-      if (s->nsp == 2)
-        snprintf(j->msg, sizeof j->msg, "spin %s, k-point %d: %s", isp ? "down" : "up", ik,
-                 mb_last_error());
-      else
-        snprintf(j->msg, sizeof j->msg, "k-point %d: %s", ik, mb_last_error());
-      break;
-    }
+    if ((j->st = solve_job(j, team, isp, ik)) == MB_OK) continue;
+    if (s->nsp == 2)
+      snprintf(j->msg, sizeof j->msg, "spin %s, k-point %d: %s", isp ? "down" : "up", ik,
+               mb_last_error());
+    else
+      snprintf(j->msg, sizeof j->msg, "k-point %d: %s", ik, mb_last_error());
+    break;
   }
+  if (j->st != MB_OK && !j->msg[0]) snprintf(j->msg, sizeof j->msg, "%s", mb_last_error());
+  mb__team_free(team);
   return NULL;
 }
 
@@ -536,7 +550,8 @@ static mb_status solve_bands(mb__scf *s, const double *vtot, const mb__eig_optio
   pthread_t tid[64];
   int started = 0;
   for (int t = 0; t < nt; t++) {
-    job[t] = (eig_job){.s = s, .vtot = vtot, .eo = *eo, .thread = t, .nthreads = nt};
+    job[t] = (eig_job){.s = s, .vtot = vtot, .eo = *eo, .thread = t, .nthreads = nt,
+                       .team_size = s->nthreads / nt + (t < s->nthreads % nt)};
     job[t].msg[0] = 0;
   }
   for (int t = 1; t < nt; t++) {
@@ -559,7 +574,7 @@ static mb_status solve_bands(mb__scf *s, const double *vtot, const mb__eig_optio
  * pseudo-atomic valence density of atom a (uniform when its psp has none), limited so
  * that neither spin density is negative. rho holds the total on entry, (up, down) on
  * exit. */
-static mb_status split_spins(mb__scf *s, double *rho, double *work) {
+static mb_status split_spins(mb__scf *s, mb__team *team, double *rho, double *work) {
   const mb__fft *fft = s->fft;
   size_t N = fft->ntot;
   double *m = rho + N; /* the down block holds the magnetisation until the split */
@@ -567,8 +582,8 @@ static mb_status split_spins(mb__scf *s, double *rho, double *work) {
   for (int a = 0; a < s->in.natoms; a++) {
     if (s->spinat[a] == 0) continue;
     int has_val = 0;
-    mb_status st = mb__ionic_valence(fft, 1, s->frac + 3 * a, s->types + a, s->in.psp, work,
-                                     &has_val);
+    mb_status st = mb__ionic_valence(fft, team, 1, s->frac + 3 * a, s->types + a, s->in.psp,
+                                     work, &has_val);
     if (st != MB_OK) return st;
     double sum = 0;
     if (has_val)
@@ -597,14 +612,15 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
   double *vtot = mb__malloc(NS, sizeof(double)), *vh = mb__malloc(N, sizeof(double));
   double *rhot = nsp == 2 ? mb__malloc(N, sizeof(double)) : NULL; /* up + down */
   double *wt = mb__malloc(nband, sizeof(double));
-  double complex *work = mb__fft_array(N);
   double *vtau_out = s->tau ? mb__malloc(NS, sizeof(double)) : NULL; /* at rho_out, unused */
   double *alpha_in = s->tau ? mb__malloc(NS, sizeof(double)) : NULL;
   double *alpha_out = s->tau ? mb__malloc(NS, sizeof(double)) : NULL;
-  mb_status st = MB_OK;
-  if (!vtot || !vh || !wt || !work || (s->tau && (!vtau_out || !alpha_in || !alpha_out)) ||
+  mb__team *team = NULL; /* the output density's, on all the threads */
+  mb_status st = mb__team_create(s->nthreads, &team);
+  if (st != MB_OK) goto cleanup;
+  if (!vtot || !vh || !wt || (s->tau && (!vtau_out || !alpha_in || !alpha_out)) ||
       (nsp == 2 && !rhot)) {
-    st = work ? MB_ERR_NOMEM : mb__error(MB_ERR_NOMEM, "mb__scf_solve: out of memory");
+    st = mb__error(MB_ERR_NOMEM, "mb__scf_solve: out of memory");
     goto cleanup;
   }
   int warm = s->solved;
@@ -619,7 +635,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
                              1234567ULL + (unsigned long long)ik + 7919ULL * sp,
                              s->kd[ik].psi + (size_t)sp * s->kd[ik].basis->npw * nband);
     int has_val = 0;
-    if ((st = mb__ionic_valence(fft, in->natoms, s->frac, s->types, in->psp, s->rho,
+    if ((st = mb__ionic_valence(fft, team, in->natoms, s->frac, s->types, in->psp, s->rho,
                                 &has_val)) != MB_OK)
       goto cleanup;
     double sum = 0;
@@ -634,7 +650,7 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
     }
     /* (the split is pointwise: it keeps the symmetry of the total and of the moments,
      * which the group of the magnetic order respects) */
-    if (nsp == 2 && (st = split_spins(s, s->rho, vh)) != MB_OK) goto cleanup;
+    if (nsp == 2 && (st = split_spins(s, team, s->rho, vh)) != MB_OK) goto cleanup;
   } else {
     memcpy(s->rho, s->rho_out, NS * sizeof(double));
     /* the last density has the symmetry of the last positions: project it on the
@@ -694,11 +710,14 @@ mb_status mb__scf_solve(mb__scf *s, mb__scf_result *res) {
           for (int g = 0; g < b->npw; g++) t += b->kin[g] * creal(c[g] * conj(c[g]));
           ekin += wt[ib] * t;
         }
-        enl += mb__nonlocal_energy(s->kd[ik].nl, nband, psi, wt);
+        double e;
+        if ((st = mb__nonlocal_energy(s->kd[ik].nl, team, nband, psi, wt, &e)) != MB_OK)
+          goto cleanup;
+        enl += e;
         if (s->hub && (st = mb__hubbard_occ_add(s->hub, ik, sp, nband, psi, wt)))
           goto cleanup; /* DFT+U */
-        if ((st = mb__density_add(fft, b, nband, psi, wt, work, s->rho_out + sp * N,
-                                  s->tau_out ? s->tau_out + sp * N : NULL)) != MB_OK)
+        if ((st = mb__density_add_team(team, fft, b, nband, psi, wt, s->rho_out + sp * N,
+                                       s->tau_out ? s->tau_out + sp * N : NULL)) != MB_OK)
           goto cleanup;
       }
     /* the irreducible k-points give a density of the right integral but not of the
@@ -775,7 +794,7 @@ cleanup:
   s->last = r;
   *res = r;
   free(vtot), free(vh), free(wt), free(vtau_out), free(rhot), free(alpha_in), free(alpha_out);
-  mb__fft_array_free(work);
+  mb__team_free(team);
   return st;
 }
 

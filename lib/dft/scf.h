@@ -16,21 +16,26 @@
 
 /* ---- ionic.c -------------------------------------------------------------------- */
 
+/* The box's points are cut into slices for team (may be NULL: the calling thread), the
+ * forces' partial sums added in slice order: the same numbers for any team size. */
+
 /* Local ionic potential on the box, real space (ntot values, Hartree):
  *   V(G) = sum_a e^{-iG.R_a} [ -4 pi zion / G^2 + vloc_short(|G|) ] / omega, V(0) = 0
  * (the G = 0 limit is the pspcore term below). psp[types[a]] is atom a's. */
-mb_status mb__ionic_vloc(const mb__fft *fft, int natoms, const double *frac, const int *types,
-                         mb__psp *const *psp, double *vloc);
+mb_status mb__ionic_vloc(const mb__fft *fft, mb__team *team, int natoms, const double *frac,
+                         const int *types, mb__psp *const *psp, double *vloc);
 /* Model core density (ntot, electrons/Bohr^3) for the non-linear core correction;
  * *has_core = 0 (and rho_core zeroed) when no psp has one. */
-mb_status mb__ionic_core(const mb__fft *fft, int natoms, const double *frac, const int *types,
-                         mb__psp *const *psp, double *rho_core, int *has_core);
+mb_status mb__ionic_core(const mb__fft *fft, mb__team *team, int natoms, const double *frac,
+                         const int *types, mb__psp *const *psp, double *rho_core,
+                         int *has_core);
 /* Superposition of the pseudo-atomic valence densities (mb__psp_valence), the SCF's
  * starting guess (ntot, electrons/Bohr^3; psps without a density add their zion as a
  * uniform share). *has_val = 0 and rho untouched when no psp has a density. May be
  * slightly negative where the atomic tails are cut (Gibbs ringing): clip before use. */
-mb_status mb__ionic_valence(const mb__fft *fft, int natoms, const double *frac,
-                            const int *types, mb__psp *const *psp, double *rho, int *has_val);
+mb_status mb__ionic_valence(const mb__fft *fft, mb__team *team, int natoms,
+                            const double *frac, const int *types, mb__psp *const *psp,
+                            double *rho, int *has_val);
 /* ABINIT's "PspCore energy": (sum_a zion_a) (sum_a epsatm_a) / omega. */
 double mb__ionic_pspcore(double omega, int natoms, const int *types, mb__psp *const *psp);
 
@@ -49,18 +54,22 @@ mb_status mb__nonlocal_apply(void *data, const mb__basis *basis, int nvec,
                              const double complex *psi, double complex *hpsi);
 /* The same with scratch of its own, for a second thread on the same projectors (the SCF
  * solves the two spins of a k-point at once): mb__nonlocal_apply_work takes an
- * mb__nonlocal_work as data. */
+ * mb__nonlocal_work as data. With a team (set after init; borrowed) the products with
+ * the projectors run on it in slices (mb__team_zgemm_cn, _nn): the same numbers for any
+ * team size, though not bit for bit those without a team. */
 typedef struct mb__nonlocal_work {
   const mb__nonlocal *nl;
   double complex *c, *w;
+  mb__team *team; /* NULL: one zgemm per block on the calling thread */
 } mb__nonlocal_work;
 mb_status mb__nonlocal_work_init(mb__nonlocal_work *w, const mb__nonlocal *nl);
 void mb__nonlocal_work_free(mb__nonlocal_work *w);
 mb_status mb__nonlocal_apply_work(void *data, const mb__basis *basis, int nvec,
                                   const double complex *psi, double complex *hpsi);
-/* sum_n weight[n] <psi_n|V_nl|psi_n> (weight = occupation * k weight). */
-double mb__nonlocal_energy(const mb__nonlocal *nl, int nvec, const double complex *psi,
-                           const double *weight);
+/* *energy = sum_n weight[n] <psi_n|V_nl|psi_n> (weight = occupation * k weight), with the
+ * object's own scratch (one thread at a time); the projections on team when not NULL. */
+mb_status mb__nonlocal_energy(const mb__nonlocal *nl, mb__team *team, int nvec,
+                              const double complex *psi, const double *weight, double *energy);
 /* Real spherical harmonics, orthonormal on the sphere, of the unit vector u, l <= 3; y gets
  * 2l+1 values, in the order l = 1: y, z, x; l = 2: xy, yz, 3z^2-1, xz, x^2-y^2; l = 3:
  * (3x^2-y^2)y, xyz, y(5z^2-1), z(5z^2-3), x(5z^2-1), z(x^2-y^2), x(x^2-3y^2). */
@@ -161,7 +170,8 @@ mb_status mb__symm_forces(const mb__symm *s, double *forces);
 typedef struct mb__scf mb__scf;
 
 /* A calculation of in (everything copied, including frac, types and the psp pointer
- * array; the psps themselves are borrowed and must outlive it). nthreads: threads over k-points (>= 1). */
+ * array; the psps themselves are borrowed and must outlive it). nthreads: threads over
+ * (spin, k-point) pairs and within them (>= 1; scf.c). */
 mb_status mb__scf_create(const mb__scf_input *in, int nthreads, mb__scf **out);
 void mb__scf_free(mb__scf *s);
 /* A deep copy (settings, positions, wavefunctions, density) for warm starts. */
@@ -227,14 +237,15 @@ struct mb__scf {
 };
 
 /* Forces from the non-local part at one k-point: forces[3a+c] += -dE_nl/dR_a,c for
- * sum_n weight[n] <psi_n|V_nl|psi_n>; recip: rows b_i (Bohr^-1). */
-mb_status mb__nonlocal_forces(const mb__nonlocal *nl, const mb__basis *basis,
-                         const double recip[9], int nvec, const double complex *psi,
-                         const double *weight, double *forces);
+ * sum_n weight[n] <psi_n|V_nl|psi_n>; recip: rows b_i (Bohr^-1). The object's own
+ * scratch; the projections on team when not NULL. */
+mb_status mb__nonlocal_forces(const mb__nonlocal *nl, mb__team *team, const mb__basis *basis,
+                              const double recip[9], int nvec, const double complex *psi,
+                              const double *weight, double *forces);
 /* Forces -dE/dR of E = omega sum_G conj(f(G)) sum_a(of psp) e^{-iG.R_a} form_a(G)/omega
  * where f is a real field on the box (ntot) and form is the local potential (what 0,
  * f = rho) or the model core density (what 1, f = V_xc); added to forces. */
-mb_status mb__ionic_forces(const mb__fft *fft, int natoms, const double *frac,
+mb_status mb__ionic_forces(const mb__fft *fft, mb__team *team, int natoms, const double *frac,
                            const int *types, mb__psp *const *psp, int what,
                            const double *field, double *forces);
 

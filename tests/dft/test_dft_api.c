@@ -469,6 +469,63 @@ START_TEST(test_li_spin) {
 }
 END_TEST
 
+/* Gamma alone, one (spin, k-point) job: the threads share the work inside it (team.c),
+ * and the numbers are the same bit for bit on 1, 2, 3 and 4 threads. The 8-atom cubic
+ * Si cell, one atom moved off its site, no symmetry, fixed occupations, 8 Ha: 16 bands
+ * of some 1200 plane waves, cut into several slices. */
+static mb_dft *si8_gamma(int nthreads) {
+  const double a = 5.43;
+  const double lat[9] = {a, 0, 0, 0, a, 0, 0, 0, a};
+  const double frac[24] = {0.01, 0.005, 0.002, 0, 0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0,
+                           0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.25, 0.75, 0.75, 0.75,
+                           0.25};
+  const int z[8] = {14, 14, 14, 14, 14, 14, 14, 14}, gamma[3] = {1, 1, 1};
+  char buf[1024];
+  mb_structure *s = NULL;
+  mb_dft *d = NULL;
+  MB_OK_OR_FAIL(mb_structure_create(lat, 8, frac, MB_COORDS_FRACTIONAL, z, &s));
+  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  mb_structure_free(s);
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 8 * HA));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SYMMETRY, 0));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_THREADS, nthreads));
+  MB_OK_OR_FAIL(mb_dft_set_kpoints(d, gamma, NULL));
+  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Si", psp_path(SI_PSP, buf, sizeof buf)));
+  return d;
+}
+
+START_TEST(test_gamma_threads) {
+  double e1, f1[24], eig1[16];
+  int steps1, nk, nb;
+  mb_dft *d = si8_gamma(1);
+  MB_OK_OR_FAIL(mb_dft_compute(d, &e1, NULL, f1));
+  MB_OK_OR_FAIL(mb_dft_scf_report(d, &steps1, NULL, NULL, NULL));
+  MB_OK_OR_FAIL(mb_dft_eigenvalues(d, &nk, &nb, eig1, NULL, NULL));
+  ck_assert(nk == 1 && nb == 16);
+  ck_assert_msg(fabs(f1[0]) > 1e-3, "force %g on the moved atom", f1[0]);
+  mb_dft_free(d);
+  for (int nt = 2; nt <= 4; nt++) {
+    double e, f[24], eig[16];
+    int steps;
+    d = si8_gamma(nt);
+    MB_OK_OR_FAIL(mb_dft_compute(d, &e, NULL, f));
+    MB_OK_OR_FAIL(mb_dft_scf_report(d, &steps, NULL, NULL, NULL));
+    MB_OK_OR_FAIL(mb_dft_eigenvalues(d, &nk, &nb, eig, NULL, NULL));
+    fprintf(stderr, "Si8 Gamma: %d threads: E %.12f eV (1 thread: %.12f), %d steps\n", nt, e,
+            e1, steps);
+    ck_assert_msg(e == e1, "%d threads %.15f eV, 1 thread %.15f eV", nt, e, e1);
+    ck_assert_int_eq(steps, steps1);
+    for (int k = 0; k < 24; k++)
+      ck_assert_msg(f[k] == f1[k], "%d threads: force %d %.15f vs %.15f eV/A", nt, k, f[k],
+                    f1[k]);
+    for (int b = 0; b < 16; b++)
+      ck_assert_msg(eig[b] == eig1[b], "%d threads: band %d %.15f vs %.15f eV", nt, b, eig[b],
+                    eig1[b]);
+    mb_dft_free(d);
+  }
+}
+END_TEST
+
 int main(void) {
   char buf[1024];
   struct stat sb;
@@ -488,6 +545,7 @@ int main(void) {
   tcase_add_test(tc, test_not_converged);
   tcase_add_test(tc, test_li_smeared);
   tcase_add_test(tc, test_li_spin);
+  tcase_add_test(tc, test_gamma_threads);
   suite_add_tcase(s, tc);
   return mb_run_suite(s);
 }
