@@ -51,9 +51,9 @@ extern "C" {
  * ------------------------------------------------------------------------- */
 
 #define MB_VERSION_MAJOR 0
-#define MB_VERSION_MINOR 5
+#define MB_VERSION_MINOR 6
 #define MB_VERSION_PATCH 0
-#define MB_VERSION_STRING "0.5.0"
+#define MB_VERSION_STRING "0.6.0"
 /* 10000*major + 100*minor + patch, comparable with mb_version_number(). */
 #define MB_VERSION_NUMBER \
   (MB_VERSION_MAJOR * 10000 + MB_VERSION_MINOR * 100 + MB_VERSION_PATCH)

@@ -7,7 +7,7 @@
 START_TEST(version_matches_header) {
   ck_assert_str_eq(mb_version(), MB_VERSION_STRING);
   ck_assert_int_eq(mb_version_number(), MB_VERSION_NUMBER);
-  ck_assert_int_eq(MB_VERSION_NUMBER, 500); /* 0.5.0 */
+  ck_assert_int_eq(MB_VERSION_NUMBER, 600); /* 0.6.0 */
 }
 END_TEST
 
