@@ -71,9 +71,9 @@ static const char *format_of(const mb__psp *p) {
 }
 
 /* Pseudopotentials and functionals: one INFO line per element, a WARNING per mismatch. */
-static void check_functionals(const mb__scf_input *in, const mb_logger *log) {
-  int ixc = in->ixc ? in->ixc : in->psp[in->types[0]]->pspxc;
-  xc_label calc = label_of(ixc);
+static void check_functionals(const mb__scf_input *in, const xc_label *calc_label,
+                              const mb_logger *log) {
+  const xc_label calc = *calc_label;
   for (int t = 0; t < in->ntypes; t++) {
     const mb__psp *p = in->psp[t];
     xc_label made = label_of(p->pspxc);
@@ -110,11 +110,9 @@ static void check_electrons(const mb__scf_input *in, const mb_logger *log) {
  * FFTs (a * bands * box log2 box per k-point and spin, meta-GGAs 3x) and the dense
  * subspace algebra (b * plane waves * bands^2), a and b fitted to the engine's times
  * on 32- and 64-atom Si cells, Gamma only and 1x1x2 (issue 14's table, one core). */
-static mb_status check_size(const mb__scf_input *in, int nthreads, const mb_logger *log) {
-  double a[9], omega;
-  memcpy(a, in->lattice, sizeof a);
-  omega = fabs(a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) +
-               a[2] * (a[3] * a[7] - a[4] * a[6]));
+static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
+                            const mb_logger *log) {
+  double omega = fabs(mb__det3(in->lattice));
   int n[3];
   mb_status st = mb__fft_size(in->lattice, in->ecut, in->boxcutmin, n);
   if (st) return st;
@@ -132,8 +130,6 @@ static mb_status check_size(const mb__scf_input *in, int nthreads, const mb_logg
     const mb__psp *p = in->psp[in->types[at]];
     for (int l = 0; l <= p->lmax && l <= MB_PSP_LMAX; l++) nproj += p->nproj[l] * (2 * l + 1);
   }
-  int ixc = in->ixc ? in->ixc : in->psp[in->types[0]]->pspxc;
-  int mgga = label_of(ixc).family == 4;
   int jobs = nk * nsp, team = nthreads < jobs ? nthreads : jobs;
   /* bytes: wavefunctions of every k-point and spin; per working thread the LOBPCG
    * blocks (X, W, P and their H images, 3 nband wide each) and the projectors of its
@@ -154,11 +150,11 @@ static mb_status check_size(const mb__scf_input *in, int nthreads, const mb_logg
                      "plane waves per k-point, FFT box %dx%dx%d, %d bands, %d k-points) and "
                      "the machine has %.1f GiB: lower the cutoff (ecut %g eV) or the cell",
                      mem / 1073741824, npw, n[0], n[1], n[2], nb, nk, phys / 1073741824,
-                     in->ecut * 27.211386245988);
+                     in->ecut * MB_HARTREE_EV);
   if (t_step > 600)
     mb__log(log, MB_LOG_WARNING, "warning: at about %.2g s per SCF step (%.0f plane waves, "
             "FFT box %dx%dx%d) this calculation will take hours; check the cutoff (ecut %g "
-            "eV) and the cell", t_step, npw, n[0], n[1], n[2], in->ecut * 27.211386245988);
+            "eV) and the cell", t_step, npw, n[0], n[1], n[2], in->ecut * MB_HARTREE_EV);
   return MB_OK;
 }
 
@@ -169,7 +165,9 @@ mb_status mb__scf_preflight(const mb__scf_input *in, int nthreads, const mb_logg
     if (!in->psp[t])
       return mb__error(MB_ERR_INVALID_ARG, "mb__scf_preflight: no pseudopotential of type %d",
                        t);
-  check_functionals(in, log);
+  /* the calculation's functional: its own, else the first pseudopotential's (as scf.c) */
+  xc_label calc = label_of(in->ixc ? in->ixc : in->psp[in->types[0]]->pspxc);
+  check_functionals(in, &calc, log);
   check_electrons(in, log);
-  return check_size(in, nthreads < 1 ? 1 : nthreads, log);
+  return check_size(in, calc.family == 4, nthreads < 1 ? 1 : nthreads, log);
 }
