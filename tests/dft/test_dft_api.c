@@ -319,22 +319,29 @@ START_TEST(test_not_converged) {
 }
 END_TEST
 
-/* Smearing width in eV, automatic extra bands, the free energy. */
-START_TEST(test_li_smeared) {
+/* bcc Li (a = 6.6 Bohr, one atom), HGH Li, 8 Ha, shifted 4x4x4 grid, Fermi-Dirac
+ * 0.01 Ha, energy tolerance tol eV: the cell of test_li_smeared and test_li_spin. */
+static mb_dft *li_bcc_dft(double tol, mb_structure **s) {
   const double h = 6.6 / 2 * BOHR;
   const double lat[9] = {-h, h, h, h, -h, h, h, h, -h}, frac[3] = {0, 0, 0};
   const int z[1] = {3}, grid[3] = {4, 4, 4};
   const double shift[3] = {0.5, 0.5, 0.5};
   char buf[1024];
-  mb_structure *s = NULL;
   mb_dft *d = NULL;
-  MB_OK_OR_FAIL(mb_structure_create(lat, 1, frac, MB_COORDS_FRACTIONAL, z, &s));
-  MB_OK_OR_FAIL(mb_dft_create(s, &d));
+  MB_OK_OR_FAIL(mb_structure_create(lat, 1, frac, MB_COORDS_FRACTIONAL, z, s));
+  MB_OK_OR_FAIL(mb_dft_create(*s, &d));
   MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 8 * HA));
-  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SCF_TOL, 1e-8));
+  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SCF_TOL, tol));
   MB_OK_OR_FAIL(mb_dft_set_kpoints(d, grid, shift));
   MB_OK_OR_FAIL(mb_dft_set_smearing(d, MB_SMEARING_FERMI_DIRAC, 0.01 * HA));
   MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Li", psp_path(LI_PSP, buf, sizeof buf)));
+  return d;
+}
+
+/* Smearing width in eV, automatic extra bands, the free energy. */
+START_TEST(test_li_smeared) {
+  mb_structure *s = NULL;
+  mb_dft *d = li_bcc_dft(1e-8, &s);
   double e, f, v;
   MB_OK_OR_FAIL(mb_dft_compute(d, &e, &f, NULL));
   const double ref = -5.70400513453311 * HA;
@@ -358,20 +365,9 @@ END_TEST
  * eigenvalues, the magnetisation and the argument checks. ABINIT parity of the spin
  * path (O2, nsppol 2) is in tests/tools/test_cli_dft.sh. */
 START_TEST(test_li_spin) {
-  const double h = 6.6 / 2 * BOHR;
-  const double lat[9] = {-h, h, h, h, -h, h, h, h, -h}, frac[3] = {0, 0, 0};
-  const int z[1] = {3}, grid[3] = {4, 4, 4};
-  const double shift[3] = {0.5, 0.5, 0.5};
-  char buf[1024];
   mb_structure *s = NULL;
-  mb_dft *d = NULL, *c = NULL;
-  MB_OK_OR_FAIL(mb_structure_create(lat, 1, frac, MB_COORDS_FRACTIONAL, z, &s));
-  MB_OK_OR_FAIL(mb_dft_create(s, &d));
-  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_ECUT, 8 * HA));
-  MB_OK_OR_FAIL(mb_dft_set_option(d, MB_DFT_SCF_TOL, 1e-9));
-  MB_OK_OR_FAIL(mb_dft_set_kpoints(d, grid, shift));
-  MB_OK_OR_FAIL(mb_dft_set_smearing(d, MB_SMEARING_FERMI_DIRAC, 0.01 * HA));
-  MB_OK_OR_FAIL(mb_dft_set_pseudo(d, "Li", psp_path(LI_PSP, buf, sizeof buf)));
+  mb_dft *d = li_bcc_dft(1e-9, &s), *c = NULL;
+  char buf[1024];
   double e0, f0, m, am, f1, f2, v;
   MB_OK_OR_FAIL(mb_dft_compute(d, &e0, &f0, NULL));
   MB_OK_OR_FAIL(mb_dft_magnetization(d, &m, &am));
