@@ -1,6 +1,7 @@
 /* Plane-wave basis of one k-point: all G with |k+G|^2/2 <= ecut (ABINIT's kpgsph
- * with istwfk 1, i.e. the full sphere), sorted by |k+G| and then by G so that the
- * order does not depend on how the sphere was scanned, and mapped into the FFT box. */
+ * with istwfk 1, i.e. the full sphere), or at Gamma for real wavefunctions half of it
+ * (istwfk 2), sorted by |k+G| and then by G so that the order does not depend on how
+ * the sphere was scanned, and mapped into the FFT box. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,8 +23,14 @@ static int pw_cmp(const void *pa, const void *pb) {
   return 0;
 }
 
-mb_status mb__basis_create(const double lattice[9], const double k[3], double ecut,
-                           const int n[3], mb__basis **out) {
+/* The half of the sphere a real basis keeps: G = 0 and the G whose first non-zero
+ * component is positive. */
+static int upper_half(int g0, int g1, int g2) {
+  return g0 > 0 || (g0 == 0 && (g1 > 0 || (g1 == 0 && g2 >= 0)));
+}
+
+static mb_status basis_create(const double lattice[9], const double k[3], double ecut,
+                              const int n[3], int real, mb__basis **out) {
   if (!lattice || !k || !n || !out)
     return mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: NULL argument");
   *out = NULL;
@@ -69,7 +76,7 @@ mb_status mb__basis_create(const double lattice[9], const double k[3], double ec
         double q[3] = {k[0] + g0, k[1] + g1, k[2] + g2}, kg[3];
         mb__vecmat3(q, rec, kg);
         double kin = 0.5 * (kg[0] * kg[0] + kg[1] * kg[1] + kg[2] * kg[2]);
-        if (kin > ecut) continue;
+        if (kin > ecut || (real && !upper_half(g0, g1, g2))) continue;
         pw *p = &list[npw++];
         p->key = llround(kin * 1e10);
         p->g[0] = g0, p->g[1] = g1, p->g[2] = g2;
@@ -83,6 +90,11 @@ mb_status mb__basis_create(const double lattice[9], const double k[3], double ec
     st = mb__error(MB_ERR_INVALID_ARG, "mb__basis_create: no plane wave within ecut %g Ha "
                    "at k = (%g, %g, %g)", ecut, k[0], k[1], k[2]);
     goto done;
+  }
+  for (int d = 0; real && d < 3; d++) { /* the -G of a real basis live in the box too */
+    int low = gmin[d] < -gmaxi[d] ? gmin[d] : -gmaxi[d];
+    gmaxi[d] = gmaxi[d] > -gmin[d] ? gmaxi[d] : -gmin[d];
+    gmin[d] = low;
   }
   for (int d = 0; d < 3; d++)
     if (gmaxi[d] - gmin[d] >= n[d]) { /* two G would share a box point */
@@ -102,7 +114,9 @@ mb_status mb__basis_create(const double lattice[9], const double k[3], double ec
   b->fft_index = mb__malloc((size_t)npw, sizeof(int));
   b->kin = mb__malloc((size_t)npw, sizeof(double));
   b->kg = mb__malloc((size_t)npw, 3 * sizeof(double));
-  if (!b->g || !b->fft_index || !b->kin || !b->kg) {
+  b->real = real;
+  if (real) b->fft_index_neg = mb__malloc((size_t)npw, sizeof(int));
+  if (!b->g || !b->fft_index || !b->kin || !b->kg || (real && !b->fft_index_neg)) {
     st = MB_ERR_NOMEM;
     goto done;
   }
@@ -116,6 +130,11 @@ mb_status mb__basis_create(const double lattice[9], const double k[3], double ec
       q[d] = k[d] + p->g[d];
     }
     b->fft_index[i] = idx[0] + n[0] * (idx[1] + n[1] * idx[2]);
+    if (real) {
+      int neg[3];
+      for (int d = 0; d < 3; d++) neg[d] = ((-p->g[d] % n[d]) + n[d]) % n[d];
+      b->fft_index_neg[i] = neg[0] + n[0] * (neg[1] + n[1] * neg[2]);
+    }
     b->kin[i] = p->kin;
     mb__vecmat3(q, rec, b->kg + 3 * i);
   }
@@ -127,8 +146,29 @@ done:
   return st;
 }
 
+mb_status mb__basis_create(const double lattice[9], const double k[3], double ecut,
+                           const int n[3], mb__basis **out) {
+  return basis_create(lattice, k, ecut, n, 0, out);
+}
+
+mb_status mb__basis_create_real(const double lattice[9], double ecut, const int n[3],
+                                mb__basis **out) {
+  const double gamma[3] = {0, 0, 0};
+  mb_status st = basis_create(lattice, gamma, ecut, n, 1, out);
+  /* G = 0 (kinetic energy 0) sorts first: the one real coefficient */
+  if (st == MB_OK && ((*out)->g[0] || (*out)->g[1] || (*out)->g[2])) {
+    mb__basis_free(*out);
+    *out = NULL;
+    return mb__error(MB_ERR_INTERNAL, "mb__basis_create_real: G = 0 is not first");
+  }
+  return st;
+}
+
+int mb__basis_dim(const mb__basis *b) { return b->real ? 2 * b->npw - 1 : b->npw; }
+
 void mb__basis_free(mb__basis *b) {
   if (!b) return;
+  free(b->fft_index_neg);
   free(b->g);
   free(b->fft_index);
   free(b->kin);

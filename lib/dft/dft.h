@@ -158,18 +158,34 @@ mb_status mb__fft_size(const double lattice[9], double ecut, double boxcutmin, i
 typedef struct mb__sphere mb__sphere;
 
 typedef struct mb__basis {
-  int npw;        /* plane waves |k+G|^2/2 <= ecut */
+  int npw;        /* plane waves |k+G|^2/2 <= ecut (real: half of the sphere, below) */
   int *g;         /* 3*npw integer G (reduced, in units of b_i) */
   int *fft_index; /* npw linear indices into the FFT box (i0 + n0*(i1 + n1*i2)) */
   double *kin;    /* npw |k+G|^2/2, Hartree */
   double *kg;     /* 3*npw Cartesian k+G, Bohr^-1 */
   mb__sphere *sphere; /* sphere-aware FFT plans (kohnsham.h), owned; NULL: none */
+  /* Real wavefunctions at Gamma (ABINIT's istwfk 2): psi(r) real, so c(-G) = conj c(G)
+   * and only half of the sphere is stored: G = 0 first, then one G of each pair {G, -G}
+   * (the one whose first non-zero reduced component is positive). A vector u of this
+   * basis stands for c(0) = u_0 (real: imaginary part 0) and c(G) = u_G / sqrt 2,
+   * c(-G) = conj(u_G) / sqrt 2 for the others. With that scaling <a|b> over the full
+   * sphere is sum_i Re(conj(a_i) b_i): the dot product of the arrays read as 2 npw
+   * real numbers, so the dense algebra runs in real arithmetic (dgemm on 2 npw rows). */
+  int real;
+  int *fft_index_neg; /* real: npw box indices of -G (NULL otherwise) */
 } mb__basis;
 
 /* Plane waves of reduced k-point k within ecut, in a fixed order (by |k+G|,
  * then G), mapped to the FFT box n. sphere is left NULL (mb__sphere_create adds it). */
 mb_status mb__basis_create(const double lattice[9], const double k[3], double ecut,
                            const int n[3], mb__basis **out);
+/* The half sphere of real wavefunctions at Gamma (see mb__basis.real), in the same
+ * order as mb__basis_create's sphere with the -G of each pair left out. */
+mb_status mb__basis_create_real(const double lattice[9], double ecut, const int n[3],
+                                mb__basis **out);
+/* The number of independent directions of the basis' vectors: npw complex ones, or for
+ * real wavefunctions 2 npw - 1 real ones (the most bands an eigensolver can find). */
+int mb__basis_dim(const mb__basis *b);
 void mb__basis_free(mb__basis *b);
 
 #endif

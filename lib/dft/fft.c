@@ -306,10 +306,11 @@ mb_status mb__sphere_create(const mb__fft *f, const mb__basis *b, mb__sphere **o
   if (!col || !s) goto done;
   memcpy(s->n, n, sizeof s->n);
   s->npw = b->npw;
-  for (int i = 0; i < b->npw; i++) {
-    size_t c = (size_t)b->fft_index[i] % n01;
-    col[c] = 1, slab[c % n[0]] = 1;
-  }
+  for (int i = 0; i < b->npw; i++)
+    for (int neg = 0; neg <= (b->real && b->fft_index_neg); neg++) { /* real: -G too */
+      size_t c = (size_t)(neg ? b->fft_index_neg : b->fft_index)[i] % n01;
+      col[c] = 1, slab[c % n[0]] = 1;
+    }
   if ((st = sph_steps(s, col, slab)) != MB_OK ||
       (st = sph_plan_all(s, f->flags == MB__FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE)) !=
           MB_OK)
@@ -359,13 +360,26 @@ static void sph_pass(const mb__sphere *s, int p, int dir, double complex *box) {
   }
 }
 
-void mb__fft_sphere_backward(const mb__fft *f, const mb__basis *b, int dir,
-                             const double complex *coef, double complex *box) {
-  memset(box, 0, f->ntot * sizeof *box);
-  if (dir < 0)
-    for (int i = 0; i < b->npw; i++) box[b->fft_index[i]] = coef[i];
-  else /* d/dx_dir: coefficients i (k+G)_dir c_G */
-    for (int i = 0; i < b->npw; i++) box[b->fft_index[i]] = I * b->kg[3 * i + dir] * coef[i];
+/* Scatter of real wavefunctions (mb__basis.real): box = u_a + i u_b as full-sphere
+ * coefficients, c(G) = (a_G + i b_G)/sqrt 2 and c(-G) = (conj a_G + i conj b_G)/sqrt 2
+ * (G = 0: the real parts), times i (k+G)_dir for a derivative (dir >= 0). */
+static void scatter_real(const mb__basis *b, int dir, const double complex *ca,
+                         const double complex *cb, double complex *box) {
+  const double r2 = M_SQRT1_2;
+  box[b->fft_index[0]] = dir >= 0 ? 0 : creal(ca[0]) + I * (cb ? creal(cb[0]) : 0);
+  for (int i = 1; i < b->npw; i++) {
+    double complex a = ca[i], c = cb ? cb[i] : 0;
+    if (dir >= 0) {
+      double complex d = I * b->kg[3 * i + dir];
+      a *= d, c *= d;
+    }
+    box[b->fft_index[i]] = r2 * (a + I * c);
+    box[b->fft_index_neg[i]] = r2 * (conj(a) + I * conj(c));
+  }
+}
+
+/* The 1D passes of a backward transform (sphere-aware when the plan fits). */
+static void backward_passes(const mb__fft *f, const mb__basis *b, double complex *box) {
   const mb__sphere *s = sph_usable(f, b, box);
   if (!s) {
     execute(f, PLAN_BWD, box, box);
@@ -374,17 +388,75 @@ void mb__fft_sphere_backward(const mb__fft *f, const mb__basis *b, int dir,
   for (int p = SPH_COLS; p <= SPH_FULL; p++) sph_pass(s, p, PLAN_BWD, box);
 }
 
-void mb__fft_sphere_forward(const mb__fft *f, const mb__basis *b, int dir, double alpha,
-                            double beta, double complex *box, double complex *coef) {
+static void forward_passes(const mb__fft *f, const mb__basis *b, double complex *box) {
   const mb__sphere *s = sph_usable(f, b, box);
   if (!s)
     execute(f, PLAN_FWD, box, box);
   else
     for (int p = SPH_FULL; p >= SPH_COLS; p--) sph_pass(s, p, PLAN_FWD, box);
+}
+
+void mb__fft_sphere_backward(const mb__fft *f, const mb__basis *b, int dir,
+                             const double complex *coef, double complex *box) {
+  if (b->real) {
+    mb__fft_sphere_backward_pair(f, b, dir, coef, NULL, box);
+    return;
+  }
+  memset(box, 0, f->ntot * sizeof *box);
+  if (dir < 0)
+    for (int i = 0; i < b->npw; i++) box[b->fft_index[i]] = coef[i];
+  else /* d/dx_dir: coefficients i (k+G)_dir c_G */
+    for (int i = 0; i < b->npw; i++) box[b->fft_index[i]] = I * b->kg[3 * i + dir] * coef[i];
+  backward_passes(f, b, box);
+}
+
+void mb__fft_sphere_backward_pair(const mb__fft *f, const mb__basis *b, int dir,
+                                  const double complex *ca, const double complex *cb,
+                                  double complex *box) {
+  memset(box, 0, f->ntot * sizeof *box);
+  scatter_real(b, dir, ca, cb, box);
+  backward_passes(f, b, box);
+}
+
+void mb__fft_sphere_forward(const mb__fft *f, const mb__basis *b, int dir, double alpha,
+                            double beta, double complex *box, double complex *coef) {
+  if (b->real) {
+    mb__fft_sphere_forward_pair(f, b, dir, alpha, beta, box, coef, NULL);
+    return;
+  }
+  forward_passes(f, b, box);
   double sc = alpha / (double)f->ntot;
   for (int i = 0; i < b->npw; i++) {
     double complex v = sc * box[b->fft_index[i]];
     if (dir >= 0) v *= I * b->kg[3 * i + dir];
     coef[i] = beta == 0 ? v : beta * coef[i] + v;
+  }
+}
+
+/* y = beta y + v (y not read when beta is 0) */
+static inline void accumulate(double complex *y, double beta, double complex v) {
+  *y = beta == 0 ? v : beta * *y + v;
+}
+
+void mb__fft_sphere_forward_pair(const mb__fft *f, const mb__basis *b, int dir, double alpha,
+                                 double beta, double complex *box, double complex *ca,
+                                 double complex *cb) {
+  forward_passes(f, b, box);
+  /* box = F_a + i F_b with F_a, F_b the transforms of real functions (F(-G) = conj
+   * F(G)): F_a(G) = (box(G) + conj box(-G))/2, F_b(G) = (box(G) - conj box(-G))/(2i);
+   * scaled by sqrt 2 for G != 0 (mb__basis.real) */
+  double sc = alpha / (double)f->ntot, sr = sc * M_SQRT1_2;
+  double complex f0 = sc * box[b->fft_index[0]];
+  accumulate(ca, beta, dir >= 0 ? 0 : creal(f0));
+  if (cb) accumulate(cb, beta, dir >= 0 ? 0 : cimag(f0));
+  for (int i = 1; i < b->npw; i++) {
+    double complex p = box[b->fft_index[i]], m = conj(box[b->fft_index_neg[i]]);
+    double complex va = sr * (p + m), vb = -I * sr * (p - m);
+    if (dir >= 0) {
+      double complex d = I * b->kg[3 * i + dir];
+      va *= d, vb *= d;
+    }
+    accumulate(ca + i, beta, va);
+    if (cb) accumulate(cb + i, beta, vb);
   }
 }

@@ -82,25 +82,57 @@ static void apply_local(const mb__ham *h, double complex *work, const double com
   }
 }
 
+/* The same for two vectors of a real basis (mb__basis.real) in one pair of transforms:
+ * psi_a + i psi_b is backward transformed, multiplied by the real potential and
+ * transformed forward, which gives both products at the cost of one (ABINIT's fourwf
+ * with istwfk 2). x1, y1 NULL: one vector. */
+static void apply_local_pair(const mb__ham *h, double complex *work, const double complex *x0,
+                             const double complex *x1, double complex *y0,
+                             double complex *y1) {
+  const mb__basis *b = h->basis;
+  const mb__fft *f = h->fft;
+  mb__fft_sphere_backward_pair(f, b, -1, x0, x1, work);
+  for (size_t r = 0; r < f->ntot; r++) work[r] *= h->vloc[r];
+  mb__fft_sphere_forward_pair(f, b, -1, 1.0, 0.0, work, y0, y1);
+  for (int i = 0; i < b->npw; i++) y0[i] += b->kin[i] * x0[i];
+  if (x1)
+    for (int i = 0; i < b->npw; i++) y1[i] += b->kin[i] * x1[i];
+  if (!h->vtau) return;
+  for (int a = 0; a < 3; a++) {
+    mb__fft_sphere_backward_pair(f, b, a, x0, x1, work);
+    for (size_t r = 0; r < f->ntot; r++) work[r] *= h->vtau[r];
+    mb__fft_sphere_forward_pair(f, b, a, -0.5, 1.0, work, y0, y1);
+  }
+}
+
 typedef struct local_job {
   const mb__ham *h;
   const double complex *psi;
   double complex *hpsi;
+  int nvec;
 } local_job;
 
-static void local_task(void *arg, int v, int member) { /* one vector per task */
+/* One vector per task, or on a real basis a pair of vectors 2v, 2v + 1 per task. */
+static void local_task(void *arg, int v, int member) {
   const local_job *j = arg;
-  size_t off = (size_t)v * j->h->basis->npw;
+  size_t npw = (size_t)j->h->basis->npw;
   double complex *work = j->h->lane ? j->h->lane[member] : j->h->work;
-  apply_local(j->h, work, j->psi + off, j->hpsi + off);
+  if (!j->h->basis->real) {
+    apply_local(j->h, work, j->psi + v * npw, j->hpsi + v * npw);
+    return;
+  }
+  size_t v0 = 2 * (size_t)v;
+  int two = (int)v0 + 1 < j->nvec;
+  apply_local_pair(j->h, work, j->psi + v0 * npw, two ? j->psi + (v0 + 1) * npw : NULL,
+                   j->hpsi + v0 * npw, two ? j->hpsi + (v0 + 1) * npw : NULL);
 }
 
 mb_status mb__ham_apply(mb__ham *h, int nvec, const double complex *psi,
                         double complex *hpsi) {
   if (!h || !psi || !hpsi || nvec < 0)
     return mb__error(MB_ERR_INVALID_ARG, "mb__ham_apply: NULL argument or nvec %d", nvec);
-  local_job j = {h, psi, hpsi};
-  mb__team_run(h->team, nvec, local_task, &j);
+  local_job j = {h, psi, hpsi, nvec};
+  mb__team_run(h->team, h->basis->real ? (nvec + 1) / 2 : nvec, local_task, &j);
   if (h->nonlocal && nvec > 0) {
     mb_status st = h->nonlocal(h->nonlocal_data, h->basis, nvec, psi, hpsi);
     if (st != MB_OK) return st;
@@ -130,6 +162,48 @@ static void add_band(const mb__fft *fft, const mb__basis *basis, const double co
   }
 }
 
+/* Two bands of a real basis in one transform: psi_a + i psi_b, whose real and imaginary
+ * parts give |psi_a|^2 and |psi_b|^2 (c1 NULL or weight1 0: one band). */
+static void add_band_pair(const mb__fft *fft, const mb__basis *basis, const double complex *c0,
+                          const double complex *c1, double weight0, double weight1,
+                          double complex *work, double *rho, double *tau) {
+  double w0 = weight0 / fft->omega, w1 = c1 ? weight1 / fft->omega : 0;
+  if (w1 == 0) c1 = NULL;
+  mb__fft_sphere_backward_pair(fft, basis, -1, c0, c1, work);
+  for (size_t r = 0; r < fft->ntot; r++)
+    rho[r] += w0 * creal(work[r]) * creal(work[r]) + w1 * cimag(work[r]) * cimag(work[r]);
+  if (!tau) return;
+  for (int a = 0; a < 3; a++) {
+    mb__fft_sphere_backward_pair(fft, basis, a, c0, c1, work);
+    for (size_t r = 0; r < fft->ntot; r++)
+      tau[r] += 0.5 * (w0 * creal(work[r]) * creal(work[r]) +
+                       w1 * cimag(work[r]) * cimag(work[r]));
+  }
+}
+
+/* Bands n0 .. n1-1 with weight != 0 added to rho (tau): one by one, or on a real basis
+ * two by two in the order they come. */
+static void add_bands(const mb__fft *fft, const mb__basis *basis, long n0, long n1,
+                      const double complex *psi, const double *weight, double complex *work,
+                      double *rho, double *tau) {
+  size_t npw = (size_t)basis->npw;
+  long pend = -1; /* a real band waiting for its partner */
+  for (long n = n0; n < n1; n++) {
+    if (weight[n] == 0) continue;
+    if (!basis->real) {
+      add_band(fft, basis, psi + n * npw, weight[n], work, rho, tau);
+    } else if (pend < 0) {
+      pend = n;
+    } else {
+      add_band_pair(fft, basis, psi + pend * npw, psi + n * npw, weight[pend], weight[n],
+                    work, rho, tau);
+      pend = -1;
+    }
+  }
+  if (pend >= 0)
+    add_band_pair(fft, basis, psi + pend * npw, NULL, weight[pend], 0, work, rho, tau);
+}
+
 static mb_status check_density_args(const mb__fft *fft, const mb__basis *basis, int nband,
                                     const double complex *psi, const double *weight,
                                     const double *rho, const double *tau) {
@@ -147,9 +221,7 @@ mb_status mb__density_add(const mb__fft *fft, const mb__basis *basis, int nband,
   mb_status st = check_density_args(fft, basis, nband, psi, weight, rho, tau);
   if (st != MB_OK) return st;
   if (!work) return mb__error(MB_ERR_INVALID_ARG, "mb__density_add: NULL work");
-  for (int n = 0; n < nband; n++)
-    if (weight[n] != 0)
-      add_band(fft, basis, psi + (size_t)n * basis->npw, weight[n], work, rho, tau);
+  add_bands(fft, basis, 0, nband, psi, weight, work, rho, tau);
   return MB_OK;
 }
 
@@ -177,11 +249,9 @@ static void density_slice(void *arg, int s, int member) {
   size_t N = j->fft->ntot;
   double *rho = j->part + s * j->nf, *tau = j->with_tau ? rho + N : NULL;
   memset(rho, 0, j->nf * sizeof *rho);
-  long n1 = mb__team_slice_start(j->nband, j->nslice, s + 1);
-  for (long n = mb__team_slice_start(j->nband, j->nslice, s); n < n1; n++)
-    if (j->weight[n] != 0)
-      add_band(j->fft, j->basis, j->psi + (size_t)n * j->basis->npw, j->weight[n],
-               j->lane[member], rho, tau);
+  add_bands(j->fft, j->basis, mb__team_slice_start(j->nband, j->nslice, s),
+            mb__team_slice_start(j->nband, j->nslice, s + 1), j->psi, j->weight,
+            j->lane[member], rho, tau);
 }
 
 typedef struct reduce_job {

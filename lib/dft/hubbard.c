@@ -229,6 +229,9 @@ mb_status mb__hubbard_set_ions(mb__hubbard *h, const mb__scf *s) {
     const mb__basis *b = s->kd[ik].basis;
     hub_kpoint *k = h->k + ik;
     int npw = b->npw;
+    if (b->real) /* the SCF keeps the full sphere with +U (scf.c make_basis) */
+      return mb__error(MB_ERR_INTERNAL, "mb__hubbard_set_ions: DFT+U on a real (half-sphere) "
+                       "basis");
     k->phi = mb__malloc((size_t)npw * h->nphi, sizeof(double complex));
     if (!k->phi) return MB_ERR_NOMEM;
     for (int is = 0; is < h->nsite; is++) {

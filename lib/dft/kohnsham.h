@@ -105,6 +105,19 @@ void mb__fft_sphere_backward(const mb__fft *f, const mb__basis *b, int dir,
  * i (k+G)_dir (dir 0..2). box is overwritten. */
 void mb__fft_sphere_forward(const mb__fft *f, const mb__basis *b, int dir, double alpha,
                             double beta, double complex *box, double complex *coef);
+/* Real wavefunctions (mb__basis.real, at Gamma): two vectors per transform, as ABINIT's
+ * fourwf with istwfk 2 does. backward_pair: box = u_a(r) + i u_b(r) (or their
+ * derivatives d/dx_dir), the real functions of the half-sphere vectors ca and cb (cb
+ * NULL: u_b = 0). forward_pair: from box = f_a(r) + i f_b(r) with f_a, f_b real,
+ * ca = alpha d F_a + beta ca and cb alike (cb NULL: f_b dropped), F the half-sphere
+ * coefficients of f in mb__basis.real's scaling. On a real basis mb__fft_sphere_backward
+ * and mb__fft_sphere_forward are these with one vector. */
+void mb__fft_sphere_backward_pair(const mb__fft *f, const mb__basis *b, int dir,
+                                  const double complex *ca, const double complex *cb,
+                                  double complex *box);
+void mb__fft_sphere_forward_pair(const mb__fft *f, const mb__basis *b, int dir, double alpha,
+                                 double beta, double complex *box, double complex *ca,
+                                 double complex *cb);
 /* Cartesian G (Bohr^-1) of box index idx, components in (-n/2, n/2]; *nyquist is set
  * to 1 when some even n_j sits at its Nyquist plane m_j = n_j/2 (where odd
  * derivatives are zeroed so that they stay real). */
@@ -157,6 +170,16 @@ void mb__team_zgemm_nn(mb__team *t, int m, int n, int k, double complex alpha,
 /* B = B R^-1 (B m x n, R n x n upper triangular, non-unit): the rows of B in slices. */
 void mb__team_ztrsm_ru(mb__team *t, int m, int n, const double complex *r, int ldr,
                        double complex *b, int ldb);
+
+/* The same in real arithmetic, for real wavefunctions (mb__basis.real: a block of
+ * half-sphere vectors read as 2 npw real rows): C = A^T B + beta C, C = alpha A B + beta
+ * C, B = B R^-1; sliced and summed as the complex ones. */
+mb_status mb__team_dgemm_tn(mb__team *t, int m, int n, int k, const double *a, int lda,
+                            const double *b, int ldb, double beta, double *c, int ldc);
+void mb__team_dgemm_nn(mb__team *t, int m, int n, int k, double alpha, const double *a,
+                       int lda, const double *b, int ldb, double beta, double *c, int ldc);
+void mb__team_dtrsm_ru(mb__team *t, int m, int n, const double *r, int ldr, double *b,
+                       int ldb);
 
 /* ---- Hamiltonian (hamiltonian.c) ------------------------------------------------ */
 

@@ -33,6 +33,7 @@ typedef struct nl_group { /* one (atom, l, m): its projectors i = 0..n-1 */
  * used by one thread at a time (the SCF gives each k-point to one thread). */
 struct mb__nonlocal {
   int npw, nproj, ngroup;
+  int real;             /* real wavefunctions (mb__basis.real): C and W are real (double) */
   double complex *proj; /* P, npw x nproj */
   nl_group *group;
   double complex *c, *w; /* scratch: C = P^H Psi, W = D C */
@@ -95,7 +96,7 @@ mb_status mb__nonlocal_create(const mb__basis *basis, double omega, int natoms,
   int npw = basis->npw;
   mb__nonlocal *nl = mb__calloc(1, sizeof *nl);
   if (!nl) return MB_ERR_NOMEM;
-  nl->npw = npw, nl->nproj = nproj, nl->ngroup = ngroup;
+  nl->npw = npw, nl->nproj = nproj, nl->ngroup = ngroup, nl->real = basis->real;
   nl->proj = mb__calloc((size_t)(nproj ? nproj : 1) * (size_t)npw, sizeof(double complex));
   nl->group = mb__calloc(ngroup ? ngroup : 1, sizeof(nl_group));
   size_t nscratch = (size_t)(nproj ? nproj : 1) * NL_BLOCK;
@@ -138,6 +139,9 @@ mb_status mb__nonlocal_create(const mb__basis *basis, double omega, int natoms,
           /* layout: for each m the projectors i are consecutive */
           double complex *pr = nl->proj + (size_t)(first_of_l + mm * p->nproj[l] + i) * npw;
           for (int g = 0; g < npw; g++) pr[g] = sf[g] * f[g] * ylm[7 * g + mm] * mil[l];
+          /* real wavefunctions: the projector is real in real space (beta(-G) = conj
+           * beta(G) at Gamma), stored in mb__basis.real's scaling */
+          for (int g = 1; basis->real && g < npw; g++) pr[g] *= M_SQRT2;
         }
       }
       for (int mm = 0; mm < 2 * l + 1; mm++) {
@@ -160,54 +164,82 @@ cleanup:
   return st;
 }
 
-/* W = D C for nv vectors (cs, ws: nproj x nv). */
-static void apply_d(const mb__nonlocal *nl, const double complex *cs, double complex *ws,
-                    int nv) {
+/* W = D C for nv vectors (cs, ws: nproj x nv; double when nl->real). */
+static void apply_d(const mb__nonlocal *nl, const void *cs, void *ws, int nv) {
   int np = nl->nproj;
-  for (int v = 0; v < nv; v++) {
-    const double complex *c = cs + (size_t)v * np;
-    double complex *w = ws + (size_t)v * np;
+  for (int v = 0; v < nv; v++)
     for (int gi = 0; gi < nl->ngroup; gi++) {
       const nl_group *gr = nl->group + gi;
       for (int i = 0; i < gr->n; i++) {
-        double complex s = 0;
-        for (int j = 0; j < gr->n; j++) s += gr->d[i][j] * c[gr->first + j];
-        w[gr->first + i] = s;
+        size_t at = (size_t)v * np + gr->first;
+        if (nl->real) {
+          const double *c = (const double *)cs + at;
+          double s = 0;
+          for (int j = 0; j < gr->n; j++) s += gr->d[i][j] * c[j];
+          ((double *)ws)[at + i] = s;
+        } else {
+          const double complex *c = (const double complex *)cs + at;
+          double complex s = 0;
+          for (int j = 0; j < gr->n; j++) s += gr->d[i][j] * c[j];
+          ((double complex *)ws)[at + i] = s;
+        }
       }
     }
+}
+
+/* C = P^H X for nv vectors x (npw x nv) into cs (nproj x nv); on team (in slices of the
+ * plane waves) when not NULL. Real wavefunctions: C = P^T X over 2 npw real rows, the
+ * full sphere's sum (real, mb__basis.real). */
+static mb_status product_cn(const mb__nonlocal *nl, mb__team *team, void *cs, int nv,
+                            const double complex *x) {
+  int np = nl->nproj, npw = nl->npw;
+  if (nl->real) {
+    if (team)
+      return mb__team_dgemm_tn(team, np, nv, 2 * npw, (const double *)nl->proj, 2 * npw,
+                               (const double *)x, 2 * npw, 0, cs, np);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, np, nv, 2 * npw, 1.0,
+                (const double *)nl->proj, 2 * npw, (const double *)x, 2 * npw, 0.0, cs, np);
+    return MB_OK;
   }
+  const double complex one = 1, zero = 0;
+  if (team) return mb__team_zgemm_cn(team, np, nv, npw, nl->proj, npw, x, npw, 0, cs, np);
+  cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, nv, npw, &one, nl->proj, npw, x,
+              npw, &zero, cs, np);
+  return MB_OK;
 }
 
 /* C = P^H Psi and W = D C for nv <= NL_BLOCK vectors psi (npw x nv) into cs, ws
  * (nproj x NL_BLOCK each); on team (in slices of the plane waves) when not NULL. */
-static mb_status project_into(const mb__nonlocal *nl, mb__team *team, double complex *cs,
-                              double complex *ws, int nv, const double complex *psi) {
-  const double complex one = 1, zero = 0;
-  if (team) {
-    mb_status st = mb__team_zgemm_cn(team, nl->nproj, nv, nl->npw, nl->proj, nl->npw, psi,
-                                     nl->npw, 0, cs, nl->nproj);
-    if (st != MB_OK) return st;
-  } else {
-    cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, nl->nproj, nv, nl->npw, &one,
-                nl->proj, nl->npw, psi, nl->npw, &zero, cs, nl->nproj);
-  }
+static mb_status project_into(const mb__nonlocal *nl, mb__team *team, void *cs, void *ws,
+                              int nv, const double complex *psi) {
+  mb_status st = product_cn(nl, team, cs, nv, psi);
+  if (st != MB_OK) return st;
   apply_d(nl, cs, ws, nv);
   return MB_OK;
 }
 
 /* H Psi += P W for nv vectors; on team when not NULL. */
-static void add_pw(const mb__nonlocal *nl, mb__team *team, const double complex *ws, int nv,
+static void add_pw(const mb__nonlocal *nl, mb__team *team, const void *ws, int nv,
                    double complex *hpsi) {
+  int np = nl->nproj, npw = nl->npw;
+  if (nl->real) {
+    if (team)
+      mb__team_dgemm_nn(team, 2 * npw, nv, np, 1, (const double *)nl->proj, 2 * npw, ws, np, 1,
+                        (double *)hpsi, 2 * npw);
+    else
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, 2 * npw, nv, np, 1.0,
+                  (const double *)nl->proj, 2 * npw, ws, np, 1.0, (double *)hpsi, 2 * npw);
+    return;
+  }
   const double complex one = 1;
   if (team)
-    mb__team_zgemm_nn(team, nl->npw, nv, nl->nproj, 1, nl->proj, nl->npw, ws, nl->nproj, 1,
-                      hpsi, nl->npw);
+    mb__team_zgemm_nn(team, npw, nv, np, 1, nl->proj, npw, ws, np, 1, hpsi, npw);
   else
-    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, nl->npw, nv, nl->nproj, &one,
-                nl->proj, nl->npw, ws, nl->nproj, &one, hpsi, nl->npw);
+    cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, npw, nv, np, &one, nl->proj, npw, ws,
+                np, &one, hpsi, npw);
 }
 
-static mb_status apply_with(const mb__nonlocal *nl, double complex *cs, double complex *ws,
+static mb_status apply_with(const mb__nonlocal *nl, void *cs, void *ws,
                             mb__team *team, const mb__basis *basis, int nvec,
                             const double complex *psi, double complex *hpsi) {
   if (!nl || !basis || basis->npw != nl->npw || nvec < 0 || (nvec && (!psi || !hpsi)))
@@ -267,9 +299,15 @@ mb_status mb__nonlocal_energy(const mb__nonlocal *nl, mb__team *team, int nvec,
     if (st != MB_OK) return st;
     for (int v = 0; v < nv; v++) {
       if (weight[v0 + v] == 0) continue;
-      const double complex *c = nl->c + (size_t)v * np, *w = nl->w + (size_t)v * np;
       double ev = 0;
-      for (int i = 0; i < np; i++) ev += creal(conj(c[i]) * w[i]);
+      if (nl->real) {
+        const double *c = (const double *)nl->c + (size_t)v * np;
+        const double *w = (const double *)nl->w + (size_t)v * np;
+        for (int i = 0; i < np; i++) ev += c[i] * w[i];
+      } else {
+        const double complex *c = nl->c + (size_t)v * np, *w = nl->w + (size_t)v * np;
+        for (int i = 0; i < np; i++) ev += creal(conj(c[i]) * w[i]);
+      }
       e += weight[v0 + v] * ev;
     }
   }
@@ -289,7 +327,6 @@ mb_status mb__nonlocal_forces(const mb__nonlocal *nl, mb__team *team, const mb__
   int npw = nl->npw, np = nl->nproj;
   if (np == 0 || nvec <= 0) return MB_OK;
   int nb = nvec < NL_BLOCK ? nvec : NL_BLOCK;
-  const double complex one = 1, zero = 0;
   mb_status st = MB_OK;
   double *gc = mb__malloc((size_t)npw * 3, sizeof(double));
   double complex *xg = mb__malloc((size_t)npw * 3 * nb, sizeof(double complex));
@@ -310,29 +347,29 @@ mb_status mb__nonlocal_forces(const mb__nonlocal *nl, mb__team *team, const mb__
     int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;
     const double complex *x = psi + (size_t)v0 * npw;
     if ((st = project_into(nl, team, nl->c, nl->w, nv, x)) != MB_OK) goto cleanup;
-    /* xg column x * nv + v = G_x psi_v */
+    /* xg column x * nv + v = G_x psi_v (real wavefunctions: i G_x psi_v, the derivative
+     * of a real function, so that its products with P are real) */
+    const double complex gfac = nl->real ? I : 1;
     for (int xx = 0; xx < 3; xx++)
       for (int v = 0; v < nv; v++) {
         double complex *col = xg + (size_t)(xx * nv + v) * npw;
         const double complex *xv = x + (size_t)v * npw;
-        for (int g = 0; g < npw; g++) col[g] = gc[3 * g + xx] * xv[g];
+        for (int g = 0; g < npw; g++) col[g] = gfac * gc[3 * g + xx] * xv[g];
       }
-    if (team) {
-      if ((st = mb__team_zgemm_cn(team, np, 3 * nv, npw, nl->proj, npw, xg, npw, 0, dc, np)) !=
-          MB_OK)
-        goto cleanup;
-    } else {
-      cblas_zgemm(CblasColMajor, CblasConjTrans, CblasNoTrans, np, 3 * nv, npw, &one, nl->proj,
-                  npw, xg, npw, &zero, dc, np);
-    }
+    if ((st = product_cn(nl, team, dc, 3 * nv, xg)) != MB_OK) goto cleanup;
     for (int v = 0; v < nv; v++) {
       double wv = weight[v0 + v];
       if (wv == 0) continue;
-      const double complex *w = nl->w + (size_t)v * np;
       for (int xx = 0; xx < 3; xx++) {
-        const double complex *d = dc + (size_t)(xx * nv + v) * np;
-        for (int j = 0; j < np; j++) /* dc_j = i d_j */
-          forces[3 * atom[j] + xx] -= wv * 2 * creal(conj(w[j]) * I * d[j]);
+        size_t at = (size_t)(xx * nv + v) * np;
+        if (nl->real) { /* dc_j = d_j, real */
+          const double *w = (const double *)nl->w + (size_t)v * np, *d = (const double *)dc + at;
+          for (int j = 0; j < np; j++) forces[3 * atom[j] + xx] -= wv * 2 * w[j] * d[j];
+        } else { /* dc_j = i d_j */
+          const double complex *w = nl->w + (size_t)v * np, *d = dc + at;
+          for (int j = 0; j < np; j++)
+            forces[3 * atom[j] + xx] -= wv * 2 * creal(conj(w[j]) * I * d[j]);
+        }
       }
     }
   }

@@ -198,6 +198,23 @@ static mb_status alloc_kpoints(mb__scf *s) {
   return s->eig && s->occ && s->kd ? MB_OK : MB_ERR_NOMEM;
 }
 
+/* The plane waves of k-point ik with their sphere-aware FFT plans: at Gamma half of the
+ * sphere for real wavefunctions (ABINIT's istwfk 2), unless the input asks for the full
+ * sphere or DFT+U (whose projections are complex; hubbard.c) is on. */
+static int real_at(const mb__scf *s, int ik) {
+  const double *k = s->kp->k + 3 * ik;
+  return k[0] == 0 && k[1] == 0 && k[2] == 0 && !s->in.full_sphere && !s->hub;
+}
+
+/* real: whether to make it a real basis (real_at; a copy takes its source's). */
+static mb_status make_basis(const mb__scf *s, int ik, int real, mb__basis **out) {
+  const double *k = s->kp->k + 3 * ik;
+  mb_status st = real ? mb__basis_create_real(s->in.lattice, s->in.ecut, s->fft->n, out)
+                      : mb__basis_create(s->in.lattice, k, s->in.ecut, s->fft->n, out);
+  if (st == MB_OK) st = mb__sphere_create(s->fft, *out, &(*out)->sphere);
+  return st;
+}
+
 /* Reduced k-points of the grid (by the space group when s->sym is set), their bases
  * and wavefunction arrays (not yet initialised). */
 static mb_status make_kpoints(mb__scf *s, const char *fn) {
@@ -209,13 +226,11 @@ static mb_status make_kpoints(mb__scf *s, const char *fn) {
     return st;
   for (int ik = 0; ik < s->kp->nk; ik++) {
     mb__scf_kpoint *k = s->kd + ik;
-    if ((st = mb__basis_create(in->lattice, s->kp->k + 3 * ik, in->ecut, s->fft->n,
-                               &k->basis)) != MB_OK ||
-        (st = mb__sphere_create(s->fft, k->basis, &k->basis->sphere)) != MB_OK)
-      return st;
-    if (3 * in->nband > k->basis->npw)
+    if ((st = make_basis(s, ik, real_at(s, ik), &k->basis)) != MB_OK) return st;
+    if (3 * in->nband > mb__basis_dim(k->basis))
       return mb__error(MB_ERR_INVALID_ARG, "%s: %d bands need more than the %d plane waves "
-                       "of k-point %d (raise ecut)", fn, in->nband, k->basis->npw, ik);
+                       "of k-point %d (raise ecut)", fn, in->nband, mb__basis_dim(k->basis),
+                       ik);
     k->psi = mb__malloc((size_t)k->basis->npw * in->nband * s->nsp, sizeof(double complex));
     if (!k->psi) return MB_ERR_NOMEM;
   }
@@ -404,9 +419,7 @@ mb_status mb__scf_copy(const mb__scf *src, mb__scf **out) {
   s->solved = src->solved, s->converged = src->converged, s->last = src->last;
   for (int ik = 0; ik < kp->nk; ik++) {
     mb__scf_kpoint *k = s->kd + ik;
-    if ((st = mb__basis_create(s->in.lattice, kp->k + 3 * ik, s->in.ecut, s->fft->n,
-                               &k->basis)) != MB_OK ||
-        (st = mb__sphere_create(s->fft, k->basis, &k->basis->sphere)) != MB_OK ||
+    if ((st = make_basis(s, ik, src->kd[ik].basis->real, &k->basis)) != MB_OK ||
         (st = mb__nonlocal_create(k->basis, s->fft->omega, s->in.natoms, s->frac, s->types,
                                   s->in.psp, &k->nl)) != MB_OK)
       goto cleanup;

@@ -194,6 +194,24 @@ void mb__symm_box(const mb__symm *s, int n[3]) {
   }
 }
 
+/* The image A m of the reduced G vector m (A = W^-T, row-major) in the box n: its index
+ * *jdx and the phase (A m).t (in turns); 1 when it lies on or beyond a Nyquist plane
+ * (not representable), 0 otherwise. */
+static int image(const int *a, const double *t, const int n[3], const int m[3], size_t *jdx,
+                 double *phase) {
+  size_t j = 0, stride = 1;
+  double ph = 0;
+  for (int i = 0; i < 3; i++) {
+    int mp = a[3 * i] * m[0] + a[3 * i + 1] * m[1] + a[3 * i + 2] * m[2];
+    if (2 * abs(mp) >= n[i]) return 1;
+    j += stride * (size_t)((mp % n[i] + n[i]) % n[i]);
+    stride *= (size_t)n[i];
+    ph += mp * t[i];
+  }
+  *jdx = j, *phase = ph;
+  return 0;
+}
+
 mb_status mb__symm_density(const mb__symm *s, const mb__fft *fft, double *rho) {
   if (!s || !fft || !rho)
     return mb__error(MB_ERR_INVALID_ARG, "mb__symm_density: NULL argument");
@@ -202,8 +220,9 @@ mb_status mb__symm_density(const mb__symm *s, const mb__fft *fft, double *rho) {
   const int *n = fft->n;
   double complex *c = mb__fft_array(N), *cs = mb__fft_array(N);
   int *winvt = mb__malloc(9 * (size_t)s->nop, sizeof(int));
+  unsigned char *done = mb__calloc(N, 1); /* cs[idx] set */
   mb_status st = MB_OK;
-  if (!c || !cs || !winvt) {
+  if (!c || !cs || !winvt || !done) {
     st = mb__error(MB_ERR_NOMEM, "mb__symm_density: out of memory");
     goto cleanup;
   }
@@ -214,8 +233,15 @@ mb_status mb__symm_density(const mb__symm *s, const mb__fft *fft, double *rho) {
       for (int j = 0; j < 3; j++) winvt[9 * o + 3 * i + j] = inv[3 * j + i];
   }
   mb__fft_r2g(fft, rho, c);
+  /* With A_o = W_o^-T, rho_s(m) = 1/nop sum_o rho(A_o m) e^{2 pi i (A_o m).t_o}, and on
+   * the orbit of m rho_s(A_p m) = rho_s(m) e^{-2 pi i (A_p m).t_p} (compose the
+   * operations: A_o A_p is W_q^-T for W_q = W_o W_p, t_q = W_o t_p + t_o). So the sum
+   * is done once per orbit and the orbit filled from it (ABINIT's symrhg works by
+   * orbits too): about 2 nop operations per orbit instead of nop per point. An orbit
+   * with a member beyond the box's Nyquist planes is set to zero. */
   const double scale = 1.0 / (double)s->nop; /* mb__fft_forward carries the 1/N */
   for (size_t idx = 0; idx < N; idx++) {
+    if (done[idx]) continue;
     size_t r = idx;
     int m[3];
     for (int j = 0; j < 3; j++) {
@@ -225,28 +251,30 @@ mb_status mb__symm_density(const mb__symm *s, const mb__fft *fft, double *rho) {
     }
     double complex sum = 0;
     int outside = 0;
-    for (int o = 0; o < s->nop && !outside; o++) {
-      const int *w = winvt + 9 * o;
-      int mp[3];
-      size_t jdx = 0, stride = 1;
-      double phase = 0;
-      for (int i = 0; i < 3; i++) {
-        mp[i] = w[3 * i] * m[0] + w[3 * i + 1] * m[1] + w[3 * i + 2] * m[2];
-        /* representable strictly inside the Nyquist planes */
-        if (2 * abs(mp[i]) >= n[i]) outside = 1;
-        jdx += stride * (size_t)((mp[i] % n[i] + n[i]) % n[i]);
-        stride *= (size_t)n[i];
-        phase += mp[i] * s->trans[3 * o + i];
-      }
-      if (!outside) sum += c[jdx] * cexp(2 * M_PI * I * phase);
+    for (int o = 0; o < s->nop; o++) {
+      size_t jdx;
+      double phase;
+      if (image(winvt + 9 * o, s->trans + 3 * o, n, m, &jdx, &phase))
+        outside = 1;
+      else
+        sum += c[jdx] * cexp(2 * M_PI * I * phase);
     }
-    cs[idx] = outside ? 0 : sum * scale;
+    double complex val = outside ? 0 : sum * scale;
+    for (int o = 0; o < s->nop; o++) {
+      size_t jdx;
+      double phase;
+      if (image(winvt + 9 * o, s->trans + 3 * o, n, m, &jdx, &phase) || done[jdx]) continue;
+      cs[jdx] = outside ? 0 : val * cexp(-2 * M_PI * I * phase);
+      done[jdx] = 1;
+    }
+    if (!done[idx]) cs[idx] = val, done[idx] = 1; /* (the identity is among the ops) */
   }
   mb__fft_g2r(fft, cs, cs, rho);
 cleanup:
   mb__fft_array_free(c);
   mb__fft_array_free(cs);
   free(winvt);
+  free(done);
   return st;
 }
 

@@ -237,3 +237,88 @@ void mb__team_ztrsm_ru(mb__team *t, int m, int n, const double complex *r, int l
                  .c = b, .ldc = ldb};
   mb__team_run(t, g.ns, trsm_slice, &g);
 }
+
+/* ---- the same in real arithmetic (real wavefunctions at Gamma, mb__basis.real) ------ */
+
+typedef struct dgemm_task {
+  int m, n, k, ns;
+  double alpha, beta;
+  const double *a, *b;
+  int lda, ldb, ldc;
+  double *c;
+} dgemm_task;
+
+static void tn_slice(void *arg, int task, int id) {
+  (void)id;
+  const dgemm_task *g = arg;
+  long k0 = mb__team_slice_start(g->k, g->ns, task);
+  long k1 = mb__team_slice_start(g->k, g->ns, task + 1);
+  cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, g->m, g->n, (int)(k1 - k0), 1.0,
+              g->a + k0, g->lda, g->b + k0, g->ldb, 0.0, g->c + (size_t)task * g->m * g->n,
+              g->m);
+}
+
+mb_status mb__team_dgemm_tn(mb__team *t, int m, int n, int k, const double *a, int lda,
+                            const double *b, int ldb, double beta, double *c, int ldc) {
+  if (m <= 0 || n <= 0) return MB_OK;
+  long rows = 2 * MIN_ROWS; /* as mb__team_zgemm_cn, in real rows */
+  if (m > rows) rows = m;
+  if (n > rows) rows = n;
+  int ns = mb__team_slices(k, rows);
+  if (ns == 1) {
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, beta, c,
+                ldc);
+    return MB_OK;
+  }
+  size_t mn = (size_t)m * n;
+  double *part = mb__team_scratch(t, mn * ns * sizeof *part);
+  if (!part) return mb__error(MB_ERR_NOMEM, "mb__team_dgemm_tn: %d x %d x %d: out of memory",
+                              ns, m, n);
+  dgemm_task g = {.m = m, .n = n, .k = k, .ns = ns, .a = a, .b = b, .lda = lda, .ldb = ldb,
+                  .c = part};
+  mb__team_run(t, ns, tn_slice, &g);
+  for (int j = 0; j < n; j++) {
+    double *cj = c + (size_t)j * ldc;
+    for (int i = 0; i < m; i++) {
+      double s = beta == 0 ? 0 : beta * cj[i];
+      for (int p = 0; p < ns; p++) s += part[p * mn + (size_t)j * m + i];
+      cj[i] = s;
+    }
+  }
+  return MB_OK;
+}
+
+static void dnn_slice(void *arg, int task, int id) {
+  (void)id;
+  const dgemm_task *g = arg;
+  long r0 = mb__team_slice_start(g->m, g->ns, task);
+  long r1 = mb__team_slice_start(g->m, g->ns, task + 1);
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), g->n, g->k, g->alpha,
+              g->a + r0, g->lda, g->b, g->ldb, g->beta, g->c + r0, g->ldc);
+}
+
+void mb__team_dgemm_nn(mb__team *t, int m, int n, int k, double alpha, const double *a,
+                       int lda, const double *b, int ldb, double beta, double *c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  dgemm_task g = {.m = m, .n = n, .k = k, .ns = mb__team_slices(m, 2 * MIN_ROWS),
+                  .alpha = alpha, .beta = beta, .a = a, .b = b, .lda = lda, .ldb = ldb, .c = c,
+                  .ldc = ldc};
+  mb__team_run(t, g.ns, dnn_slice, &g);
+}
+
+static void dtrsm_slice(void *arg, int task, int id) {
+  (void)id;
+  const dgemm_task *g = arg;
+  long r0 = mb__team_slice_start(g->m, g->ns, task);
+  long r1 = mb__team_slice_start(g->m, g->ns, task + 1);
+  cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)(r1 - r0),
+              g->n, 1.0, g->a, g->lda, g->c + r0, g->ldc);
+}
+
+void mb__team_dtrsm_ru(mb__team *t, int m, int n, const double *r, int ldr, double *b,
+                       int ldb) {
+  if (m <= 0 || n <= 0) return;
+  dgemm_task g = {.m = m, .n = n, .ns = mb__team_slices(m, 2 * MIN_ROWS), .a = r, .lda = ldr,
+                  .c = b, .ldc = ldb};
+  mb__team_run(t, g.ns, dtrsm_slice, &g);
+}

@@ -407,6 +407,47 @@ START_TEST(test_basis_props) {
 }
 END_TEST
 
+/* The half sphere of real wavefunctions at Gamma (mb__basis.real): G = 0 first, and
+ * with the -G of the others exactly the full sphere of mb__basis_create, each box point
+ * once; fft_index_neg is the box point of -G. */
+START_TEST(test_basis_real) {
+  const double lat[9] = {6.0, 0, 0, 4.9, 3.1, 0, -2.0, 2.7, 5.2}, k0[3] = {0, 0, 0};
+  const double ecut = 9.0;
+  int n[3];
+  MB_OK_OR_FAIL(mb__fft_size(lat, ecut, 0, n));
+  mb__basis *full = NULL, *half = NULL;
+  MB_OK_OR_FAIL(mb__basis_create(lat, k0, ecut, n, &full));
+  MB_OK_OR_FAIL(mb__basis_create_real(lat, ecut, n, &half));
+  ck_assert(!full->real && half->real && half->fft_index_neg && !full->fft_index_neg);
+  ck_assert_int_eq(2 * half->npw - 1, full->npw);
+  ck_assert_int_eq(mb__basis_dim(half), full->npw);
+  ck_assert_int_eq(mb__basis_dim(full), full->npw);
+  ck_assert(half->g[0] == 0 && half->g[1] == 0 && half->g[2] == 0 && half->kin[0] == 0);
+  long nfft = (long)n[0] * n[1] * n[2];
+  char *seen = calloc((size_t)nfft, 1);
+  ck_assert_ptr_nonnull(seen);
+  for (int i = 0; i < full->npw; i++) seen[full->fft_index[i]] = 1;
+  for (int i = 0; i < half->npw; i++) {
+    const int *g = half->g + 3 * i;
+    if (i) ck_assert(half->kin[i] >= half->kin[i - 1] - 1e-9);
+    ck_assert(g[0] > 0 || (g[0] == 0 && (g[1] > 0 || (g[1] == 0 && g[2] >= 0))));
+    int neg[3];
+    for (int d = 0; d < 3; d++) neg[d] = ((-g[d] % n[d]) + n[d]) % n[d];
+    ck_assert_int_eq(half->fft_index_neg[i], neg[0] + n[0] * (neg[1] + n[1] * neg[2]));
+    ck_assert_int_eq(seen[half->fft_index[i]], 1); /* in the full sphere, once */
+    seen[half->fft_index[i]] = 2;
+    if (i) {
+      ck_assert_int_eq(seen[half->fft_index_neg[i]], 1);
+      seen[half->fft_index_neg[i]] = 2;
+    }
+  }
+  for (long i = 0; i < nfft; i++) ck_assert(seen[i] != 1); /* nothing of the full left */
+  free(seen);
+  mb__basis_free(full);
+  mb__basis_free(half);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dft_basis");
   TCase *tc = tcase_create("basis");
@@ -414,6 +455,7 @@ int main(void) {
   tcase_add_test(tc, test_fft_abinit);
   tcase_add_test(tc, test_fft_size_rows);
   tcase_add_test(tc, test_npw_abinit);
+  tcase_add_test(tc, test_basis_real);
   tcase_add_test(tc, test_kpoints_abinit);
   tcase_add_test(tc, test_kpoints_props);
   tcase_add_test(tc, test_basis_props);
