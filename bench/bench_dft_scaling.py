@@ -145,7 +145,7 @@ def migbar_run(migbar, atoms, ecut, kgrid, smearing, nband, nproc, repeat):
             if p.returncode != 0:
                 raise RuntimeError(f"migbar failed: {p.stderr[-1000:]}")
     j = json.loads(p.stdout.strip().splitlines()[-1])
-    size = re.search(r"size: about \d+ plane waves per k-point, FFT box \S+, (\d+) k-point",
+    size = re.search(r"size: about \d+ plane waves per k-point[^,]*, FFT box \S+, (\d+) k-point",
                      p.stderr)
     return {"s": best, "steps": j["scf_steps"], "nk": int(size.group(1)) if size else None,
             "F_Ha": j["free_energy"] / HA}

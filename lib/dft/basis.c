@@ -2,6 +2,7 @@
  * with istwfk 1, i.e. the full sphere), or at Gamma for real wavefunctions half of it
  * (istwfk 2), sorted by |k+G| and then by G so that the order does not depend on how
  * the sphere was scanned, and mapped into the FFT box. */
+#include <complex.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -23,10 +24,11 @@ static int pw_cmp(const void *pa, const void *pb) {
   return 0;
 }
 
-/* The half of the sphere a real basis keeps: G = 0 and the G whose first non-zero
- * component is positive. */
-static int upper_half(int g0, int g1, int g2) {
-  return g0 > 0 || (g0 == 0 && (g1 > 0 || (g1 == 0 && g2 >= 0)));
+/* The half of the sphere a real basis keeps: the k+G whose first non-zero component of
+ * the integer vector 2(k+G) = K0 + 2G is positive (and G = 0 at Gamma). */
+static int upper_half(const int k0[3], int g0, int g1, int g2) {
+  int q0 = k0[0] + 2 * g0, q1 = k0[1] + 2 * g1, q2 = k0[2] + 2 * g2;
+  return q0 > 0 || (q0 == 0 && (q1 > 0 || (q1 == 0 && q2 >= 0)));
 }
 
 static mb_status basis_create(const double lattice[9], const double k[3], double ecut,
@@ -65,6 +67,8 @@ static mb_status basis_create(const double lattice[9], const double k[3], double
       return mb__error(MB_ERR_RANGE, "mb__basis_create: ecut %g Ha gives too many plane waves",
                        ecut);
   }
+  int k0[3] = {0, 0, 0}; /* real: K0 = 2k */
+  for (int d = 0; real && d < 3; d++) k0[d] = (int)lround(2 * k[d]);
   mb_status st = MB_OK;
   mb__basis *b = NULL;
   pw *list = mb__malloc((size_t)cap, sizeof *list);
@@ -76,7 +80,7 @@ static mb_status basis_create(const double lattice[9], const double k[3], double
         double q[3] = {k[0] + g0, k[1] + g1, k[2] + g2}, kg[3];
         mb__vecmat3(q, rec, kg);
         double kin = 0.5 * (kg[0] * kg[0] + kg[1] * kg[1] + kg[2] * kg[2]);
-        if (kin > ecut || (real && !upper_half(g0, g1, g2))) continue;
+        if (kin > ecut || (real && !upper_half(k0, g0, g1, g2))) continue;
         pw *p = &list[npw++];
         p->key = llround(kin * 1e10);
         p->g[0] = g0, p->g[1] = g1, p->g[2] = g2;
@@ -91,9 +95,9 @@ static mb_status basis_create(const double lattice[9], const double k[3], double
                    "at k = (%g, %g, %g)", ecut, k[0], k[1], k[2]);
     goto done;
   }
-  for (int d = 0; real && d < 3; d++) { /* the -G of a real basis live in the box too */
-    int low = gmin[d] < -gmaxi[d] ? gmin[d] : -gmaxi[d];
-    gmaxi[d] = gmaxi[d] > -gmin[d] ? gmaxi[d] : -gmin[d];
+  for (int d = 0; real && d < 3; d++) { /* the partners -G-K0 live in the box too */
+    int low = gmin[d] < -gmaxi[d] - k0[d] ? gmin[d] : -gmaxi[d] - k0[d];
+    gmaxi[d] = gmaxi[d] > -gmin[d] - k0[d] ? gmaxi[d] : -gmin[d] - k0[d];
     gmin[d] = low;
   }
   for (int d = 0; d < 3; d++)
@@ -114,9 +118,12 @@ static mb_status basis_create(const double lattice[9], const double k[3], double
   b->fft_index = mb__malloc((size_t)npw, sizeof(int));
   b->kin = mb__malloc((size_t)npw, sizeof(double));
   b->kg = mb__malloc((size_t)npw, 3 * sizeof(double));
-  b->real = real;
+  b->real = !real ? 0 : (k0[0] || k0[1] || k0[2]) ? 2 : 1;
+  memcpy(b->k, k, sizeof b->k);
   if (real) b->fft_index_neg = mb__malloc((size_t)npw, sizeof(int));
-  if (!b->g || !b->fft_index || !b->kin || !b->kg || (real && !b->fft_index_neg)) {
+  if (b->real == 2) b->kphase = mb__malloc((size_t)n[0] + n[1] + n[2], sizeof(double complex));
+  if (!b->g || !b->fft_index || !b->kin || !b->kg || (real && !b->fft_index_neg) ||
+      (b->real == 2 && !b->kphase)) {
     st = MB_ERR_NOMEM;
     goto done;
   }
@@ -132,12 +139,14 @@ static mb_status basis_create(const double lattice[9], const double k[3], double
     b->fft_index[i] = idx[0] + n[0] * (idx[1] + n[1] * idx[2]);
     if (real) {
       int neg[3];
-      for (int d = 0; d < 3; d++) neg[d] = ((-p->g[d] % n[d]) + n[d]) % n[d];
+      for (int d = 0; d < 3; d++) neg[d] = (((-p->g[d] - k0[d]) % n[d]) + n[d]) % n[d];
       b->fft_index_neg[i] = neg[0] + n[0] * (neg[1] + n[1] * neg[2]);
     }
     b->kin[i] = p->kin;
     mb__vecmat3(q, rec, b->kg + 3 * i);
   }
+  for (int d = 0, at = 0; b->real == 2 && d < 3; at += n[d], d++)
+    for (int i = 0; i < n[d]; i++) b->kphase[at + i] = cexp(2 * M_PI * I * k[d] * i / n[d]);
   *out = b;
   b = NULL;
 done:
@@ -151,12 +160,25 @@ mb_status mb__basis_create(const double lattice[9], const double k[3], double ec
   return basis_create(lattice, k, ecut, n, 0, out);
 }
 
-mb_status mb__basis_create_real(const double lattice[9], double ecut, const int n[3],
-                                mb__basis **out) {
-  const double gamma[3] = {0, 0, 0};
-  mb_status st = basis_create(lattice, gamma, ecut, n, 1, out);
-  /* G = 0 (kinetic energy 0) sorts first: the one real coefficient */
-  if (st == MB_OK && ((*out)->g[0] || (*out)->g[1] || (*out)->g[2])) {
+int mb__kpoint_tr_invariant(const double k[3]) {
+  for (int d = 0; d < 3; d++)
+    if (fabs(2 * k[d] - round(2 * k[d])) > 1e-9) return 0;
+  return 1;
+}
+
+mb_status mb__basis_create_real(const double lattice[9], const double k[3], double ecut,
+                                const int n[3], mb__basis **out) {
+  if (!k || !mb__kpoint_tr_invariant(k)) {
+    if (out) *out = NULL;
+    return mb__error(MB_ERR_INVALID_ARG, "mb__basis_create_real: k = (%g, %g, %g) is not "
+                     "time-reversal invariant (2k must be integer)", k ? k[0] : 0,
+                     k ? k[1] : 0, k ? k[2] : 0);
+  }
+  double kr[3]; /* exactly half-integer */
+  for (int d = 0; d < 3; d++) kr[d] = 0.5 * round(2 * k[d]);
+  mb_status st = basis_create(lattice, kr, ecut, n, 1, out);
+  /* at Gamma G = 0 (kinetic energy 0) sorts first: the one real coefficient */
+  if (st == MB_OK && (*out)->real == 1 && ((*out)->g[0] || (*out)->g[1] || (*out)->g[2])) {
     mb__basis_free(*out);
     *out = NULL;
     return mb__error(MB_ERR_INTERNAL, "mb__basis_create_real: G = 0 is not first");
@@ -164,11 +186,14 @@ mb_status mb__basis_create_real(const double lattice[9], double ecut, const int 
   return st;
 }
 
-int mb__basis_dim(const mb__basis *b) { return b->real ? 2 * b->npw - 1 : b->npw; }
+int mb__basis_dim(const mb__basis *b) {
+  return b->real == 1 ? 2 * b->npw - 1 : b->real ? 2 * b->npw : b->npw;
+}
 
 void mb__basis_free(mb__basis *b) {
   if (!b) return;
   free(b->fft_index_neg);
+  free(b->kphase);
   free(b->g);
   free(b->fft_index);
   free(b->kin);

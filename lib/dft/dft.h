@@ -19,6 +19,7 @@
 #ifndef MB_DFT_H
 #define MB_DFT_H
 
+#include <complex.h>
 #include <stddef.h>
 
 #include "../core/core.h"
@@ -164,27 +165,36 @@ typedef struct mb__basis {
   double *kin;    /* npw |k+G|^2/2, Hartree */
   double *kg;     /* 3*npw Cartesian k+G, Bohr^-1 */
   mb__sphere *sphere; /* sphere-aware FFT plans (kohnsham.h), owned; NULL: none */
-  /* Real wavefunctions at Gamma (ABINIT's istwfk 2): psi(r) real, so c(-G) = conj c(G)
-   * and only half of the sphere is stored: G = 0 first, then one G of each pair {G, -G}
-   * (the one whose first non-zero reduced component is positive). A vector u of this
-   * basis stands for c(0) = u_0 (real: imaginary part 0) and c(G) = u_G / sqrt 2,
-   * c(-G) = conj(u_G) / sqrt 2 for the others. With that scaling <a|b> over the full
-   * sphere is sum_i Re(conj(a_i) b_i): the dot product of the arrays read as 2 npw
-   * real numbers, so the dense algebra runs in real arithmetic (dgemm on 2 npw rows). */
-  int real;
-  int *fft_index_neg; /* real: npw box indices of -G (NULL otherwise) */
+  /* Real wavefunctions at a time-reversal-invariant k (2k a reciprocal lattice vector
+   * K0: Gamma, the zone-boundary points; ABINIT's istwfk 2..9): psi(r) can be chosen
+   * real, so c(-G-K0) = conj c(G) and only half of the sphere is stored: one k+G of each
+   * pair {k+G, -(k+G)} (the one whose first non-zero component of 2(k+G) is positive),
+   * at Gamma with G = 0 first. A vector u of this basis stands for c(G) = u_G / sqrt 2,
+   * c(-G-K0) = conj(u_G) / sqrt 2, except c(0) = u_0 at Gamma (real: imaginary part 0).
+   * With that scaling <a|b> over the full sphere is sum_i Re(conj(a_i) b_i): the dot
+   * product of the arrays read as 2 npw real numbers, so the dense algebra runs in real
+   * arithmetic (dgemm on 2 npw rows). */
+  int real;           /* 0 complex (full sphere), 1 real at Gamma, 2 real at another k */
+  int *fft_index_neg; /* real: npw box indices of -G-K0, the partner's (NULL otherwise) */
+  double k[3];        /* the k-point (reduced) */
+  double complex *kphase; /* real 2: e^{2 pi i k_j i_j/n_j}, n0 + n1 + n2 values, the
+                             factors of e^{ik.r} on the box (NULL otherwise) */
 } mb__basis;
 
 /* Plane waves of reduced k-point k within ecut, in a fixed order (by |k+G|,
  * then G), mapped to the FFT box n. sphere is left NULL (mb__sphere_create adds it). */
 mb_status mb__basis_create(const double lattice[9], const double k[3], double ecut,
                            const int n[3], mb__basis **out);
-/* The half sphere of real wavefunctions at Gamma (see mb__basis.real), in the same
- * order as mb__basis_create's sphere with the -G of each pair left out. */
-mb_status mb__basis_create_real(const double lattice[9], double ecut, const int n[3],
-                                mb__basis **out);
+/* The half sphere of real wavefunctions at a time-reversal-invariant k (see
+ * mb__basis.real; MB_ERR_INVALID_ARG when 2k is not integer), in the same order as
+ * mb__basis_create's sphere with the partner of each pair left out. */
+mb_status mb__basis_create_real(const double lattice[9], const double k[3], double ecut,
+                                const int n[3], mb__basis **out);
+/* 1 when 2k is a reciprocal lattice vector (k reduced; to 1e-9). */
+int mb__kpoint_tr_invariant(const double k[3]);
 /* The number of independent directions of the basis' vectors: npw complex ones, or for
- * real wavefunctions 2 npw - 1 real ones (the most bands an eigensolver can find). */
+ * real wavefunctions 2 npw (2 npw - 1 at Gamma) real ones (the most bands an
+ * eigensolver can find). */
 int mb__basis_dim(const mb__basis *b);
 void mb__basis_free(mb__basis *b);
 

@@ -33,7 +33,7 @@ void mb__eig_random_start(const mb__basis *basis, int nband, unsigned long long 
       }
       psi[(size_t)n * basis->npw + i] = (u[0] + I * u[1]) / (1 + 2 * basis->kin[i]);
     }
-  if (basis->real) /* c(G = 0) of a real wavefunction is real */
+  if (basis->real == 1) /* c(G = 0) of a real wavefunction at Gamma is real */
     for (int n = 0; n < nband; n++) {
       double complex *c0 = psi + (size_t)n * basis->npw;
       *c0 = creal(*c0);
@@ -258,7 +258,7 @@ mb_status mb__eig_lobpcg(mb__ham *h, int nband, const mb__eig_options *opt,
   if (m < 1 || 3 * m > dim)
     return mb__error(MB_ERR_INVALID_ARG, "mb__eig_lobpcg: %d bands need a basis of at least %d "
                      "plane waves (have %d%s)", m, 3 * m, dim,
-                     h->basis->real ? ", real at Gamma" : "");
+                     h->basis->real ? ", real" : "");
   if (!(opt->tol > 0) || opt->maxiter < 1)
     return mb__error(MB_ERR_INVALID_ARG, "mb__eig_lobpcg: tol %g, maxiter %d", opt->tol,
                      opt->maxiter);

@@ -361,13 +361,18 @@ static void sph_pass(const mb__sphere *s, int p, int dir, double complex *box) {
 }
 
 /* Scatter of real wavefunctions (mb__basis.real): box = u_a + i u_b as full-sphere
- * coefficients, c(G) = (a_G + i b_G)/sqrt 2 and c(-G) = (conj a_G + i conj b_G)/sqrt 2
- * (G = 0: the real parts), times i (k+G)_dir for a derivative (dir >= 0). */
+ * coefficients, c(G) = (a_G + i b_G)/sqrt 2 and at the partner -G-K0 (conj a_G + i conj
+ * b_G)/sqrt 2 (at Gamma G = 0: the real parts), times i (k+G)_dir for a derivative
+ * (dir >= 0; the partner's factor is its conjugate, -i (k+G)_dir). */
 static void scatter_real(const mb__basis *b, int dir, const double complex *ca,
                          const double complex *cb, double complex *box) {
   const double r2 = M_SQRT1_2;
-  box[b->fft_index[0]] = dir >= 0 ? 0 : creal(ca[0]) + I * (cb ? creal(cb[0]) : 0);
-  for (int i = 1; i < b->npw; i++) {
+  int i0 = 0;
+  if (b->real == 1) { /* G = 0 */
+    box[b->fft_index[0]] = dir >= 0 ? 0 : creal(ca[0]) + I * (cb ? creal(cb[0]) : 0);
+    i0 = 1;
+  }
+  for (int i = i0; i < b->npw; i++) {
     double complex a = ca[i], c = cb ? cb[i] : 0;
     if (dir >= 0) {
       double complex d = I * b->kg[3 * i + dir];
@@ -394,6 +399,18 @@ static void forward_passes(const mb__fft *f, const mb__basis *b, double complex 
     execute(f, PLAN_FWD, box, box);
   else
     for (int p = SPH_FULL; p >= SPH_COLS; p--) sph_pass(s, p, PLAN_FWD, box);
+}
+
+void mb__fft_kphase(const mb__fft *f, const mb__basis *b, double complex *box) {
+  if (b->real != 2) return;
+  const int *n = f->n;
+  const double complex *p0 = b->kphase, *p1 = p0 + n[0], *p2 = p1 + n[1];
+  size_t r = 0;
+  for (int i2 = 0; i2 < n[2]; i2++)
+    for (int i1 = 0; i1 < n[1]; i1++) {
+      double complex row = p1[i1] * p2[i2];
+      for (int i0 = 0; i0 < n[0]; i0++, r++) box[r] *= row * p0[i0];
+    }
 }
 
 void mb__fft_sphere_backward(const mb__fft *f, const mb__basis *b, int dir,
@@ -442,14 +459,19 @@ void mb__fft_sphere_forward_pair(const mb__fft *f, const mb__basis *b, int dir, 
                                  double beta, double complex *box, double complex *ca,
                                  double complex *cb) {
   forward_passes(f, b, box);
-  /* box = F_a + i F_b with F_a, F_b the transforms of real functions (F(-G) = conj
-   * F(G)): F_a(G) = (box(G) + conj box(-G))/2, F_b(G) = (box(G) - conj box(-G))/(2i);
-   * scaled by sqrt 2 for G != 0 (mb__basis.real) */
+  /* box = F_a + i F_b with F_a, F_b the coefficients of real functions (F at the
+   * partner -G-K0 is conj F(G)): F_a(G) = (box(G) + conj box(-G-K0))/2, F_b(G) =
+   * (box(G) - conj box(-G-K0))/(2i); scaled by sqrt 2 but at Gamma's G = 0
+   * (mb__basis.real) */
   double sc = alpha / (double)f->ntot, sr = sc * M_SQRT1_2;
-  double complex f0 = sc * box[b->fft_index[0]];
-  accumulate(ca, beta, dir >= 0 ? 0 : creal(f0));
-  if (cb) accumulate(cb, beta, dir >= 0 ? 0 : cimag(f0));
-  for (int i = 1; i < b->npw; i++) {
+  int i0 = 0;
+  if (b->real == 1) { /* G = 0 */
+    double complex f0 = sc * box[b->fft_index[0]];
+    accumulate(ca, beta, dir >= 0 ? 0 : creal(f0));
+    if (cb) accumulate(cb, beta, dir >= 0 ? 0 : cimag(f0));
+    i0 = 1;
+  }
+  for (int i = i0; i < b->npw; i++) {
     double complex p = box[b->fft_index[i]], m = conj(box[b->fft_index_neg[i]]);
     double complex va = sr * (p + m), vb = -I * sr * (p - m);
     if (dir >= 0) {

@@ -170,11 +170,13 @@ static void add_band_pair(const mb__fft *fft, const mb__basis *basis, const doub
   double w0 = weight0 / fft->omega, w1 = c1 ? weight1 / fft->omega : 0;
   if (w1 == 0) c1 = NULL;
   mb__fft_sphere_backward_pair(fft, basis, -1, c0, c1, work);
+  mb__fft_kphase(fft, basis, work);
   for (size_t r = 0; r < fft->ntot; r++)
     rho[r] += w0 * creal(work[r]) * creal(work[r]) + w1 * cimag(work[r]) * cimag(work[r]);
   if (!tau) return;
   for (int a = 0; a < 3; a++) {
     mb__fft_sphere_backward_pair(fft, basis, a, c0, c1, work);
+    mb__fft_kphase(fft, basis, work);
     for (size_t r = 0; r < fft->ntot; r++)
       tau[r] += 0.5 * (w0 * creal(work[r]) * creal(work[r]) +
                        w1 * cimag(work[r]) * cimag(work[r]));

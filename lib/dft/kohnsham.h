@@ -105,10 +105,12 @@ void mb__fft_sphere_backward(const mb__fft *f, const mb__basis *b, int dir,
  * i (k+G)_dir (dir 0..2). box is overwritten. */
 void mb__fft_sphere_forward(const mb__fft *f, const mb__basis *b, int dir, double alpha,
                             double beta, double complex *box, double complex *coef);
-/* Real wavefunctions (mb__basis.real, at Gamma): two vectors per transform, as ABINIT's
- * fourwf with istwfk 2 does. backward_pair: box = u_a(r) + i u_b(r) (or their
- * derivatives d/dx_dir), the real functions of the half-sphere vectors ca and cb (cb
- * NULL: u_b = 0). forward_pair: from box = f_a(r) + i f_b(r) with f_a, f_b real,
+/* Real wavefunctions (mb__basis.real): two vectors per transform, as ABINIT's fourwf
+ * with istwfk >= 2 does. backward_pair: box = e^{-ik.r} (psi_a(r) + i psi_b(r)) (or
+ * their derivatives d/dx_dir), with psi_a, psi_b the real functions of the half-sphere
+ * vectors ca and cb (cb NULL: psi_b = 0); at Gamma the factor is 1, elsewhere
+ * mb__fft_kphase removes it. forward_pair: from box = e^{-ik.r} (f_a(r) + i f_b(r))
+ * with f_a, f_b real (so a real potential times backward_pair's box),
  * ca = alpha d F_a + beta ca and cb alike (cb NULL: f_b dropped), F the half-sphere
  * coefficients of f in mb__basis.real's scaling. On a real basis mb__fft_sphere_backward
  * and mb__fft_sphere_forward are these with one vector. */
@@ -118,6 +120,8 @@ void mb__fft_sphere_backward_pair(const mb__fft *f, const mb__basis *b, int dir,
 void mb__fft_sphere_forward_pair(const mb__fft *f, const mb__basis *b, int dir, double alpha,
                                  double beta, double complex *box, double complex *ca,
                                  double complex *cb);
+/* box *= e^{ik.r} for a real basis at k != 0 (mb__basis.real 2); nothing otherwise. */
+void mb__fft_kphase(const mb__fft *f, const mb__basis *b, double complex *box);
 /* Cartesian G (Bohr^-1) of box index idx, components in (-n/2, n/2]; *nyquist is set
  * to 1 when some even n_j sits at its Nyquist plane m_j = n_j/2 (where odd
  * derivatives are zeroed so that they stay real). */

@@ -117,6 +117,8 @@ mb_status mb__nonlocal_create(const mb__basis *basis, double omega, int natoms,
     for (int g = 0; g < npw; g++) {
       const int *m = basis->g + 3 * g;
       double ph = 2 * M_PI * (m[0] * frac[3 * a] + m[1] * frac[3 * a + 1] + m[2] * frac[3 * a + 2]);
+      if (basis->real == 2) /* a real projector needs its e^{-ik.R} (a constant phase) */
+        ph += 2 * M_PI * mb__dot3(basis->k, frac + 3 * a);
       sf[g] = cexp(-I * ph) * norm;
     }
     for (int l = 0; l <= p->lmax && l <= MB_PSP_LMAX; l++) {
@@ -139,9 +141,10 @@ mb_status mb__nonlocal_create(const mb__basis *basis, double omega, int natoms,
           /* layout: for each m the projectors i are consecutive */
           double complex *pr = nl->proj + (size_t)(first_of_l + mm * p->nproj[l] + i) * npw;
           for (int g = 0; g < npw; g++) pr[g] = sf[g] * f[g] * ylm[7 * g + mm] * mil[l];
-          /* real wavefunctions: the projector is real in real space (beta(-G) = conj
-           * beta(G) at Gamma), stored in mb__basis.real's scaling */
-          for (int g = 1; basis->real && g < npw; g++) pr[g] *= M_SQRT2;
+          /* real wavefunctions: the projector is real in real space (its coefficient at
+           * -(k+G) is the conjugate of that at k+G), stored in mb__basis.real's scaling */
+          for (int g = basis->real == 1 ? 1 : 0; basis->real && g < npw; g++)
+            pr[g] *= M_SQRT2;
         }
       }
       for (int mm = 0; mm < 2 * l + 1; mm++) {
@@ -338,10 +341,11 @@ mb_status mb__nonlocal_forces(const mb__nonlocal *nl, mb__team *team, const mb__
   }
   for (int gi = 0; gi < nl->ngroup; gi++)
     for (int i = 0; i < nl->group[gi].n; i++) atom[nl->group[gi].first + i] = nl->group[gi].atom;
-  for (int g = 0; g < npw; g++) {
+  for (int g = 0; g < npw; g++) { /* G (real wavefunctions: k+G, whose phase is in P) */
     const int *m = basis->g + 3 * g;
     for (int x = 0; x < 3; x++)
-      gc[3 * g + x] = m[0] * recip[x] + m[1] * recip[3 + x] + m[2] * recip[6 + x];
+      gc[3 * g + x] = nl->real ? basis->kg[3 * g + x]
+                               : m[0] * recip[x] + m[1] * recip[3 + x] + m[2] * recip[6 + x];
   }
   for (int v0 = 0; v0 < nvec; v0 += NL_BLOCK) {
     int nv = nvec - v0 < NL_BLOCK ? nvec - v0 : NL_BLOCK;

@@ -108,8 +108,11 @@ static void check_electrons(const mb__scf_input *in, const mb_logger *log) {
 /* Size: plane waves per k-point (the sphere's volume over the Brillouin zone's), the
  * FFT box, memory and a time per SCF step from a model of the engine's two costs,
  * FFTs (a * bands * box log2 box per k-point and spin, meta-GGAs 3x) and the dense
- * subspace algebra (b * plane waves * bands^2), a and b fitted to the engine's times
- * on 32- and 64-atom Si cells, Gamma only and 1x1x2 (issue 14's table, one core). */
+ * subspace algebra (b * plane waves * bands^2). At the time-reversal-invariant k-points
+ * (real wavefunctions, mb__basis.real) half the plane waves are stored, two bands share
+ * a transform and the algebra is real: half the FFT cost, a quarter of the dense one.
+ * a and b fitted to the engine's times on 32- and 64-atom Si cells (issue 14's table,
+ * one core) and rescaled for the sphere-aware transforms (0.55 of the work). */
 static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
                             const mb_logger *log) {
   double omega = fabs(mb__det3(in->lattice));
@@ -119,10 +122,12 @@ static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
   double ntot = (double)n[0] * n[1] * n[2];
   double npw = omega * pow(2 * in->ecut, 1.5) / (6 * M_PI * M_PI);
   mb__kpoints *kp = NULL;
-  int nk = in->ngkpt[0] * in->ngkpt[1] * in->ngkpt[2];
+  int nk = in->ngkpt[0] * in->ngkpt[1] * in->ngkpt[2], nreal = 0;
   if (mb__kpoints_mp(in->lattice, in->natoms, in->frac, in->types, in->ngkpt, in->shiftk,
                      in->use_symmetry, 1, 1e-5, &kp) == MB_OK) {
     nk = kp->nk;
+    for (int ik = 0; ik < nk && !in->full_sphere && !in->hubbard_u; ik++)
+      nreal += mb__kpoint_tr_invariant(kp->k + 3 * ik);
     mb__kpoints_free(kp);
   }
   int nsp = in->nspin == 2 ? 2 : 1, nb = in->nband, nproj = 0;
@@ -131,19 +136,27 @@ static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
     for (int l = 0; l <= p->lmax && l <= MB_PSP_LMAX; l++) nproj += p->nproj[l] * (2 * l + 1);
   }
   int jobs = nk * nsp, team = nthreads < jobs ? nthreads : jobs;
+  /* plane waves stored per k-point, on average and at most */
+  double npw_avg = npw * (nk - 0.5 * nreal) / nk, npw_max = nreal == nk ? 0.5 * npw : npw;
   /* bytes: wavefunctions of every k-point and spin; per working thread the LOBPCG
-   * blocks (X, W, P and their H images, 3 nband wide each) and the projectors of its
-   * k-point; ~40 real fields on the box per spin (densities, potentials, mixing
-   * history) and 4 complex FFT arrays per thread */
-  double mem = 16 * npw * nb * jobs + team * 16 * npw * (18.0 * nb + nproj) +
+   * blocks (X, W, P and their H images and two work copies, 3 nband wide each) and the
+   * projectors of its k-point; ~40 real fields on the box per spin (densities,
+   * potentials, mixing history) and 4 complex FFT arrays per thread */
+  double mem = 16 * npw_avg * nb * jobs + team * 16 * npw_max * (12.0 * nb + nproj) +
                8 * ntot * 40 * nsp + 16 * ntot * 4 * team;
-  double t_step = jobs * (9.2e-9 * (mgga ? 3 : 1) * nb * ntot * log2(ntot > 2 ? ntot : 2) +
-                          1.8e-8 * npw * (double)nb * nb) / team;
+  double fft = 5.0e-9 * (mgga ? 3 : 1) * nb * ntot * log2(ntot > 2 ? ntot : 2);
+  double dense = 1.8e-8 * npw * (double)nb * nb;
+  double t_step = nsp * ((nk - nreal) * (fft + dense) + nreal * (0.5 * fft + 0.25 * dense)) /
+                  team;
   double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  mb__log(log, MB_LOG_INFO, "size: about %.0f plane waves per k-point, FFT box %dx%dx%d, "
+  char real[64] = "";
+  if (nreal)
+    snprintf(real, sizeof real, " (%s real: half stored)",
+             nreal == nk ? (nk == 1 ? "Gamma" : "all") : "some");
+  mb__log(log, MB_LOG_INFO, "size: about %.0f plane waves per k-point%s, FFT box %dx%dx%d, "
           "%d k-point%s%s, %d bands: about %.0f MiB of memory and %.2g s per SCF step on "
-          "%d thread%s (a rough estimate)", npw, n[0], n[1], n[2], nk, nk == 1 ? "" : "s",
-          nsp == 2 ? " x 2 spins" : "", nb, mem / 1048576, t_step, team,
+          "%d thread%s (a rough estimate)", npw, real, n[0], n[1], n[2], nk,
+          nk == 1 ? "" : "s", nsp == 2 ? " x 2 spins" : "", nb, mem / 1048576, t_step, team,
           team == 1 ? "" : "s");
   if (phys > 0 && mem > 0.9 * phys)
     return mb__error(MB_ERR_NOMEM, "this calculation needs about %.1f GiB of memory (%.0f "

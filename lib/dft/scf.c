@@ -198,18 +198,18 @@ static mb_status alloc_kpoints(mb__scf *s) {
   return s->eig && s->occ && s->kd ? MB_OK : MB_ERR_NOMEM;
 }
 
-/* The plane waves of k-point ik with their sphere-aware FFT plans: at Gamma half of the
- * sphere for real wavefunctions (ABINIT's istwfk 2), unless the input asks for the full
+/* The plane waves of k-point ik with their sphere-aware FFT plans: at Gamma and the other
+ * time-reversal-invariant k half of the sphere for real wavefunctions (ABINIT's istwfk
+ * 2..9), unless the input asks for the full
  * sphere or DFT+U (whose projections are complex; hubbard.c) is on. */
 static int real_at(const mb__scf *s, int ik) {
-  const double *k = s->kp->k + 3 * ik;
-  return k[0] == 0 && k[1] == 0 && k[2] == 0 && !s->in.full_sphere && !s->hub;
+  return mb__kpoint_tr_invariant(s->kp->k + 3 * ik) && !s->in.full_sphere && !s->hub;
 }
 
 /* real: whether to make it a real basis (real_at; a copy takes its source's). */
 static mb_status make_basis(const mb__scf *s, int ik, int real, mb__basis **out) {
   const double *k = s->kp->k + 3 * ik;
-  mb_status st = real ? mb__basis_create_real(s->in.lattice, s->in.ecut, s->fft->n, out)
+  mb_status st = real ? mb__basis_create_real(s->in.lattice, k, s->in.ecut, s->fft->n, out)
                       : mb__basis_create(s->in.lattice, k, s->in.ecut, s->fft->n, out);
   if (st == MB_OK) st = mb__sphere_create(s->fft, *out, &(*out)->sphere);
   return st;

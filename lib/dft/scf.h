@@ -109,9 +109,10 @@ typedef struct mb__scf_input {
                               moment, each spin with its own Fermi level (ABINIT
                               spinmagntarget); 0: free, one Fermi level */
   double moment;
-  int full_sphere;         /* 1: complex wavefunctions on the full sphere at Gamma too
-                              (ABINIT istwfk 1); 0: real ones on half the sphere there
-                              (istwfk 2; mb__basis.real), except with DFT+U */
+  int full_sphere;         /* 1: complex wavefunctions on the full sphere at every k
+                              (ABINIT istwfk 1); 0: real ones on half the sphere at the
+                              time-reversal-invariant k (istwfk 2..9; mb__basis.real),
+                              except with DFT+U */
   const double *hubbard_u; /* DFT+U (hubbard.h): U_eff (Ha) per type and l, ntypes *
                               (MB_PSP_LMAX + 1) values, 0 = none; NULL: no +U. Read by
                               mb__scf_create (not kept: NULL in the copy of in) */

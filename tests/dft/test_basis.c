@@ -407,22 +407,25 @@ START_TEST(test_basis_props) {
 }
 END_TEST
 
-/* The half sphere of real wavefunctions at Gamma (mb__basis.real): G = 0 first, and
- * with the -G of the others exactly the full sphere of mb__basis_create, each box point
- * once; fft_index_neg is the box point of -G. */
-START_TEST(test_basis_real) {
-  const double lat[9] = {6.0, 0, 0, 4.9, 3.1, 0, -2.0, 2.7, 5.2}, k0[3] = {0, 0, 0};
-  const double ecut = 9.0;
-  int n[3];
+/* The half sphere of real wavefunctions (mb__basis.real) at Gamma and at zone-boundary
+ * points (2k integer): at Gamma G = 0 first; with the partners -G-K0 of the others
+ * exactly the full sphere of mb__basis_create, each box point once; fft_index_neg is
+ * the box point of the partner. A k that is not time-reversal invariant is refused. */
+static void check_real_basis(const double lat[9], const double k[3], double ecut) {
+  int n[3], k0[3];
   MB_OK_OR_FAIL(mb__fft_size(lat, ecut, 0, n));
+  for (int d = 0; d < 3; d++) k0[d] = (int)lround(2 * k[d]);
+  int gamma = !k0[0] && !k0[1] && !k0[2];
   mb__basis *full = NULL, *half = NULL;
-  MB_OK_OR_FAIL(mb__basis_create(lat, k0, ecut, n, &full));
-  MB_OK_OR_FAIL(mb__basis_create_real(lat, ecut, n, &half));
-  ck_assert(!full->real && half->real && half->fft_index_neg && !full->fft_index_neg);
-  ck_assert_int_eq(2 * half->npw - 1, full->npw);
+  MB_OK_OR_FAIL(mb__basis_create(lat, k, ecut, n, &full));
+  MB_OK_OR_FAIL(mb__basis_create_real(lat, k, ecut, n, &half));
+  ck_assert(!full->real && half->real == (gamma ? 1 : 2) && half->fft_index_neg &&
+            !full->fft_index_neg);
+  ck_assert(gamma ? !half->kphase : half->kphase != NULL);
+  ck_assert_int_eq(2 * half->npw - gamma, full->npw);
   ck_assert_int_eq(mb__basis_dim(half), full->npw);
   ck_assert_int_eq(mb__basis_dim(full), full->npw);
-  ck_assert(half->g[0] == 0 && half->g[1] == 0 && half->g[2] == 0 && half->kin[0] == 0);
+  if (gamma) ck_assert(!half->g[0] && !half->g[1] && !half->g[2] && half->kin[0] == 0);
   long nfft = (long)n[0] * n[1] * n[2];
   char *seen = calloc((size_t)nfft, 1);
   ck_assert_ptr_nonnull(seen);
@@ -430,13 +433,14 @@ START_TEST(test_basis_real) {
   for (int i = 0; i < half->npw; i++) {
     const int *g = half->g + 3 * i;
     if (i) ck_assert(half->kin[i] >= half->kin[i - 1] - 1e-9);
-    ck_assert(g[0] > 0 || (g[0] == 0 && (g[1] > 0 || (g[1] == 0 && g[2] >= 0))));
+    int q[3] = {k0[0] + 2 * g[0], k0[1] + 2 * g[1], k0[2] + 2 * g[2]};
+    ck_assert(q[0] > 0 || (q[0] == 0 && (q[1] > 0 || (q[1] == 0 && q[2] >= 0))));
     int neg[3];
-    for (int d = 0; d < 3; d++) neg[d] = ((-g[d] % n[d]) + n[d]) % n[d];
+    for (int d = 0; d < 3; d++) neg[d] = (((-g[d] - k0[d]) % n[d]) + n[d]) % n[d];
     ck_assert_int_eq(half->fft_index_neg[i], neg[0] + n[0] * (neg[1] + n[1] * neg[2]));
     ck_assert_int_eq(seen[half->fft_index[i]], 1); /* in the full sphere, once */
     seen[half->fft_index[i]] = 2;
-    if (i) {
+    if (i || !gamma) {
       ck_assert_int_eq(seen[half->fft_index_neg[i]], 1);
       seen[half->fft_index_neg[i]] = 2;
     }
@@ -445,6 +449,21 @@ START_TEST(test_basis_real) {
   free(seen);
   mb__basis_free(full);
   mb__basis_free(half);
+}
+
+START_TEST(test_basis_real) {
+  const double lat[9] = {6.0, 0, 0, 4.9, 3.1, 0, -2.0, 2.7, 5.2};
+  const double k[4][3] = {{0, 0, 0}, {0.5, 0, 0}, {0, -0.5, 0.5}, {0.5, 0.5, -0.5}};
+  for (int i = 0; i < 4; i++) check_real_basis(lat, k[i], 9.0);
+  ck_assert(mb__kpoint_tr_invariant(k[2]));
+  const double kq[3] = {0.25, 0, 0};
+  ck_assert(!mb__kpoint_tr_invariant(kq));
+  int n[3];
+  mb__basis *b = NULL;
+  MB_OK_OR_FAIL(mb__fft_size(lat, 9.0, 0, n));
+  ck_assert_int_eq(mb__basis_create_real(lat, kq, 9.0, n, &b), MB_ERR_INVALID_ARG);
+  ck_assert_ptr_nonnull(strstr(mb_last_error(), "time-reversal"));
+  ck_assert_ptr_null(b);
 }
 END_TEST
 

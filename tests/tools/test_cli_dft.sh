@@ -493,7 +493,7 @@ expect_count() {
 run "$SI" --ecut 150 --kpts 1 --functional PBE
 expect_rc 0
 expect_in err "Si: pseudopotential $PSP/Pseudodojo_nc_sr_04_pbe_standard_psp8/Si.psp8 (psp8, PBE, 4 valence electrons)"
-expect_in err "size: about 167 plane waves per k-point, FFT box 16x16x16, 1 k-point, 4 bands"
+expect_in err "size: about 167 plane waves per k-point (Gamma real: half stored), FFT box 16x16x16, 1 k-point, 4 bands"
 expect_count err 0 "warning"
 checks=$((checks + 1))
 if [ "$(grep -n '^size:' "$TMP/err" | cut -d: -f1)" -gt "$(grep -n '^scf 1 ' "$TMP/err" | cut -d: -f1)" ]; then
