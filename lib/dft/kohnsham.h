@@ -176,8 +176,8 @@ void mb__team_ztrsm_ru(mb__team *t, int m, int n, const double complex *r, int l
                        double complex *b, int ldb);
 
 /* The same in real arithmetic, for real wavefunctions (mb__basis.real: a block of
- * half-sphere vectors read as 2 npw real rows): C = A^T B + beta C, C = alpha A B + beta
- * C, B = B R^-1; sliced and summed as the complex ones. */
+ * half-sphere vectors read as 2 npw real rows): C = A^T B + beta C (beta 0 or 1),
+ * C = alpha A B + beta C, B = B R^-1; sliced and summed as the complex ones. */
 mb_status mb__team_dgemm_tn(mb__team *t, int m, int n, int k, const double *a, int lda,
                             const double *b, int ldb, double beta, double *c, int ldc);
 void mb__team_dgemm_nn(mb__team *t, int m, int n, int k, double alpha, const double *a,

@@ -135,19 +135,21 @@ static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
     const mb__psp *p = in->psp[in->types[at]];
     for (int l = 0; l <= p->lmax && l <= MB_PSP_LMAX; l++) nproj += p->nproj[l] * (2 * l + 1);
   }
-  int jobs = nk * nsp, team = nthreads < jobs ? nthreads : jobs;
+  /* (spin, k-point) jobs run side by side on up to nthreads threads, the threads left
+   * over joining them as teams (scf.c, team.c): every thread works */
+  int jobs = nk * nsp, par = nthreads < jobs ? nthreads : jobs;
   /* plane waves stored per k-point, on average and at most */
   double npw_avg = npw * (nk - 0.5 * nreal) / nk, npw_max = nreal == nk ? 0.5 * npw : npw;
-  /* bytes: wavefunctions of every k-point and spin; per working thread the LOBPCG
+  /* bytes: wavefunctions of every k-point and spin; for each job under way the LOBPCG
    * blocks (X, W, P and their H images and two work copies, 3 nband wide each) and the
    * projectors of its k-point; ~40 real fields on the box per spin (densities,
    * potentials, mixing history) and 4 complex FFT arrays per thread */
-  double mem = 16 * npw_avg * nb * jobs + team * 16 * npw_max * (12.0 * nb + nproj) +
-               8 * ntot * 40 * nsp + 16 * ntot * 4 * team;
+  double mem = 16 * npw_avg * nb * jobs + par * 16 * npw_max * (12.0 * nb + nproj) +
+               8 * ntot * 40 * nsp + 16 * ntot * 4 * nthreads;
   double fft = 5.0e-9 * (mgga ? 3 : 1) * nb * ntot * log2(ntot > 2 ? ntot : 2);
   double dense = 1.8e-8 * npw * (double)nb * nb;
   double t_step = nsp * ((nk - nreal) * (fft + dense) + nreal * (0.5 * fft + 0.25 * dense)) /
-                  team;
+                  nthreads;
   double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
   char real[64] = "";
   if (nreal)
@@ -156,8 +158,8 @@ static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
   mb__log(log, MB_LOG_INFO, "size: about %.0f plane waves per k-point%s, FFT box %dx%dx%d, "
           "%d k-point%s%s, %d bands: about %.0f MiB of memory and %.2g s per SCF step on "
           "%d thread%s (a rough estimate)", npw, real, n[0], n[1], n[2], nk,
-          nk == 1 ? "" : "s", nsp == 2 ? " x 2 spins" : "", nb, mem / 1048576, t_step, team,
-          team == 1 ? "" : "s");
+          nk == 1 ? "" : "s", nsp == 2 ? " x 2 spins" : "", nb, mem / 1048576, t_step,
+          nthreads, nthreads == 1 ? "" : "s");
   if (phys > 0 && mem > 0.9 * phys)
     return mb__error(MB_ERR_NOMEM, "this calculation needs about %.1f GiB of memory (%.0f "
                      "plane waves per k-point, FFT box %dx%dx%d, %d bands, %d k-points) and "

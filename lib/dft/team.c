@@ -155,6 +155,22 @@ typedef struct gemm_task {
   int ldr;
 } gemm_task;
 
+/* C = (keep ? C : 0) + P_0 + P_1 + ... + P_{ns-1}, in this order, for C rows x n (leading
+ * dimension ldc) and the partial products P_p rows x n one after the other in part
+ * (real numbers: a complex matrix is 2 m rows of them). */
+static void add_parts(double *c, size_t ldc, int rows, int n, const double *part, int ns,
+                      int keep) {
+  size_t mn = (size_t)rows * n;
+  for (int j = 0; j < n; j++) {
+    double *cj = c + (size_t)j * ldc;
+    for (int i = 0; i < rows; i++) {
+      double s = keep ? cj[i] : 0;
+      for (int p = 0; p < ns; p++) s += part[p * mn + (size_t)j * rows + i];
+      cj[i] = s;
+    }
+  }
+}
+
 /* partial product of rows [k0, k1) of A and B: m x n into c + task * m * n */
 static void cn_slice(void *arg, int task, int id) {
   (void)id;
@@ -190,15 +206,7 @@ mb_status mb__team_zgemm_cn(mb__team *t, int m, int n, int k, const double compl
   gemm_task g = {.m = m, .n = n, .k = k, .ns = ns, .a = a, .b = b, .lda = lda, .ldb = ldb,
                  .c = part};
   mb__team_run(t, ns, cn_slice, &g);
-  /* C = beta C + P_0 + P_1 + ..., in this order */
-  for (int j = 0; j < n; j++) {
-    double complex *cj = c + (size_t)j * ldc;
-    for (int i = 0; i < m; i++) {
-      double complex s = beta == 0 ? 0 : beta * cj[i];
-      for (int p = 0; p < ns; p++) s += part[p * mn + (size_t)j * m + i];
-      cj[i] = s;
-    }
-  }
+  add_parts((double *)c, 2 * (size_t)ldc, 2 * m, n, (const double *)part, ns, beta != 0);
   return MB_OK;
 }
 
@@ -277,14 +285,7 @@ mb_status mb__team_dgemm_tn(mb__team *t, int m, int n, int k, const double *a, i
   dgemm_task g = {.m = m, .n = n, .k = k, .ns = ns, .a = a, .b = b, .lda = lda, .ldb = ldb,
                   .c = part};
   mb__team_run(t, ns, tn_slice, &g);
-  for (int j = 0; j < n; j++) {
-    double *cj = c + (size_t)j * ldc;
-    for (int i = 0; i < m; i++) {
-      double s = beta == 0 ? 0 : beta * cj[i];
-      for (int p = 0; p < ns; p++) s += part[p * mn + (size_t)j * m + i];
-      cj[i] = s;
-    }
-  }
+  add_parts(c, (size_t)ldc, m, n, part, ns, beta != 0);
   return MB_OK;
 }
 

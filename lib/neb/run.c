@@ -66,22 +66,34 @@ mb_status mb__band_relax_point(mb_band *b, int image) {
   }
   if (isnan(b->energy[image]) && (st = mb__band_compute(b, &image, 1, &b->endpoint_calls)))
     goto cleanup;
+  const char *which = image ? "final" : "initial";
+  const double e0 = b->energy[image], t0 = now();
   for (int step = 0;; step++) {
     free_forces(b, image, f);
     double fmax = mb__max_atom_norm(f, n);
-    if (fmax < b->fmax) break;
+    /* progress, one line per optimiser step (a DFT end point takes minutes a step) */
+    mb__log(&b->log, MB_LOG_INFO, "relaxing the %s end point: step %d  fmax %.5f eV/A  "
+            "energy %.6f eV  %.2f s", which, step, fmax, b->energy[image], now() - t0);
+    if (mb__band_freed(b)) {
+      st = MB_ERR_STOPPED;
+      goto cleanup;
+    }
+    if (fmax < b->fmax) {
+      mb__log(&b->log, MB_LOG_INFO, "the %s end point relaxed in %d steps: energy %.6f eV "
+              "(%+.6f eV)", which, step, b->energy[image], b->energy[image] - e0);
+      break;
+    }
     if (step >= b->max_steps) {
       st = mb__error(MB_ERR_NOT_CONVERGED,
                      "the %s end point (image %d) was not relaxed in %d steps: largest atom "
                      "force %.4g eV/A (fmax %g)",
-                     image ? "final" : "initial", image, b->max_steps, fmax, b->fmax);
+                     which, image, b->max_steps, fmax, b->fmax);
       goto cleanup;
     }
     mb__opt_step(o, x, f, b->max_move);
     if ((st = mb__band_compute(b, &image, 1, &b->endpoint_calls))) {
       if (st != MB_ERR_STOPPED)
-        mb__error_prefix("relaxing the %s end point (image %d)", image ? "final" : "initial",
-                         image);
+        mb__error_prefix("relaxing the %s end point (image %d)", which, image);
       goto cleanup;
     }
   }

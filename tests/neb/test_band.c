@@ -489,12 +489,40 @@ START_TEST(test_stop_and_continue) {
 }
 END_TEST
 
+/* the relaxation's progress: a line per optimiser step of each end point, then one with
+ * the energy gained */
+typedef struct relax_log {
+  int steps[2], done[2], bad;
+} relax_log;
+
+static void relax_log_fn(mb_log_level level, const char *message, void *user) {
+  relax_log *rl = user;
+  char which[16];
+  int step;
+  double fmax, e, t;
+  if (level != MB_LOG_INFO) return;
+  if (sscanf(message, "relaxing the %15s end point: step %d  fmax %lf eV/A  energy %lf eV  "
+             "%lf s", which, &step, &fmax, &e, &t) == 5) {
+    int i = !strcmp(which, "final");
+    if (step != rl->steps[i] || rl->done[i]) rl->bad++;
+    rl->steps[i]++;
+  } else if (sscanf(message, "the %15s end point relaxed in %d steps", which, &step) == 2) {
+    int i = !strcmp(which, "final");
+    if (step != rl->steps[i] - 1) rl->bad++;
+    rl->done[i]++;
+  }
+}
+
 START_TEST(test_relax_endpoints) {
   morse m;
   mb_band *b = reference_band(&m);
   m.smooth = 1;
+  relax_log rl = {{0, 0}, {0, 0}, 0};
+  MB_OK_OR_FAIL(mb_band_set_log(b, relax_log_fn, &rl));
   MB_OK_OR_FAIL(mb_band_set_option(b, MB_BAND_FMAX, 0.01));
   MB_OK_OR_FAIL(mb_band_relax_endpoints(b));
+  ck_assert(rl.steps[0] > 1 && rl.steps[1] > 1 && rl.done[0] == 1 && rl.done[1] == 1);
+  ck_assert_int_eq(rl.bad, 0);
   long ends, moving;
   double f[48];
   MB_OK_OR_FAIL(mb_band_stats(b, NULL, &moving, &ends, NULL, NULL));
