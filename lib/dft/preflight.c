@@ -162,9 +162,10 @@ static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
           nthreads, nthreads == 1 ? "" : "s");
   if (phys > 0 && mem > 0.9 * phys)
     return mb__error(MB_ERR_NOMEM, "this calculation needs about %.1f GiB of memory (%.0f "
-                     "plane waves per k-point, FFT box %dx%dx%d, %d bands, %d k-points) and "
+                     "plane waves per k-point, FFT box %dx%dx%d, %d bands, %d k-point%s) and "
                      "the machine has %.1f GiB: lower the cutoff (ecut %g eV) or the cell",
-                     mem / 1073741824, npw, n[0], n[1], n[2], nb, nk, phys / 1073741824,
+                     mem / 1073741824, npw, n[0], n[1], n[2], nb, nk, nk == 1 ? "" : "s",
+                     phys / 1073741824,
                      in->ecut * MB_HARTREE_EV);
   if (t_step > 600)
     mb__log(log, MB_LOG_WARNING, "warning: at about %.2g s per SCF step (%.0f plane waves, "
