@@ -118,6 +118,14 @@ static mb_status alloc_state(mb__hubbard *h) {
              : MB_ERR_NOMEM;
 }
 
+int mb__hubbard_input_sites(const mb__scf_input *in) {
+  const int nl = MB_PSP_LMAX + 1;
+  int nsite = 0;
+  for (int a = 0; in->hubbard_u && a < in->natoms; a++)
+    for (int l = 0; l < nl; l++) nsite += in->hubbard_u[in->types[a] * nl + l] > 0;
+  return nsite;
+}
+
 mb_status mb__hubbard_create(const mb__scf_input *in, int nspin, mb__hubbard **out) {
   static const char fn[] = "mb__hubbard_create";
   if (!in || !out) return mb__error(MB_ERR_INVALID_ARG, "%s: NULL argument", fn);
@@ -150,8 +158,7 @@ mb_status mb__hubbard_create(const mb__scf_input *in, int nspin, mb__hubbard **o
                          "orbital of that l; the file has %s", p->path, l, "spdf"[l], have);
       }
     }
-  for (int a = 0; a < in->natoms; a++)
-    for (int l = 0; l < nl; l++) nsite += in->hubbard_u[in->types[a] * nl + l] > 0;
+  nsite = mb__hubbard_input_sites(in);
   if (nsite == 0) return MB_OK;
   mb__hubbard *h = mb__calloc(1, sizeof *h);
   if (!h) return MB_ERR_NOMEM;

@@ -32,6 +32,9 @@ typedef struct mb__hubbard mb__hubbard;
  * that l (psp8 and HGH files have none: UPF only); MB_ERR_INVALID_ARG for a negative or
  * non-finite U. */
 mb_status mb__hubbard_create(const mb__scf_input *in, int nspin, mb__hubbard **out);
+/* The number of sites (atom, l) with U_eff > 0 (0 without in->hubbard_u): DFT+U is on
+ * when it is positive (mb__hubbard_create then makes the object). */
+int mb__hubbard_input_sites(const mb__scf_input *in);
 /* Sites, settings and occupation matrices; the projectors are rebuilt by set_ions. */
 mb_status mb__hubbard_copy(const mb__hubbard *h, mb__hubbard **out);
 void mb__hubbard_free(mb__hubbard *h);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hubbard.h"
 #include "scf.h"
 
 /* libxc ids of the functionals the engine names (x, c), for the labels below */
@@ -126,8 +127,9 @@ static mb_status check_size(const mb__scf_input *in, int mgga, int nthreads,
   if (mb__kpoints_mp(in->lattice, in->natoms, in->frac, in->types, in->ngkpt, in->shiftk,
                      in->use_symmetry, 1, 1e-5, &kp) == MB_OK) {
     nk = kp->nk;
-    for (int ik = 0; ik < nk && !in->full_sphere && !in->hubbard_u; ik++)
-      nreal += mb__kpoint_tr_invariant(kp->k + 3 * ik);
+    int plus_u = mb__hubbard_input_sites(in) > 0;
+    for (int ik = 0; ik < nk; ik++)
+      nreal += mb__scf_real_kpoint(kp->k + 3 * ik, in->full_sphere, plus_u);
     mb__kpoints_free(kp);
   }
   int nsp = in->nspin == 2 ? 2 : 1, nb = in->nband, nproj = 0;

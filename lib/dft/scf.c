@@ -198,15 +198,16 @@ static mb_status alloc_kpoints(mb__scf *s) {
   return s->eig && s->occ && s->kd ? MB_OK : MB_ERR_NOMEM;
 }
 
-/* The plane waves of k-point ik with their sphere-aware FFT plans: at Gamma and the other
- * time-reversal-invariant k half of the sphere for real wavefunctions (ABINIT's istwfk
- * 2..9), unless the input asks for the full
- * sphere or DFT+U (whose projections are complex; hubbard.c) is on. */
-static int real_at(const mb__scf *s, int ik) {
-  return mb__kpoint_tr_invariant(s->kp->k + 3 * ik) && !s->in.full_sphere && !s->hub;
+int mb__scf_real_kpoint(const double k[3], int full_sphere, int plus_u) {
+  return mb__kpoint_tr_invariant(k) && !full_sphere && !plus_u;
 }
 
-/* real: whether to make it a real basis (real_at; a copy takes its source's). */
+static int real_at(const mb__scf *s, int ik) {
+  return mb__scf_real_kpoint(s->kp->k + 3 * ik, s->in.full_sphere, s->hub != NULL);
+}
+
+/* The plane waves of k-point ik with their sphere-aware FFT plans; real: half of the
+ * sphere for real wavefunctions (real_at; a copy takes its source's). */
 static mb_status make_basis(const mb__scf *s, int ik, int real, mb__basis **out) {
   const double *k = s->kp->k + 3 * ik;
   mb_status st = real ? mb__basis_create_real(s->in.lattice, k, s->in.ecut, s->fft->n, out)

@@ -118,6 +118,11 @@ typedef struct mb__scf_input {
                               mb__scf_create (not kept: NULL in the copy of in) */
 } mb__scf_input;
 
+/* Whether the SCF solves k-point k (reduced) with real wavefunctions on half of the
+ * sphere (mb__basis.real, ABINIT istwfk 2..9): k time-reversal invariant, the input not
+ * asking for the full sphere, no DFT+U (whose projections are complex; hubbard.c). */
+int mb__scf_real_kpoint(const double k[3], int full_sphere, int plus_u);
+
 /* Before a calculation (preflight.c): logs each element's pseudopotential and its
  * functional, warns where that is not the calculation's or where an odd electron count
  * has fixed occupations without spin, logs the size of the run (plane waves, FFT box,

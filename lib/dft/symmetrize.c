@@ -254,10 +254,11 @@ mb_status mb__symm_density(const mb__symm *s, const mb__fft *fft, double *rho) {
     for (int o = 0; o < s->nop; o++) {
       size_t jdx;
       double phase;
-      if (image(winvt + 9 * o, s->trans + 3 * o, n, m, &jdx, &phase))
+      if (image(winvt + 9 * o, s->trans + 3 * o, n, m, &jdx, &phase)) {
         outside = 1;
-      else
-        sum += c[jdx] * cexp(2 * M_PI * I * phase);
+        break;
+      }
+      sum += c[jdx] * cexp(2 * M_PI * I * phase);
     }
     double complex val = outside ? 0 : sum * scale;
     for (int o = 0; o < s->nop; o++) {
@@ -267,7 +268,7 @@ mb_status mb__symm_density(const mb__symm *s, const mb__fft *fft, double *rho) {
       cs[jdx] = outside ? 0 : val * cexp(-2 * M_PI * I * phase);
       done[jdx] = 1;
     }
-    if (!done[idx]) cs[idx] = val, done[idx] = 1; /* (the identity is among the ops) */
+    if (!done[idx]) cs[idx] = val, done[idx] = 1; /* m on a Nyquist plane: no image set */
   }
   mb__fft_g2r(fft, cs, cs, rho);
 cleanup:
